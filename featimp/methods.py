@@ -1,0 +1,215 @@
+"""The method registry: the single source of truth for which methods exist.
+
+Each entry names a selector class (imported lazily, so that listing methods
+never imports torch), the score function it wraps, and the tasks it supports.
+Parameters are read from the selector itself (its signature and its
+``_parameter_constraints``), so they cannot drift from the code. The CLI's
+``--method`` choices and the service's job schema are generated from here.
+
+Examples
+--------
+>>> from featimp.methods import get_method, method_names
+>>> "mi" in method_names()
+True
+>>> spec = get_method("mi")
+>>> spec.supports("regression")
+True
+>>> sorted(spec.parameters())[:2]
+['discrete_features', 'estimator']
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from dataclasses import dataclass, field
+
+from featimp._validation import TASKS
+
+UNSUPERVISED = "unsupervised"
+ALL_TASKS = (*TASKS, UNSUPERVISED)
+
+#: Parameters every selector has; they are about selection, not the score.
+SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a method: its default and what values it accepts."""
+
+    name: str
+    default: object
+    constraints: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        default = self.default
+        try:
+            json.dumps(default)
+        except TypeError:
+            default = repr(default)
+        return {
+            "name": self.name,
+            "default": default,
+            "constraints": list(self.constraints),
+        }
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method.
+
+    ``selector`` and ``function`` are ``"module:attribute"`` paths, resolved on
+    first use.
+    """
+
+    name: str
+    selector: str
+    function: str
+    tasks: tuple[str, ...]
+    summary: str
+    extra: str | None = None
+    aliases: tuple[str, ...] = field(default=())
+
+    def supports(self, task: str) -> bool:
+        return task in self.tasks
+
+    def selector_class(self) -> type:
+        return _resolve(self.selector, self.extra)
+
+    def score_function(self):
+        return _resolve(self.function, self.extra)
+
+    def make_selector(self, **params):
+        """A selector with ``params`` set and validated.
+
+        Unknown names or invalid values raise a ValueError naming the
+        parameter.
+        """
+        cls = self.selector_class()
+        known = self.parameters()
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise ValueError(
+                f"method {self.name!r} has no parameter(s) {', '.join(unknown)}; "
+                f"its parameters are: {', '.join(sorted(known))}"
+            )
+        selector = cls(**params)
+        selector._validate_params()
+        return selector
+
+    def parameters(self) -> dict[str, Parameter]:
+        """Parameters of the selector, read from its signature and constraints."""
+        cls = self.selector_class()
+        signature = inspect.signature(cls.__init__)
+        constraints = getattr(cls, "_parameter_constraints", {})
+        params = {}
+        for name, p in signature.parameters.items():
+            if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            params[name] = Parameter(
+                name=name,
+                default=p.default,
+                constraints=tuple(str(c) for c in constraints.get(name, ())),
+            )
+        return params
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "tasks": list(self.tasks),
+            "parameters": [p.to_dict() for p in self.parameters().values()],
+        }
+
+
+def _resolve(path: str, extra: str | None):
+    module_name, attribute = path.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # pragma: no cover - depends on extras
+        if extra is None:
+            raise
+        raise ImportError(
+            f"{path} needs the optional dependencies of the '{extra}' extra: "
+            f"pip install 'featimp-toolkit[{extra}]'"
+        ) from exc
+    return getattr(module, attribute)
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add a method to the registry (names and aliases must be new)."""
+    for name in (spec.name, *spec.aliases):
+        if name in _REGISTRY:
+            raise ValueError(f"method name {name!r} is already registered")
+    for task in spec.tasks:
+        if task not in ALL_TASKS:
+            raise ValueError(f"unknown task {task!r} for method {spec.name!r}")
+    for name in (spec.name, *spec.aliases):
+        _REGISTRY[name] = spec
+    return spec
+
+
+def get_method(name: str) -> MethodSpec:
+    """The spec of a method by name; a ValueError lists the known names."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown method {name!r}; choose one of: {', '.join(method_names())}"
+        ) from None
+
+
+def method_names() -> list[str]:
+    """Names of the registered methods (aliases excluded), in order."""
+    return list(dict.fromkeys(spec.name for spec in _REGISTRY.values()))
+
+
+def all_methods() -> list[MethodSpec]:
+    return [_REGISTRY[name] for name in method_names()]
+
+
+register(
+    MethodSpec(
+        name="mi",
+        selector="featimp._mutual_info:MutualInfoSelector",
+        function="featimp._mutual_info:mutual_info_importances",
+        tasks=("classification", "regression"),
+        summary="Mutual information with the target (binned and null-corrected, "
+        "or KSG k-nearest neighbours).",
+    )
+)
+register(
+    MethodSpec(
+        name="mrmr",
+        selector="featimp._mutual_info:MRMRSelector",
+        function="featimp._mutual_info:mrmr_importances",
+        tasks=("classification", "regression"),
+        summary="Greedy max-relevance min-redundancy ranking on mutual information "
+        "(MID or MIQ).",
+    )
+)
+register(
+    MethodSpec(
+        name="ecfs",
+        selector="featimp._centrality:EigenvectorCentralitySelector",
+        function="featimp._centrality:eigenvector_centrality_importances",
+        tasks=("classification", "regression", UNSUPERVISED),
+        summary="Eigenvector centrality of the feature affinity graph (EC-FS).",
+        aliases=("eigenvector_centrality",),
+    )
+)
+register(
+    MethodSpec(
+        name="inffs",
+        selector="featimp._centrality:InfFSSelector",
+        function="featimp._centrality:inffs_importances",
+        tasks=("classification", "regression", UNSUPERVISED),
+        summary="Infinite feature selection: all paths of the affinity graph "
+        "(Inf-FS).",
+        aliases=("inf_fs",),
+    )
+)
