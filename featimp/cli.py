@@ -1,0 +1,261 @@
+"""The ``featimp`` command line.
+
+``featimp methods`` lists the registered methods; ``featimp rank`` ranks the
+features of a CSV or Parquet file (or a bundled dataset); ``featimp select``
+writes the reduced dataset. Bad input prints one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from featimp._validation import infer_task
+from featimp.datasets import dataset_names, describe_datasets, load_dataset
+from featimp.methods import UNSUPERVISED, all_methods, get_method, method_names
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        raise UsageError(message)
+
+
+def _parse_value(text: str):
+    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, else the string."""
+    literals = {"True": True, "False": False, "None": None}
+    if text in literals:
+        return literals[text]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
+        params[key.strip()] = _parse_value(value.strip())
+    return params
+
+
+def read_table(path: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no such file: {path}")
+    suffix = "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
+    try:
+        if suffix in (".csv", ".csv.gz", ".txt"):
+            return pd.read_csv(p)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+    except (ValueError, OSError, ImportError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    raise UsageError(f"unsupported file type {p.suffix!r} (use .csv or .parquet)")
+
+
+def write_table(frame: pd.DataFrame, path: str, *, index: bool = False) -> None:
+    suffix = Path(path).suffix
+    if suffix == ".csv":
+        frame.to_csv(path, index=index)
+    elif suffix == ".json":
+        frame.to_json(path, orient="records", indent=2)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=index)
+    else:
+        raise UsageError(
+            f"unsupported output type {suffix!r} (use .csv, .json or .parquet)"
+        )
+
+
+def load_inputs(args) -> tuple[pd.DataFrame, pd.Series | None]:
+    """X and y from ``DATA --target COL`` or ``--dataset NAME``."""
+    if (args.data is None) == (args.dataset is None):
+        raise UsageError("give either a DATA file or --dataset NAME (not both)")
+    if args.dataset is not None:
+        if args.dataset not in dataset_names():
+            raise UsageError(
+                f"unknown dataset {args.dataset!r}; choose one of: "
+                f"{', '.join(dataset_names())}"
+            )
+        X, y = load_dataset(args.dataset)
+        if args.target is not None:
+            raise UsageError("--target is implied by --dataset; drop it")
+        return X, y
+    frame = read_table(args.data)
+    if args.target is None:
+        return frame, None
+    if args.target not in frame.columns:
+        raise UsageError(
+            f"target column {args.target!r} is not in {args.data}; columns are: "
+            f"{', '.join(map(str, frame.columns[:20]))}"
+        )
+    return frame.drop(columns=args.target), frame[args.target]
+
+
+def resolve_task(spec, y, task: str) -> str:
+    if y is None:
+        if not spec.supports(UNSUPERVISED):
+            raise UsageError(
+                f"method {spec.name!r} is supervised: give --target COL"
+            )
+        return UNSUPERVISED
+    try:
+        task = infer_task(y, task)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not spec.supports(task):
+        raise UsageError(
+            f"method {spec.name!r} does not support {task} "
+            f"(it supports: {', '.join(spec.tasks)})"
+        )
+    return task
+
+
+def fit_selector(args, extra_params=None):
+    """Load the data, build the selector from the registry and fit it."""
+    spec = get_method(args.method)
+    params = {**parse_params(args.param), **(extra_params or {})}
+    steps = tqdm(total=3, desc="featimp", unit="step", file=sys.stderr,
+                 disable=True if args.quiet else None, leave=False)
+    with steps:
+        steps.set_postfix_str("loading data")
+        X, y = load_inputs(args)
+        task = resolve_task(spec, y, args.task)
+        selector = spec.make_selector(**params)
+        steps.update()
+        steps.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
+        selector.fit(X, y)
+        steps.update()
+        steps.set_postfix_str("ranking")
+        steps.update()
+    return selector, X, y, task
+
+
+def ranking_table(selector, feature_names) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "rank": selector.ranking_,
+            "feature": [str(f) for f in feature_names],
+            "importance": selector.importances_,
+            "selected": selector.get_support(),
+        }
+    )
+    return table.sort_values("rank").reset_index(drop=True)
+
+
+def cmd_methods(args) -> int:
+    specs = [s.to_dict() for s in all_methods()]
+    if args.json:
+        print(json.dumps(specs, indent=2))
+        return 0
+    for spec in specs:
+        print(f"{spec['name']:<10} {', '.join(spec['tasks'])}")
+        print(f"    {spec['summary']}")
+        for p in spec["parameters"]:
+            print(f"    --param {p['name']}={p['default']}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    print(describe_datasets().to_string())
+    return 0
+
+
+def cmd_rank(args) -> int:
+    selector, X, _, task = fit_selector(args)
+    table = ranking_table(selector, X.columns)
+    if args.output:
+        write_table(table, args.output)
+    shown = table.head(args.top) if args.top else table
+    print(f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    return 0
+
+
+def cmd_select(args) -> int:
+    extra = {}
+    if args.n_features is not None:
+        extra["n_features_to_select"] = args.n_features
+    selector, X, y, _ = fit_selector(args, extra)
+    reduced = X.loc[:, selector.get_support()]
+    if y is not None:
+        reduced = reduced.assign(**{str(y.name or "target"): y.to_numpy()})
+    write_table(reduced, args.output)
+    kept = ", ".join(map(str, reduced.columns[: selector.get_support().sum()]))
+    print(f"kept {selector.get_support().sum()} of {X.shape[1]} features: {kept}")
+    print(f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}")
+    return 0
+
+
+def _add_data_arguments(sub) -> None:
+    sub.add_argument("data", nargs="?", help="CSV or Parquet file")
+    sub.add_argument("--dataset", help=f"bundled dataset: {', '.join(dataset_names())}")
+    sub.add_argument("--target", help="target column of DATA")
+    sub.add_argument("--method", required=True, choices=method_names(),
+                     metavar="NAME", help=f"one of: {', '.join(method_names())}")
+    sub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="method parameter (repeatable); see `featimp methods`")
+    sub.add_argument("--task", default="auto",
+                     choices=["auto", "classification", "regression"])
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="featimp", description=__doc__.splitlines()[0])
+    subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    methods = subs.add_parser("methods", help="list methods, tasks and parameters")
+    methods.add_argument("--json", action="store_true")
+    methods.set_defaults(func=cmd_methods)
+
+    datasets = subs.add_parser("datasets", help="list bundled datasets")
+    datasets.set_defaults(func=cmd_datasets)
+
+    rank = subs.add_parser("rank", help="rank the features of a dataset")
+    _add_data_arguments(rank)
+    rank.add_argument("--top", type=int, help="show only the best K")
+    rank.add_argument("--output", help="write the ranking (.csv, .json, .parquet)")
+    rank.set_defaults(func=cmd_rank)
+
+    select = subs.add_parser("select", help="write the dataset reduced to the best features")
+    _add_data_arguments(select)
+    select.add_argument("-k", "--n-features", type=_parse_count,
+                        help="number (or fraction in (0, 1]) of features to keep")
+    select.add_argument("--output", required=True, help=".csv, .json or .parquet")
+    select.set_defaults(func=cmd_select)
+    return parser
+
+
+def _parse_count(text: str):
+    value = _parse_value(text)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    return value
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (UsageError, ValueError, TypeError, ImportError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"featimp: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""Bundled datasets and synthetic generators with known ground truth."""
+
+from featimp.datasets._loaders import (
+    dataset_names,
+    describe_datasets,
+    load_dataset,
+    load_german_credit,
+    load_taiwan_credit,
+)
+from featimp.datasets._synthetic import GroundTruth, make_ground_truth
+
+__all__ = [
+    "GroundTruth",
+    "dataset_names",
+    "describe_datasets",
+    "load_dataset",
+    "load_german_credit",
+    "load_taiwan_credit",
+    "make_ground_truth",
+]

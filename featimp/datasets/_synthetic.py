@@ -1,0 +1,135 @@
+"""Synthetic data whose truly informative features are known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from featimp._validation import check_random_state_seed
+
+ROLES = ("informative", "redundant", "noise", "high_cardinality_noise")
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """What each feature of a :func:`make_ground_truth` dataset is.
+
+    Attributes
+    ----------
+    roles : Series
+        Feature name -> one of ``"informative"``, ``"redundant"`` (a noisy
+        linear combination of informative features), ``"noise"`` (Gaussian,
+        independent of y) or ``"high_cardinality_noise"`` (uniform integers
+        with many distinct values, independent of y).
+    coef : Series
+        Weight of each informative feature in the latent score.
+    """
+
+    roles: pd.Series
+    coef: pd.Series
+
+    def features(self, role: str) -> list[str]:
+        """Names of the features with ``role``."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; choose one of {ROLES}")
+        return self.roles.index[self.roles == role].tolist()
+
+    @property
+    def informative(self) -> list[str]:
+        return self.features("informative")
+
+    @property
+    def relevant(self) -> list[str]:
+        """Informative and redundant features: those that carry signal."""
+        return self.informative + self.features("redundant")
+
+
+def make_ground_truth(
+    n_samples: int = 1000,
+    *,
+    n_informative: int = 5,
+    n_redundant: int = 2,
+    n_noise: int = 10,
+    n_high_cardinality: int = 2,
+    cardinality: int = 1000,
+    task: str = "classification",
+    n_classes: int = 2,
+    noise: float = 0.5,
+    shuffle: bool = False,
+    random_state=None,
+) -> tuple[pd.DataFrame, pd.Series, GroundTruth]:
+    """A dataset with known informative, redundant and noise features.
+
+    The informative features ``Z`` are standard normal; the latent score is
+    ``Z @ coef`` with weights of magnitude 1 to 2 and random signs, plus
+    Gaussian noise of standard deviation ``noise``. Regression returns the
+    score; classification cuts it at its quantiles into ``n_classes``
+    balanced classes. Redundant features are noisy linear combinations of
+    the informative ones; noise features are standard normal and
+    high-cardinality noise features are uniform integers in
+    ``[0, cardinality)``, both independent of the target.
+
+    Returns
+    -------
+    X : DataFrame
+        Columns named after their role: ``informative_0``, ``redundant_0``,
+        ``noise_0``, ``high_cardinality_noise_0``, ...
+    y : Series named ``"target"``
+    truth : GroundTruth
+
+    Examples
+    --------
+    >>> X, y, truth = make_ground_truth(200, n_noise=3, random_state=0)
+    >>> X.shape
+    (200, 12)
+    >>> truth.informative[:2]
+    ['informative_0', 'informative_1']
+    """
+    if n_informative < 1:
+        raise ValueError(f"n_informative must be >= 1, got {n_informative}")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    if task == "classification" and n_classes < 2:
+        raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+    rng = check_random_state_seed(random_state)
+    Z = rng.standard_normal((n_samples, n_informative))
+    coef = rng.uniform(1, 2, n_informative) * rng.choice([-1, 1], n_informative)
+    score = Z @ coef + noise * rng.standard_normal(n_samples)
+    y = score if task == "regression" else _cut_into_classes(score, n_classes)
+
+    mixing = rng.uniform(-1, 1, (n_informative, n_redundant))
+    blocks = {
+        "informative": Z,
+        "redundant": Z @ mixing + 0.1 * rng.standard_normal((n_samples, n_redundant)),
+        "noise": rng.standard_normal((n_samples, n_noise)),
+        "high_cardinality_noise": rng.integers(
+            0, cardinality, (n_samples, n_high_cardinality)
+        ).astype(float),
+    }
+    X = pd.concat(
+        [
+            pd.DataFrame(v, columns=[f"{role}_{i}" for i in range(v.shape[1])])
+            for role, v in blocks.items()
+        ],
+        axis=1,
+    )
+    roles = pd.Series(
+        np.repeat(list(blocks), [v.shape[1] for v in blocks.values()]),
+        index=X.columns,
+        name="role",
+    )
+    if shuffle:
+        order = rng.permutation(X.shape[1])
+        X, roles = X.iloc[:, order], roles.iloc[order]
+    truth = GroundTruth(
+        roles=roles,
+        coef=pd.Series(coef, index=[f"informative_{i}" for i in range(n_informative)]),
+    )
+    return X, pd.Series(y, name="target"), truth
+
+
+def _cut_into_classes(score: np.ndarray, n_classes: int) -> np.ndarray:
+    edges = np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1])
+    return np.searchsorted(edges, score, side="right").astype(int)

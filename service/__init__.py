@@ -1,0 +1,1 @@
+"""The featimp REST service (FastAPI). The app itself lands with the service issue."""
