@@ -25,7 +25,7 @@ def feature_names_of(X, n_features: int) -> list[str]:
 
 
 def _format_columns(names, limit: int = 8) -> str:
-    names = list(names)
+    names = [str(n) for n in names]
     shown = ", ".join(repr(n) for n in names[:limit])
     if len(names) > limit:
         shown += f", ... ({len(names) - limit} more)"
@@ -82,7 +82,7 @@ def check_finite_columns(X, feature_names=None) -> None:
         has_nan = np.isnan(values[:, bad]).any()
         kind = "NaN" if has_nan else "infinity"
         raise ValueError(
-            f"Input X contains {kind} (NaN or inf) in column(s) "
+            f"Input X contains {kind} in column(s) "
             f"{_format_columns(np.asarray(names)[bad])}; impute or drop them first"
         )
 

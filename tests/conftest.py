@@ -1,9 +1,8 @@
-import os
+from pathlib import Path
 
 import pytest
 
-# Notebooks and joblib workers see the same, deterministic BLAS threading.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture

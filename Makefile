@@ -1,0 +1,14 @@
+.PHONY: install lint test bench
+
+install:
+	pip install -c constraints.txt -e ".[all]"
+
+lint:
+	ruff check .
+
+test:
+	python -m pytest
+
+bench:
+	python benchmarks/bench_mutual_info.py
+	python benchmarks/bench_centrality.py
