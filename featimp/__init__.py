@@ -1,7 +1,62 @@
-"""featimp: feature importance and selection for tabular data."""
+"""featimp: feature importance and selection for tabular data.
+
+Each method is a pure score function returning one importance per feature
+(bigger is more important) and a scikit-learn selector wrapping it.
+"""
 
 from featimp._base import BaseImportanceSelector
+from featimp._centrality import (
+    EigenvectorCentralitySelector,
+    InfFSSelector,
+    eigenvector_centrality_importances,
+    inffs_importances,
+)
+from featimp._consensus import ConsensusSelector, consensus_importances
+from featimp._mutual_info import (
+    MRMRSelector,
+    MutualInfoSelector,
+    mrmr_importances,
+    mutual_info_importances,
+)
+from featimp._stability import StabilityResult, bootstrap_stability
+from featimp.baselines import (
+    GainSelector,
+    LassoSelector,
+    PermutationSelector,
+    ShapSelector,
+    SVMRFESelector,
+)
+from featimp.recourse import (
+    ActionSet,
+    ResponsivenessExplainer,
+    ResponsivenessSelector,
+    responsiveness_scores,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BaseImportanceSelector", "__version__"]
+__all__ = [
+    "ActionSet",
+    "BaseImportanceSelector",
+    "ConsensusSelector",
+    "EigenvectorCentralitySelector",
+    "GainSelector",
+    "InfFSSelector",
+    "LassoSelector",
+    "MRMRSelector",
+    "MutualInfoSelector",
+    "PermutationSelector",
+    "ResponsivenessExplainer",
+    "ResponsivenessSelector",
+    "SVMRFESelector",
+    "ShapSelector",
+    "StabilityResult",
+    "__version__",
+    "bootstrap_stability",
+    "consensus_importances",
+    "eigenvector_centrality_importances",
+    "inffs_importances",
+    "mrmr_importances",
+    "mutual_info_importances",
+    "responsiveness_scores",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         Only when X had string column names.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "n_features_to_select": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
@@ -104,9 +105,7 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         if y is None and not self._requires_y:
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         else:
-            X, y = validate_data(
-                self, X, y, dtype=np.float64, ensure_min_samples=2
-            )
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         self._check_n_features_to_select(X.shape[1])
         importances = np.asarray(self._compute_importances(X, y), dtype=float)
         if importances.shape != (X.shape[1],):
@@ -119,12 +118,29 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         self.ranking_ = ranking_from_importances(importances)
         return self
 
+    def stability(self, X, y=None, *, n_bootstrap=50, random_state=None, n_jobs=None):
+        """Refit on bootstrap resamples and report how stable the ranking is.
+
+        Returns a :class:`~featimp.StabilityResult`: per-feature rank
+        medians and 90 % intervals, selection probabilities, the Kuncheva
+        index and the mean Jaccard similarity of the selected sets. The
+        selector itself is left unchanged.
+        """
+        from featimp._stability import bootstrap_stability
+
+        return bootstrap_stability(
+            self,
+            X,
+            y,
+            n_bootstrap=n_bootstrap,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+
     def _check_named(self, X):
         """Fail early, naming columns, on non-numeric or non-finite input."""
         if isinstance(X, pd.DataFrame):
-            X = encode_categorical_frame(
-                X, allow_categorical=self._accepts_categorical
-            )
+            X = encode_categorical_frame(X, allow_categorical=self._accepts_categorical)
         else:
             check_object_array(X)
         check_finite_columns(X)

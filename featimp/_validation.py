@@ -41,9 +41,7 @@ def encode_categorical_frame(X: pd.DataFrame, *, allow_categorical: bool):
     non_numeric = [
         c
         for c in X.columns
-        if not (
-            pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
-        )
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
     ]
     if not non_numeric:
         return X
@@ -192,9 +190,7 @@ def check_X_y(
     if d == 0:
         raise ValueError("X has 0 features; at least 1 is required")
     if n < min_samples:
-        raise ValueError(
-            f"X has {n} sample(s); at least {min_samples} are required"
-        )
+        raise ValueError(f"X has {n} sample(s); at least {min_samples} are required")
     names = names or feature_names_of(X, d)
     if y is None:
         if y_required:
@@ -218,4 +214,6 @@ def check_random_state_seed(random_state) -> np.random.Generator:
         return np.random.default_rng(random_state.randint(2**31 - 1))
     if random_state is None or isinstance(random_state, numbers.Integral):
         return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+    raise ValueError(
+        f"random_state must be None, an int or a Generator, got {random_state!r}"
+    )

@@ -109,9 +109,7 @@ def load_inputs(args) -> tuple[pd.DataFrame, pd.Series | None]:
 def resolve_task(spec, y, task: str) -> str:
     if y is None:
         if not spec.supports(UNSUPERVISED):
-            raise UsageError(
-                f"method {spec.name!r} is supervised: give --target COL"
-            )
+            raise UsageError(f"method {spec.name!r} is supervised: give --target COL")
         return UNSUPERVISED
     try:
         task = infer_task(y, task)
@@ -129,8 +127,14 @@ def fit_selector(args, extra_params=None):
     """Load the data, build the selector from the registry and fit it."""
     spec = get_method(args.method)
     params = {**parse_params(args.param), **(extra_params or {})}
-    steps = tqdm(total=3, desc="featimp", unit="step", file=sys.stderr,
-                 disable=True if args.quiet else None, leave=False)
+    steps = tqdm(
+        total=3,
+        desc="featimp",
+        unit="step",
+        file=sys.stderr,
+        disable=True if args.quiet else None,
+        leave=False,
+    )
     with steps:
         steps.set_postfix_str("loading data")
         X, y = load_inputs(args)
@@ -180,6 +184,12 @@ def cmd_rank(args) -> int:
     table = ranking_table(selector, X.columns)
     if args.output:
         write_table(table, args.output)
+    if args.plot:
+        from featimp.plotting import save_selector_plot
+
+        save_selector_plot(
+            selector, args.plot, feature_names=X.columns, top=args.top or 20
+        )
     shown = table.head(args.top) if args.top else table
     print(f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
@@ -197,7 +207,21 @@ def cmd_select(args) -> int:
     write_table(reduced, args.output)
     kept = ", ".join(map(str, reduced.columns[: selector.get_support().sum()]))
     print(f"kept {selector.get_support().sum()} of {X.shape[1]} features: {kept}")
-    print(f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}")
+    print(
+        f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}"
+    )
+    return 0
+
+
+def cmd_serve(args) -> int:
+    try:
+        from service.main import serve
+    except ImportError as exc:
+        raise ImportError(
+            "featimp serve needs the 'service' extra: "
+            "pip install 'featimp-toolkit[service]'"
+        ) from exc
+    serve(host=args.host, port=args.port, data_dir=args.data_dir, workers=args.workers)
     return 0
 
 
@@ -205,12 +229,23 @@ def _add_data_arguments(sub) -> None:
     sub.add_argument("data", nargs="?", help="CSV or Parquet file")
     sub.add_argument("--dataset", help=f"bundled dataset: {', '.join(dataset_names())}")
     sub.add_argument("--target", help="target column of DATA")
-    sub.add_argument("--method", required=True, choices=method_names(),
-                     metavar="NAME", help=f"one of: {', '.join(method_names())}")
-    sub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                     help="method parameter (repeatable); see `featimp methods`")
-    sub.add_argument("--task", default="auto",
-                     choices=["auto", "classification", "regression"])
+    sub.add_argument(
+        "--method",
+        required=True,
+        choices=method_names(),
+        metavar="NAME",
+        help=f"one of: {', '.join(method_names())}",
+    )
+    sub.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="method parameter (repeatable); see `featimp methods`",
+    )
+    sub.add_argument(
+        "--task", default="auto", choices=["auto", "classification", "regression"]
+    )
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -229,14 +264,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(rank)
     rank.add_argument("--top", type=int, help="show only the best K")
     rank.add_argument("--output", help="write the ranking (.csv, .json, .parquet)")
+    rank.add_argument(
+        "--plot", metavar="OUT.png", help="save a figure of the ranking (matplotlib)"
+    )
     rank.set_defaults(func=cmd_rank)
 
-    select = subs.add_parser("select", help="write the dataset reduced to the best features")
+    select = subs.add_parser(
+        "select", help="write the dataset reduced to the best features"
+    )
     _add_data_arguments(select)
-    select.add_argument("-k", "--n-features", type=_parse_count,
-                        help="number (or fraction in (0, 1]) of features to keep")
+    select.add_argument(
+        "-k",
+        "--n-features",
+        type=_parse_count,
+        help="number (or fraction in (0, 1]) of features to keep",
+    )
     select.add_argument("--output", required=True, help=".csv, .json or .parquet")
     select.set_defaults(func=cmd_select)
+
+    serve = subs.add_parser("serve", help="run the REST service (FastAPI + uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--data-dir", help="default: $FEATIMP_DATA_DIR or ./featimp-data"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="local process pool size (default: $FEATIMP_WORKERS or 2)",
+    )
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -208,8 +208,78 @@ register(
         selector="featimp._centrality:InfFSSelector",
         function="featimp._centrality:inffs_importances",
         tasks=("classification", "regression", UNSUPERVISED),
-        summary="Infinite feature selection: all paths of the affinity graph "
-        "(Inf-FS).",
+        summary="Infinite feature selection: all paths of the affinity graph (Inf-FS).",
         aliases=("inf_fs",),
+    )
+)
+register(
+    MethodSpec(
+        name="shap",
+        selector="featimp.baselines._shap:ShapSelector",
+        function="featimp.baselines._shap:shap_importances",
+        tasks=("classification", "regression"),
+        summary="Mean |SHAP| of an XGBoost/LightGBM model (TreeExplainer) or of "
+        "any model (permutation/partition explainer).",
+        extra="shap",
+    )
+)
+register(
+    MethodSpec(
+        name="permutation",
+        selector="featimp.baselines._permutation:PermutationSelector",
+        function="featimp.baselines._permutation:permutation_importances",
+        tasks=("classification", "regression"),
+        summary="Held-out permutation importance of any estimator.",
+    )
+)
+register(
+    MethodSpec(
+        name="gain",
+        selector="featimp.baselines._gain:GainSelector",
+        function="featimp.baselines._gain:gain_importances",
+        tasks=("classification", "regression"),
+        summary="Total split gain (or split count) of an XGBoost/LightGBM model.",
+        extra="boost",
+    )
+)
+register(
+    MethodSpec(
+        name="lasso",
+        selector="featimp.baselines._lasso:LassoSelector",
+        function="featimp.baselines._lasso:lasso_importances",
+        tasks=("classification", "regression"),
+        summary="|coefficients| of LassoCV / L1-logistic on standardised X.",
+    )
+)
+register(
+    MethodSpec(
+        name="svm_rfe",
+        selector="featimp.baselines._svm_rfe:SVMRFESelector",
+        function="featimp.baselines._svm_rfe:svm_rfe_importances",
+        tasks=("classification", "regression"),
+        summary="Recursive feature elimination with a linear SVM (SVM-RFE).",
+        aliases=("svmrfe",),
+    )
+)
+register(
+    MethodSpec(
+        name="consensus",
+        selector="featimp._consensus:ConsensusSelector",
+        function="featimp._consensus:consensus_importances",
+        tasks=("classification", "regression"),
+        summary="Rank aggregation (Borda, RRF, mean rank) of several methods, with "
+        "bootstrap rank intervals and selection stability.",
+    )
+)
+register(
+    MethodSpec(
+        name="responsiveness",
+        selector="featimp.recourse._selector:ResponsivenessSelector",
+        function="featimp.recourse._selector:responsiveness_importances",
+        tasks=("classification",),
+        summary="Mean feature responsiveness over the rows not yet predicted as "
+        "the target: how often changing a feature within an action set gets "
+        "there (levers of recourse).",
+        aliases=("recourse",),
     )
 )

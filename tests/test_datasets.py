@@ -37,12 +37,21 @@ def test_unknown_dataset():
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_make_ground_truth_roles(task):
     X, y, truth = make_ground_truth(
-        2000, n_informative=3, n_redundant=2, n_noise=4, n_high_cardinality=1,
-        cardinality=500, task=task, random_state=0,
+        2000,
+        n_informative=3,
+        n_redundant=2,
+        n_noise=4,
+        n_high_cardinality=1,
+        cardinality=500,
+        task=task,
+        random_state=0,
     )
     assert X.shape == (2000, 10)
     assert truth.roles.value_counts().to_dict() == {
-        "noise": 4, "informative": 3, "redundant": 2, "high_cardinality_noise": 1
+        "noise": 4,
+        "informative": 3,
+        "redundant": 2,
+        "high_cardinality_noise": 1,
     }
     assert X["high_cardinality_noise_0"].nunique() > 400
     # Informative features carry signal, noise does not.

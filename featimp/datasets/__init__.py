@@ -7,6 +7,7 @@ from featimp.datasets._loaders import (
     load_german_credit,
     load_taiwan_credit,
 )
+from featimp.datasets._recourse import load_german_recourse, load_taiwan_recourse
 from featimp.datasets._synthetic import GroundTruth, make_ground_truth
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "describe_datasets",
     "load_dataset",
     "load_german_credit",
+    "load_german_recourse",
     "load_taiwan_credit",
+    "load_taiwan_recourse",
     "make_ground_truth",
 ]

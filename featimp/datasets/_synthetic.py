@@ -9,7 +9,16 @@ import pandas as pd
 
 from featimp._validation import check_random_state_seed
 
-ROLES = ("informative", "redundant", "noise", "high_cardinality_noise")
+ROLES = (
+    "informative",
+    "redundant",
+    "noise",
+    "high_cardinality_noise",
+    "suppressor",
+    "interaction",
+)
+#: Weight of each XOR-like pair's ``sign(a) * sign(b)`` term in the score.
+INTERACTION_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,10 @@ class GroundTruth:
         Feature name -> one of ``"informative"``, ``"redundant"`` (a noisy
         linear combination of informative features), ``"noise"`` (Gaussian,
         independent of y) or ``"high_cardinality_noise"`` (uniform integers
-        with many distinct values, independent of y).
+        with many distinct values, independent of y), ``"suppressor"`` (noise
+        that is also added to an informative feature: independent of y, yet
+        a linear model uses it to cancel that noise) or ``"interaction"``
+        (members of XOR-like pairs: each is independent of y on its own).
     coef : Series
         Weight of each informative feature in the latent score.
     """
@@ -45,6 +57,11 @@ class GroundTruth:
         """Informative and redundant features: those that carry signal."""
         return self.informative + self.features("redundant")
 
+    @property
+    def signal(self) -> list[str]:
+        """Features y is computed from: informative and interaction features."""
+        return self.informative + self.features("interaction")
+
 
 def make_ground_truth(
     n_samples: int = 1000,
@@ -59,6 +76,8 @@ def make_ground_truth(
     noise: float = 0.5,
     shuffle: bool = False,
     random_state=None,
+    n_suppressors: int = 0,
+    n_interaction_pairs: int = 0,
 ) -> tuple[pd.DataFrame, pd.Series, GroundTruth]:
     """A dataset with known informative, redundant and noise features.
 
@@ -71,11 +90,32 @@ def make_ground_truth(
     high-cardinality noise features are uniform integers in
     ``[0, cardinality)``, both independent of the target.
 
+    Two harder roles are off by default. A suppressor (Haufe et al. 2014,
+    Wilming et al. 2023) is a distractor ``D`` that is added to an
+    informative feature, which becomes ``Z_j + D``, and also observed on its
+    own: ``D`` is independent of y, yet a linear model gives it weight
+    ``-coef_j`` to cancel it, so methods that read model weights call it
+    important. An interaction pair ``(a, b)`` of standard normals adds
+    ``INTERACTION_WEIGHT * sign(a) * sign(b)`` to the score: an XOR whose
+    members are each independent of y, found only by methods that look at
+    features jointly. The informative features are then ``truth.signal``.
+
+    Parameters
+    ----------
+    n_suppressors : int, default=0
+        Suppressor variables, each paired with informative feature ``i mod
+        n_informative``; the distractor has standard deviation 1.
+    n_interaction_pairs : int, default=0
+        XOR-like pairs; adds ``2 * n_interaction_pairs`` features.
+
+    The other parameters are described above.
+
     Returns
     -------
     X : DataFrame
         Columns named after their role: ``informative_0``, ``redundant_0``,
-        ``noise_0``, ``high_cardinality_noise_0``, ...
+        ``noise_0``, ``high_cardinality_noise_0``, ``suppressor_0``,
+        ``interaction_0``, ...
     y : Series named ``"target"``
     truth : GroundTruth
 
@@ -93,11 +133,14 @@ def make_ground_truth(
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     if task == "classification" and n_classes < 2:
         raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+    for name, value in (("n_suppressors", n_suppressors),
+                        ("n_interaction_pairs", n_interaction_pairs)):
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
     rng = check_random_state_seed(random_state)
     Z = rng.standard_normal((n_samples, n_informative))
     coef = rng.uniform(1, 2, n_informative) * rng.choice([-1, 1], n_informative)
     score = Z @ coef + noise * rng.standard_normal(n_samples)
-    y = score if task == "regression" else _cut_into_classes(score, n_classes)
 
     mixing = rng.uniform(-1, 1, (n_informative, n_redundant))
     blocks = {
@@ -108,6 +151,16 @@ def make_ground_truth(
             0, cardinality, (n_samples, n_high_cardinality)
         ).astype(float),
     }
+    # Drawn after the original blocks so that the defaults keep their data.
+    if n_suppressors:
+        observed, blocks["suppressor"] = _suppressors(Z, n_suppressors, rng)
+        blocks["informative"] = observed
+    if n_interaction_pairs:
+        blocks["interaction"], term = _interaction_pairs(
+            n_samples, n_interaction_pairs, rng
+        )
+        score = score + term
+    y = score if task == "regression" else _cut_into_classes(score, n_classes)
     X = pd.concat(
         [
             pd.DataFrame(v, columns=[f"{role}_{i}" for i in range(v.shape[1])])
@@ -128,6 +181,24 @@ def make_ground_truth(
         coef=pd.Series(coef, index=[f"informative_{i}" for i in range(n_informative)]),
     )
     return X, pd.Series(y, name="target"), truth
+
+
+def _suppressors(Z, n_suppressors: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Observed informative columns (with distractors added) and the distractors."""
+    n, n_informative = Z.shape
+    distractors = rng.standard_normal((n, n_suppressors))
+    observed = Z.copy()
+    for i in range(n_suppressors):
+        observed[:, i % n_informative] += distractors[:, i]
+    return observed, distractors
+
+
+def _interaction_pairs(n: int, n_pairs: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """XOR-like pairs and their contribution to the latent score."""
+    pairs = rng.standard_normal((n, 2 * n_pairs))
+    signs = np.sign(pairs)
+    term = INTERACTION_WEIGHT * (signs[:, 0::2] * signs[:, 1::2]).sum(axis=1)
+    return pairs, term
 
 
 def _cut_into_classes(score: np.ndarray, n_classes: int) -> np.ndarray:

@@ -1,0 +1,153 @@
+"""Recursive feature elimination with a linear support vector machine."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.feature_selection import RFE
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC, LinearSVR
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_params,
+)
+
+from featimp._base import BaseImportanceSelector
+from featimp.baselines._common import prepare
+
+_CONSTRAINTS = {
+    "C": [Interval(Real, 0, None, closed="neither")],
+    "step": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(RealNotInt, 0, 1, closed="neither"),
+    ],
+    "task": [StrOptions({"auto", "classification", "regression"})],
+    "random_state": ["random_state"],
+}
+
+_MAX_ITER = 5000
+
+
+def _linear_svm(task: str, C: float, seed: int):
+    # The primal problem (dual=False) is the fast one when rows outnumber
+    # features, the usual case for tabular data.
+    if task == "classification":
+        return LinearSVC(C=C, dual=False, max_iter=_MAX_ITER, random_state=seed)
+    return LinearSVR(
+        C=C, loss="squared_epsilon_insensitive", dual=False, max_iter=_MAX_ITER,
+        random_state=seed,
+    )
+
+
+@validate_params(
+    {"X": ["array-like"], "y": ["array-like"], **_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
+def svm_rfe_importances(
+    X, y, *, C=1.0, step=1, task="auto", random_state=None
+):
+    """SVM-RFE (Guyon et al. 2002): the order in which features are eliminated.
+
+    A linear SVM is fitted on standardised features and the feature(s) with
+    the smallest squared weight removed, repeatedly, until one is left; the
+    last survivors are the most important.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    C : float > 0, default=1.0
+        Inverse regularisation of the SVM.
+    step : int >= 1 or float in (0, 1), default=1
+        Features removed per round (a count or a fraction of the remaining
+        ones); more is faster but ties the removed features.
+    task : {"auto", "classification", "regression"}, default="auto"
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        ``(R + 1 - rank) / R`` with ``rank`` the elimination rank (1 = kept
+        to the end) and ``R`` the largest rank: 1 for the last feature
+        standing, features removed in the same round tie.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from featimp.baselines import svm_rfe_importances
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> scores = svm_rfe_importances(X, y, random_state=0)
+    >>> scores.max(), scores.min()
+    (np.float64(1.0), np.float64(0.1))
+    """
+    X, y, task = prepare(X, y, task)
+    X = StandardScaler().fit_transform(X)
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    rfe = RFE(_linear_svm(task, C, seed), n_features_to_select=1, step=step)
+    rank = rfe.fit(X, y).ranking_
+    top = rank.max()
+    return (top + 1 - rank) / top
+
+
+class SVMRFESelector(BaseImportanceSelector):
+    """Select features by SVM recursive feature elimination.
+
+    A thin wrapper around :func:`svm_rfe_importances`; see it for the
+    parameters.
+
+    Parameters
+    ----------
+    C : float > 0, default=1.0
+    step : int >= 1 or float in (0, 1), default=1
+    task : {"auto", "classification", "regression"}, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    n_features_to_select : int, float in (0, 1] or None, default=None
+    threshold : float, "mean", "median" or None, default=None
+        Selection, as in :class:`~featimp.BaseImportanceSelector`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from featimp.baselines import SVMRFESelector
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> sel = SVMRFESelector(step=0.2, n_features_to_select=5, random_state=0)
+    >>> sel.fit(X, y).transform(X).shape
+    (569, 5)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseImportanceSelector._parameter_constraints,
+        **_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        C=1.0,
+        step=1,
+        task="auto",
+        random_state=None,
+        n_features_to_select=None,
+        threshold=None,
+    ):
+        self.C = C
+        self.step = step
+        self.task = task
+        self.random_state = random_state
+        self.n_features_to_select = n_features_to_select
+        self.threshold = threshold
+
+    def _compute_importances(self, X, y):
+        return svm_rfe_importances(
+            X,
+            y,
+            C=self.C,
+            step=self.step,
+            task=self.task,
+            random_state=self.random_state,
+        )

@@ -1,0 +1,197 @@
+"""Reachable sets by direct enumeration, without a MIP solver.
+
+Features tied by constraints form a *group*; a person's joint reachable set
+is the product of one reachable set per group. For a group we enumerate the
+product of its actionable features' value grids, push each action through the
+linkages (``c = a (I - L)^-1``, so chains propagate), and keep the points that
+satisfy the group's constraints. The 1-D set ``R_j`` keeps, for each new value
+of ``j``, the completions that change the fewest other features (the paper's
+rule). Results are cached per distinct state of the group's features, so
+identical people cost nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from featimp.recourse._action_set import ActionSet
+from featimp.recourse._constraints import DirectionalLinkage
+
+
+class GroupReach:
+    """Reachable points of one group of features, cached per state.
+
+    Parameters
+    ----------
+    action_set : ActionSet
+    group : list of int
+        Column positions of the group's features.
+    sample_values : callable or None
+        ``sample_values(element, x)`` returns the values of a feature that
+        cannot be enumerated (sample mode); None means enumerate everything.
+    """
+
+    def __init__(self, action_set: ActionSet, group, sample_values=None):
+        self.action_set = action_set
+        self.group = list(group)
+        self.elements = [action_set[j] for j in self.group]
+        self.free = [k for k, e in enumerate(self.elements) if e.actionable]
+        self.sample_values = sample_values
+        self._propagate = self._linkage_operator()
+        local = {j: k for k, j in enumerate(self.group)}
+        names = set(action_set.names[j] for j in self.group)
+        self.constraints = [
+            (c, [local[j] for j in action_set.index(c.names)])
+            for c in action_set.constraints
+            if set(c.names) <= names
+        ]
+        self._cache: dict[tuple, tuple] = {}
+
+    def _linkage_operator(self) -> np.ndarray:
+        L = self.action_set.linkage_matrix()[np.ix_(self.group, self.group)]
+        self.targets = np.flatnonzero(np.any(L != 0, axis=0))
+        self.bounded_targets = self._bounded_targets()
+        return np.linalg.inv(np.eye(len(self.group)) - L)
+
+    def _bounded_targets(self) -> list[int]:
+        local = {self.action_set.names[j]: k for k, j in enumerate(self.group)}
+        keep = set()
+        for c in self.action_set.constraints:
+            if isinstance(c, DirectionalLinkage) and c.keep_bounds:
+                keep.update(local[t] for t in c.targets if t in local)
+        return sorted(keep)
+
+    def _values(self, k: int, x: float) -> np.ndarray:
+        element = self.elements[k]
+        if self.sample_values is not None and (
+            not element.discrete and element.grid is None
+        ):
+            return self.sample_values(element, x)
+        return element.values(x)
+
+    def size(self, xg) -> float:
+        """Upper bound on the number of joint points (before constraints)."""
+        return float(np.prod([self.elements[k].n_values(xg[k]) for k in self.free]))
+
+    def joint(self, xg: np.ndarray) -> np.ndarray:
+        """Feasible changes ``c`` (m, len(group)) from ``xg``; row 0 is no change."""
+        return self._get(xg)[0]
+
+    def one_dim(self, xg: np.ndarray, k: int) -> np.ndarray:
+        """Changes in ``R_j`` for the group's ``k``-th feature (paper's rule)."""
+        return self._get(xg)[1][k]
+
+    def clear(self) -> None:
+        """Forget cached states (they can be large for long grids)."""
+        self._cache.clear()
+
+    def _get(self, xg):
+        key = tuple(xg)
+        if key not in self._cache:
+            xg = np.asarray(xg, dtype=float)
+            # Draw each feature's values once: sampled grids must be shared.
+            grids = {k: self._values(k, xg[k]) - xg[k] for k in self.free}
+            joint = self._enumerate(xg, grids)
+            self._cache[key] = (joint, self._one_dim_sets(joint, grids))
+        return self._cache[key]
+
+    def _enumerate(self, xg: np.ndarray, grids: dict) -> np.ndarray:
+        size = len(self.group)
+        own = np.zeros((1, size))
+        if grids:
+            combos = np.array(list(itertools.product(*grids.values())), dtype=float)
+            own = np.zeros((combos.shape[0], size))
+            own[:, self.free] = combos
+        change = own @ self._propagate if self.targets.size else own
+        keep = self._feasible(xg, own, change)
+        # Put "no change" first: it is always feasible for a valid person.
+        change = change[keep]
+        order = np.argsort(np.count_nonzero(change, axis=1), kind="stable")
+        return change[order]
+
+    def _feasible(self, xg, own, change) -> np.ndarray:
+        new = xg + change
+        keep = np.ones(change.shape[0], dtype=bool)
+        for k in self.targets:
+            direction = self.elements[k].step_direction
+            if direction:
+                keep &= change[:, k] * direction >= 0
+        for k in self.bounded_targets:
+            e = self.elements[k]
+            keep &= (new[:, k] >= e.lb) & (new[:, k] <= e.ub)
+        for c, cols in self.constraints:
+            keep &= c.check(new[:, cols])
+            keep &= c.check_move(np.broadcast_to(xg[cols], new[:, cols].shape),
+                                 new[:, cols])
+        return keep
+
+    def _one_dim_sets(self, joint, grids) -> dict[int, np.ndarray]:
+        out = {}
+        support = np.count_nonzero(joint, axis=1)
+        for k in self.free:
+            moves = (joint[:, k] != 0) & np.isin(joint[:, k], grids[k])
+            rows, change_k, n_changed = joint[moves], joint[moves, k], support[moves]
+            if rows.shape[0] == 0:
+                out[k] = rows
+                continue
+            # Per new value of j, keep the completions with the fewest changes.
+            fewest = {}
+            for value, n in zip(change_k, n_changed, strict=True):
+                fewest[value] = min(fewest.get(value, n), n)
+            best = np.array([fewest[v] for v in change_k])
+            out[k] = rows[n_changed == best]
+        return out
+
+
+def build_groups(action_set: ActionSet, sample_values=None) -> list[GroupReach]:
+    """One :class:`GroupReach` per group holding an actionable feature."""
+    groups = []
+    for group in action_set.partition():
+        if any(action_set[j].actionable for j in group):
+            groups.append(GroupReach(action_set, group, sample_values))
+    return groups
+
+
+def reachable_set(action_set: ActionSet, x, *, max_points: int = 1_000_000):
+    """Every point reachable from ``x`` (``x`` first), by enumeration.
+
+    Parameters
+    ----------
+    action_set : ActionSet
+    x : array-like of shape (n_features,)
+    max_points : int
+        Refuse (ValueError) when the joint set would be larger.
+
+    Returns
+    -------
+    ndarray of shape (n_points, n_features)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from featimp.recourse import ActionSet, ThermometerEncoding
+    >>> X = pd.DataFrame({"geq_0": [0, 1], "geq_100": [0, 1]})
+    >>> A = ActionSet.from_data(X)
+    >>> A[["geq_0", "geq_100"]].step_direction = 1
+    >>> _ = A.add_constraint(ThermometerEncoding(["geq_0", "geq_100"]))
+    >>> reachable_set(A, [0, 0]).tolist()
+    [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]
+    """
+    x = np.asarray(x, dtype=float)
+    action_set.check_data(x[None, :])
+    groups = build_groups(action_set)
+    total = np.prod([g.size(x[g.group]) for g in groups]) if groups else 1
+    if total > max_points:
+        raise ValueError(
+            f"the reachable set has up to {total:.3g} points, more than "
+            f"max_points={max_points}"
+        )
+    points = x[None, :]
+    for g in groups:
+        joint = g.joint(x[g.group])
+        expanded = np.repeat(points, joint.shape[0], axis=0)
+        expanded[:, g.group] += np.tile(joint, (points.shape[0], 1))
+        points = expanded
+    return points

@@ -1,0 +1,151 @@
+"""Global responsiveness as a registered feature-importance method."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from featimp._base import BaseImportanceSelector
+from featimp._validation import check_X_y
+from featimp.recourse._action_set import ActionSet
+from featimp.recourse._scores import prediction_function, score_details
+
+
+def responsiveness_importances(
+    X, y, *, estimator=None, action_set=None, target=None, method="auto",
+    n_samples=20, random_state=None,
+):
+    """Mean responsiveness of each feature over the rows a fitted model does
+    not predict as ``target``: how often changing the feature (within the
+    action set) gets them there.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    estimator : classifier or None
+        Cloned and fitted on ``(X, y)``; None means a standardised
+        ``LogisticRegression``.
+    action_set : ActionSet, dict or None
+        None infers one from the data (every feature actionable within its
+        observed range); a dict is read with ``ActionSet.from_dict``.
+    target : label or None
+        The desired prediction; None takes the last class.
+    method, n_samples, random_state
+        As in :func:`featimp.recourse.responsiveness_scores`.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.recourse import german_action_set
+    >>> X, y = load_german_recourse()
+    >>> scores = responsiveness_importances(X, y, action_set=german_action_set(X))
+    >>> X.columns[scores.argmax()]
+    'HasGuarantor'
+    """
+    X, y, names = check_X_y(X, y)
+    if estimator is None:
+        # Scaling makes the default converge quickly on raw-unit features.
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model = clone(estimator).fit(X, y)
+    if target is None:
+        target = model.classes_[-1]
+    if isinstance(action_set, dict):
+        action_set = ActionSet.from_dict(action_set)
+    if action_set is None:
+        action_set = ActionSet.from_data(pd.DataFrame(X, columns=names))
+    elif action_set.names != names:
+        raise ValueError(
+            f"the action set's features {action_set.names[:5]}... do not match "
+            f"the columns of X {names[:5]}..."
+        )
+    return _mean_over_denied(model, X, action_set, target, method=method,
+                             n_samples=n_samples, random_state=random_state)
+
+
+def _mean_over_denied(model, X, action_set, target, **kwargs):
+    # Recourse is about the rows not yet predicted as target; a row already
+    # at target would call every feature "responsive" for staying there.
+    predict = prediction_function(model, action_set.names)
+    values = action_set._values(X)
+    denied = np.asarray(predict(values)) != target
+    rows = values[denied] if denied.any() else values
+    details = score_details(model, rows, action_set, target=target, **kwargs)
+    return details.scores.mean(axis=0)
+
+
+class ResponsivenessSelector(BaseImportanceSelector):
+    """Select the features that are the strongest levers of recourse.
+
+    Wraps :func:`responsiveness_importances`.
+
+    Parameters
+    ----------
+    estimator : classifier or None, default=None
+    action_set : ActionSet, dict or None, default=None
+    target : label or None, default=None
+    method : {"auto", "enumerate", "sample"}, default="auto"
+    n_samples : int, default=20
+    random_state : int or None, default=None
+    n_features_to_select, threshold
+        See :class:`featimp.BaseImportanceSelector`.
+
+    Examples
+    --------
+    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.recourse import german_action_set
+    >>> X, y = load_german_recourse()
+    >>> sel = ResponsivenessSelector(action_set=german_action_set(X),
+    ...                              n_features_to_select=3).fit(X, y)
+    >>> list(sel.get_feature_names_out())
+    ['HasGuarantor', 'CheckingAcct_geq_0', 'SavingsAcct_geq_100']
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseImportanceSelector._parameter_constraints,
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "action_set": [ActionSet, dict, None],
+        "target": "no_validation",
+        "method": [StrOptions({"auto", "enumerate", "sample"})],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, *, estimator=None, action_set=None, target=None, method="auto",
+        n_samples=20, random_state=None, n_features_to_select=None,
+        threshold=None,
+    ):
+        super().__init__(n_features_to_select=n_features_to_select,
+                         threshold=threshold)
+        self.estimator = estimator
+        self.action_set = action_set
+        self.target = target
+        self.method = method
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+    def _compute_importances(self, X, y):
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            X = pd.DataFrame(X, columns=[str(n) for n in names])
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):
+            seed = seed.randint(2**31 - 1)
+        return responsiveness_importances(
+            X, y, estimator=self.estimator, action_set=self.action_set,
+            target=self.target, method=self.method, n_samples=self.n_samples,
+            random_state=seed,
+        )

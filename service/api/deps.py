@@ -1,0 +1,57 @@
+"""Dependencies as named types; tests swap them via ``app.dependency_overrides``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from service.config import Settings
+from service.problems import Problem
+from service.store import Store
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="One of the keys in FEATIMP_API_KEYS.",
+)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_executor(request: Request):
+    return request.app.state.executor
+
+
+def owner_of(key: str) -> str:
+    """Owners are stored as a hash of their key, never the key itself."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def get_owner(
+    request: Request, key: Annotated[str | None, Security(_api_key_header)]
+) -> str:
+    """The owner behind the X-API-Key header; 401 without a valid key."""
+    if not key:
+        raise Problem(
+            401, "missing X-API-Key header", headers={"WWW-Authenticate": "APIKey"}
+        )
+    for valid in request.app.state.api_keys:
+        if hmac.compare_digest(key.encode(), valid.encode()):
+            return owner_of(valid)
+    raise Problem(401, "invalid API key", headers={"WWW-Authenticate": "APIKey"})
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+ExecutorDep = Annotated[object, Depends(get_executor)]
+OwnerDep = Annotated[str, Depends(get_owner)]

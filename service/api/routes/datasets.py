@@ -1,0 +1,148 @@
+"""``/v1/datasets``: upload (CSV or Parquet), describe, list, delete."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from service.api.deps import OwnerDep, SettingsDep, StoreDep
+from service.api.uploads import receive_upload
+from service.problems import Problem, not_found
+from service.schemas import DatasetPublic, DatasetsPublic
+from service.store import datasets as dataset_store
+from service.store.db import new_id
+from service.store.jobs import count_active_for_dataset
+from service.tables import TableError, describe_and_store
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "age,income,default\n35,52000,0\n",
+        },
+        "application/vnd.apache.parquet": {
+            "schema": {"type": "string", "format": "binary"}
+        },
+    },
+}
+
+
+def _public(record) -> DatasetPublic:
+    return DatasetPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
+
+
+def _display_name(filename: str | None, name: str | None) -> str:
+    # Metadata only: never part of a path. Keep the last path component.
+    raw = name or filename or "upload"
+    return PurePath(raw.replace("\\", "/")).name[:200] or "upload"
+
+
+def _ingest(
+    *, store, settings, owner, upload, tmp, name
+) -> dataset_store.DatasetRecord:
+    dataset_id = new_id()
+    try:
+        table = describe_and_store(
+            tmp,
+            store.path("datasets", dataset_id),
+            max_rows=settings.max_rows,
+            max_columns=settings.max_columns,
+        )
+    except TableError as exc:
+        raise Problem(exc.status, str(exc), title=exc.title, field="file") from None
+    return dataset_store.create_dataset(
+        store=store,
+        dataset_id=dataset_id,
+        owner=owner,
+        name=name,
+        fmt=table.format,
+        size_bytes=upload.size,
+        n_rows=table.n_rows,
+        columns=table.columns,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetPublic,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    summary="Upload a CSV or Parquet table (multipart field 'file', or raw body)",
+)
+async def upload_dataset(
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> DatasetPublic:
+    tmp = store.temp_path(".upload")
+    try:
+        upload = await receive_upload(
+            request, dest=tmp, limit=settings.max_upload_bytes
+        )
+        record = await run_in_threadpool(
+            _ingest,
+            store=store,
+            settings=settings,
+            owner=owner,
+            upload=upload,
+            tmp=tmp,
+            name=_display_name(upload.filename, name),
+        )
+    finally:
+        tmp.unlink(missing_ok=True)
+    response.headers["Location"] = f"/v1/datasets/{record.id}"
+    return _public(record)
+
+
+@router.get("", response_model=DatasetsPublic)
+def list_datasets(
+    store: StoreDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DatasetsPublic:
+    records, count = dataset_store.list_datasets(
+        store=store, owner=owner, limit=limit, offset=offset
+    )
+    return DatasetsPublic(data=[_public(r) for r in records], count=count)
+
+
+@router.get("/{dataset_id}", response_model=DatasetPublic)
+def get_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> DatasetPublic:
+    record = dataset_store.get_dataset(store=store, owner=owner, dataset_id=dataset_id)
+    if record is None:
+        raise not_found("dataset", dataset_id)
+    return _public(record)
+
+
+@router.delete("/{dataset_id}", status_code=204)
+def delete_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> Response:
+    if (
+        dataset_store.get_dataset(store=store, owner=owner, dataset_id=dataset_id)
+        is None
+    ):
+        raise not_found("dataset", dataset_id)
+    if count_active_for_dataset(store=store, dataset_id=dataset_id):
+        raise Problem(
+            409,
+            "jobs on this dataset are queued or running; cancel "
+            "them or wait for them to finish",
+        )
+    dataset_store.delete_dataset(store=store, owner=owner, dataset_id=dataset_id)
+    return Response(status_code=204)

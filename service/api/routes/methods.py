@@ -1,0 +1,24 @@
+"""``/v1/methods``: the registry, as the job schema sees it."""
+
+from fastapi import APIRouter
+
+from service import runner
+from service.api.deps import OwnerDep
+from service.problems import Problem
+from service.schemas import MethodPublic, MethodsPublic
+
+router = APIRouter(prefix="/methods", tags=["methods"])
+
+
+@router.get("", response_model=MethodsPublic)
+def list_methods(owner: OwnerDep) -> MethodsPublic:
+    catalog = runner.method_catalog()
+    return MethodsPublic(data=catalog, count=len(catalog))
+
+
+@router.get("/{name}", response_model=MethodPublic)
+def get_method(name: str, owner: OwnerDep) -> MethodPublic:
+    for method in runner.method_catalog():
+        if method["name"] == name:
+            return MethodPublic(**method)
+    raise Problem(404, f"no method {name!r}; see GET /v1/methods")

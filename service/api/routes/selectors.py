@@ -1,0 +1,105 @@
+"""``/v1/selectors``: fitted selectors from ``select`` jobs, and transform."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from service import runner
+from service.api.deps import OwnerDep, StoreDep
+from service.problems import Problem, not_found
+from service.schemas import SelectorPublic, SelectorsPublic, TransformRequest
+from service.store import selectors as selector_store
+from service.store.datasets import get_dataset
+
+router = APIRouter(prefix="/selectors", tags=["selectors"])
+
+_MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def _public(record) -> SelectorPublic:
+    return SelectorPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
+
+
+def _get_owned(store, owner: str, selector_id: str):
+    record = selector_store.get_selector(
+        store=store, owner=owner, selector_id=selector_id
+    )
+    if record is None:
+        raise not_found("selector", selector_id)
+    return record
+
+
+@router.get("", response_model=SelectorsPublic)
+def list_selectors(
+    store: StoreDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SelectorsPublic:
+    records, count = selector_store.list_selectors(
+        store=store, owner=owner, limit=limit, offset=offset
+    )
+    return SelectorsPublic(data=[_public(r) for r in records], count=count)
+
+
+@router.get("/{selector_id}", response_model=SelectorPublic)
+def get_selector(selector_id: str, store: StoreDep, owner: OwnerDep) -> SelectorPublic:
+    return _public(_get_owned(store, owner, selector_id))
+
+
+@router.delete("/{selector_id}", status_code=204)
+def delete_selector(selector_id: str, store: StoreDep, owner: OwnerDep) -> Response:
+    _get_owned(store, owner, selector_id)
+    selector_store.delete_selector(store=store, owner=owner, selector_id=selector_id)
+    return Response(status_code=204)
+
+
+def _write_reduced(*, store, selector, dataset, fmt: str):
+    frame = runner.transform_dataset(store=store, selector=selector, dataset=dataset)
+    path = store.temp_path(f".{fmt}")
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+@router.post(
+    "/{selector_id}/transform",
+    responses={
+        200: {
+            "description": "The reduced dataset",
+            "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
+        }
+    },
+)
+async def transform(
+    selector_id: str, body: TransformRequest, store: StoreDep, owner: OwnerDep
+) -> FileResponse:
+    selector = await run_in_threadpool(_get_owned, store, owner, selector_id)
+    dataset = get_dataset(store=store, owner=owner, dataset_id=body.dataset_id)
+    if dataset is None:
+        raise Problem(
+            422, f"no dataset with id {body.dataset_id!r}", field="dataset_id"
+        )
+    try:
+        path = await run_in_threadpool(
+            _write_reduced,
+            store=store,
+            selector=selector,
+            dataset=dataset,
+            fmt=body.format,
+        )
+    except runner.JobRejected as exc:
+        raise Problem(422, exc.detail, field=exc.field) from None
+    return FileResponse(
+        path,
+        media_type=_MEDIA[body.format],
+        filename=f"reduced.{body.format}",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

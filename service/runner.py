@@ -1,0 +1,385 @@
+"""Runs jobs: the only module of the service that imports featimp.
+
+The web process calls :func:`validate_job` before it accepts a job and
+:func:`method_catalog` to list methods; the executors call :func:`run_job` in
+a worker process (or on a Dask worker), which reads the dataset, fits the
+registry's selector, and writes the result beside the SQLite database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+
+from featimp._validation import infer_task
+from featimp.methods import (
+    SELECTION_PARAMETERS,
+    UNSUPERVISED,
+    all_methods,
+    get_method,
+)
+from service.store import Store, open_store
+from service.store import jobs as job_store
+from service.store import selectors as selector_store
+from service.store.datasets import DatasetRecord
+from service.store.db import new_id
+from service.store.selectors import SelectorRecord
+
+log = logging.getLogger("service.runner")
+
+_NUMERIC_PREFIXES = ("int", "uint", "float", "double", "halffloat", "bool", "decimal")
+_WATCHDOG_SECONDS = 0.5
+
+
+class JobRejected(ValueError):
+    """A job request that cannot run; ``field`` names the field at fault."""
+
+    def __init__(self, field: str, detail: str):
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+class JobStopped(Exception):
+    """The job was canceled (or failed by a restart) while it ran."""
+
+
+def available_methods() -> list:
+    """The registered methods whose code imports (optional extras may be missing)."""
+    available = []
+    for spec in all_methods():
+        try:
+            spec.selector_class()
+        except ImportError as exc:
+            log.warning("method %s is not available: %s", spec.name, exc)
+            continue
+        available.append(spec)
+    return available
+
+
+def method_catalog() -> list[dict]:
+    """Every available method with its tasks and parameters."""
+    return [spec.to_dict() for spec in available_methods()]
+
+
+def method_names() -> list[str]:
+    return [spec.name for spec in available_methods()]
+
+
+def validate_job(*, store: Store, dataset: DatasetRecord, request: dict) -> None:
+    """Check a rank/select request against the registry and the dataset.
+
+    Builds the selector with the registry's ``make_selector``, so a job is
+    only accepted when it would start. Raises :class:`JobRejected`.
+    """
+    try:
+        spec = get_method(request["method"])
+        spec.selector_class()
+    except (ValueError, ImportError) as exc:
+        raise JobRejected("method", str(exc)) from None
+    features = _check_columns(dataset, request, spec)
+    if request.get("target") is not None:
+        _check_task(store, dataset, request, spec)
+    _check_params(spec, request.get("params") or {}, n_features=len(features))
+
+
+def read_dataset(store: Store, dataset_id: str, columns=None) -> pd.DataFrame:
+    """A stored dataset (memory-mapped Arrow) as a DataFrame."""
+    path = store.path("datasets", dataset_id)
+    return feather.read_table(path, columns=columns, memory_map=True).to_pandas()
+
+
+def _check_columns(dataset: DatasetRecord, request: dict, spec) -> list[str]:
+    columns = {c["name"]: c for c in dataset.columns}
+    target = request.get("target")
+    if target is None and not spec.supports(UNSUPERVISED):
+        raise JobRejected(
+            "target", f"method {spec.name!r} is supervised: give a target column"
+        )
+    if target is not None and target not in columns:
+        shown = ", ".join(list(columns)[:20])
+        raise JobRejected(
+            "target",
+            f"target column {target!r} is not in the dataset; its columns are: {shown}",
+        )
+    if target is not None and columns[target]["n_missing"]:
+        raise JobRejected(
+            "target",
+            f"target column {target!r} has "
+            f"{columns[target]['n_missing']} missing value(s)",
+        )
+    features = _feature_names(dataset, request)
+    unknown = [f for f in features if f not in columns]
+    if unknown or target in features or not features:
+        raise JobRejected(
+            "features",
+            "features must be columns of the dataset other than the "
+            f"target; not usable: {', '.join(map(repr, unknown or [target]))}",
+        )
+    _check_feature_types([columns[f] for f in features], spec)
+    return features
+
+
+def _check_feature_types(columns: list[dict], spec) -> None:
+    missing = [c["name"] for c in columns if c["n_missing"]]
+    if missing:
+        raise JobRejected(
+            "features",
+            f"column(s) {', '.join(map(repr, missing[:8]))} have missing "
+            "values; impute or drop them first",
+        )
+    accepts_categorical = getattr(spec.selector_class(), "_accepts_categorical", False)
+    text = [c["name"] for c in columns if not c["dtype"].startswith(_NUMERIC_PREFIXES)]
+    if text and not accepts_categorical:
+        raise JobRejected(
+            "features",
+            f"non-numeric column(s) {', '.join(map(repr, text[:8]))}: "
+            f"method {spec.name!r} needs numbers; encode them first or leave them "
+            "out with 'features'",
+        )
+
+
+def _check_task(store: Store, dataset: DatasetRecord, request: dict, spec) -> None:
+    y = read_dataset(store, dataset.id, columns=[request["target"]]).iloc[:, 0]
+    try:
+        task = infer_task(y.to_numpy(), request.get("task", "auto"))
+    except ValueError as exc:
+        raise JobRejected("task", str(exc)) from None
+    if task == "regression" and not pd.api.types.is_numeric_dtype(y):
+        raise JobRejected(
+            "task",
+            f"target column {request['target']!r} is not numeric: it "
+            "cannot be a regression target",
+        )
+    if not spec.supports(task):
+        raise JobRejected(
+            "method",
+            f"method {spec.name!r} does not support {task} "
+            f"(it supports: {', '.join(spec.tasks)})",
+        )
+
+
+def _check_params(spec, params: dict, *, n_features: int) -> None:
+    known = spec.parameters()
+    for name, value in params.items():
+        if name not in known:
+            raise JobRejected(
+                f"params.{name}",
+                f"method {spec.name!r} has no parameter {name!r}; "
+                f"its parameters are: {', '.join(sorted(known))}",
+            )
+        try:
+            spec.make_selector(**{name: value})
+        except (ValueError, TypeError) as exc:
+            raise JobRejected(f"params.{name}", str(exc)) from None
+    try:
+        spec.make_selector(**params)
+    except (ValueError, TypeError) as exc:
+        raise JobRejected("params", str(exc)) from None
+    k = params.get(SELECTION_PARAMETERS[0])
+    if isinstance(k, int) and not isinstance(k, bool) and k > n_features:
+        raise JobRejected(
+            f"params.{SELECTION_PARAMETERS[0]}",
+            f"n_features_to_select={k} is larger than the number of features "
+            f"({n_features})",
+        )
+
+
+def _feature_names(dataset: DatasetRecord, request: dict) -> list[str]:
+    if request.get("features"):
+        return list(request["features"])
+    return [n for n in dataset.column_names if n != request.get("target")]
+
+
+@dataclass
+class _Progress:
+    """Reports progress; raises JobStopped once the job is no longer ours."""
+
+    store: Store
+    job_id: str
+    lease: str
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        if not job_store.report_progress(
+            store=self.store,
+            job_id=self.job_id,
+            lease=self.lease,
+            progress=fraction,
+            stage=stage,
+        ):
+            raise JobStopped(self.job_id)
+
+
+def run_job(
+    job_id: str,
+    data_dir: str,
+    lease: str,
+    executor: str = "local",
+    parent_pid: int | None = None,
+) -> str:
+    """Run one job to its end and record the outcome; returns the final status.
+
+    Every error is recorded on the job as problem details, never raised: a
+    bad job cannot take its worker down.
+    """
+    if parent_pid is not None:
+        _watch_parent(parent_pid)
+    store = open_store(data_dir)
+    if not job_store.start_job(
+        store=store, job_id=job_id, lease=lease, executor=executor
+    ):
+        return "skipped"
+    job = job_store.get_job(store=store, job_id=job_id)
+    started = time.perf_counter()
+    try:
+        result_rows, selector_id = _fit_and_write(
+            store, job, _Progress(store, job_id, lease)
+        )
+    except JobStopped:
+        return "canceled"
+    except Exception as exc:
+        job_store.fail_job(store=store, job_id=job_id, lease=lease, error=_problem(exc))
+        return "failed"
+    job_store.finish_job(
+        store=store,
+        job_id=job_id,
+        lease=lease,
+        result_rows=result_rows,
+        selector_id=selector_id,
+    )
+    log.info("job %s done in %.3fs", job_id, time.perf_counter() - started)
+    return "succeeded"
+
+
+def warm_up() -> None:
+    """Nothing: starting a process that runs it boots the forkserver."""
+
+
+def run_job_on_dask(job_id: str, data_dir: str, lease: str) -> str:
+    """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster."""
+    with joblib.parallel_config(backend="dask"):
+        return run_job(job_id, data_dir, lease, executor="dask")
+
+
+def _problem(exc: Exception) -> dict:
+    if isinstance(exc, ValueError | TypeError):
+        return {
+            "type": "about:blank",
+            "title": "Job failed: invalid input",
+            "status": 422,
+            "detail": " ".join(str(exc).split()),
+        }
+    log.error("job failed", exc_info=exc)
+    return {
+        "type": "about:blank",
+        "title": "Job failed",
+        "status": 500,
+        "detail": f"{type(exc).__name__}: {exc}",
+    }
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the service process is gone, so no job outlives it."""
+
+    def watch():
+        while True:
+            time.sleep(_WATCHDOG_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="featimp-watchdog").start()
+
+
+def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
+    request = job.request
+    progress(0.05, "loading data")
+    frame = read_dataset(store, job.dataset_id)
+    target = request.get("target")
+    features = request.get("features") or [c for c in frame.columns if c != target]
+    X = frame[features]
+    y = None if target is None else frame[target]
+    spec = get_method(request["method"])
+    selector = spec.make_selector(**(request.get("params") or {}))
+    progress(0.15, f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}")
+    selector.fit(X, y)
+    progress(0.9, "writing result")
+    table = ranking_table(selector, features)
+    _write_parquet_atomic(table, store.path("results", job.id))
+    selector_id = None
+    if job.type == "select":
+        selector_id = _store_selector(store, job, selector, features)
+    return len(table), selector_id
+
+
+def ranking_table(selector, features: list[str]) -> pd.DataFrame:
+    """One row per feature, best first: rank, feature, importance, selected."""
+    table = pd.DataFrame(
+        {
+            "rank": np.asarray(selector.ranking_, dtype=np.int64),
+            "feature": [str(f) for f in features],
+            "importance": np.asarray(selector.importances_, dtype=float),
+            "selected": np.asarray(selector.get_support(), dtype=bool),
+        }
+    )
+    return table.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".partial")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    tmp.replace(path)
+
+
+def _store_selector(store: Store, job, selector, features: list[str]) -> str:
+    selector_id = new_id()
+    path = store.path("selectors", selector_id)
+    tmp = path.with_suffix(".partial")
+    joblib.dump(selector, tmp)
+    tmp.replace(path)
+    support = selector.get_support()
+    selector_store.create_selector(
+        store=store,
+        selector_id=selector_id,
+        owner=job.owner,
+        job_id=job.id,
+        method=job.request["method"],
+        params=job.request.get("params") or {},
+        features_in=features,
+        selected=[f for f, keep in zip(features, support, strict=True) if keep],
+    )
+    return selector_id
+
+
+def transform_dataset(
+    *, store: Store, selector: SelectorRecord, dataset: DatasetRecord
+) -> pd.DataFrame:
+    """The dataset reduced by a fitted selector; its columns must match."""
+    missing = [f for f in selector.features_in if f not in dataset.column_names]
+    if missing:
+        raise JobRejected(
+            "dataset_id",
+            f"the dataset lacks column(s) the selector was fitted on: "
+            f"{', '.join(map(repr, missing[:20]))}",
+        )
+    fitted = joblib.load(store.path("selectors", selector.id))
+    frame = read_dataset(store, dataset.id, columns=selector.features_in)
+    return fitted.set_output(transform="pandas").transform(frame)
+
+
+def featimp_version() -> str:
+    import featimp
+
+    return featimp.__version__

@@ -1,0 +1,105 @@
+"""Dataset metadata: one row per uploaded table, the data in a Parquet file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from service.store.db import Store, now
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    id: str
+    owner: str
+    name: str
+    format: str
+    size_bytes: int
+    n_rows: int
+    n_columns: int
+    columns: list[dict]
+    created_at: str
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.columns]
+
+
+def _record(row) -> DatasetRecord:
+    return DatasetRecord(**{**dict(row), "columns": json.loads(row["columns"])})
+
+
+def create_dataset(
+    *,
+    store: Store,
+    dataset_id: str,
+    owner: str,
+    name: str,
+    fmt: str,
+    size_bytes: int,
+    n_rows: int,
+    columns: list[dict],
+) -> DatasetRecord:
+    record = DatasetRecord(
+        id=dataset_id,
+        owner=owner,
+        name=name,
+        format=fmt,
+        size_bytes=size_bytes,
+        n_rows=n_rows,
+        n_columns=len(columns),
+        columns=columns,
+        created_at=now(),
+    )
+    with store.connect() as conn:
+        conn.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                owner,
+                name,
+                fmt,
+                size_bytes,
+                n_rows,
+                len(columns),
+                json.dumps(columns),
+                record.created_at,
+            ),
+        )
+    return record
+
+
+def get_dataset(*, store: Store, owner: str, dataset_id: str) -> DatasetRecord | None:
+    """The dataset if it exists and belongs to ``owner``."""
+    with store.connect() as conn:
+        row = conn.execute(
+            "SELECT * FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+        ).fetchone()
+    return None if row is None else _record(row)
+
+
+def list_datasets(
+    *, store: Store, owner: str, limit: int, offset: int = 0
+) -> tuple[list[DatasetRecord], int]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT * FROM datasets WHERE owner = ? ORDER BY created_at, id "
+            "LIMIT ? OFFSET ?",
+            (owner, limit, offset),
+        ).fetchall()
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM datasets WHERE owner = ?", (owner,)
+        ).fetchone()
+    return [_record(r) for r in rows], count
+
+
+def delete_dataset(*, store: Store, owner: str, dataset_id: str) -> bool:
+    """Remove the metadata, then the file; False if there was no such dataset."""
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "DELETE FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+        )
+    if cursor.rowcount == 0:
+        return False
+    store.path("datasets", dataset_id).unlink(missing_ok=True)
+    return True

@@ -1,0 +1,110 @@
+"""The SQLite database and the directory layout of the data directory."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    n_rows INTEGER NOT NULL,
+    n_columns INTEGER NOT NULL,
+    columns TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    type TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    stage TEXT NOT NULL DEFAULT 'queued',
+    error TEXT,
+    executor TEXT,
+    lease TEXT,
+    idempotency_key TEXT,
+    request_hash TEXT,
+    result_rows INTEGER,
+    selector_id TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    UNIQUE (owner, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS selectors (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    params TEXT NOT NULL,
+    features_in TEXT NOT NULL,
+    selected TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+_ID = re.compile(r"[0-9a-f]{32}")
+_KINDS = {"datasets": ".arrow", "results": ".parquet", "selectors": ".joblib"}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Store:
+    """The data directory: ``featimp.sqlite3`` plus one folder per file kind."""
+
+    data_dir: Path
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "featimp.sqlite3"
+
+    @contextmanager
+    def connect(self):
+        """A short-lived autocommit connection; SQLite connections are cheap."""
+        conn = sqlite3.connect(self.database_path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            yield conn
+        finally:
+            conn.close()
+
+    def path(self, kind: str, item_id: str) -> Path:
+        """Where the file of an item lives; ids are checked, never trusted."""
+        if kind not in _KINDS or not _ID.fullmatch(item_id):
+            raise ValueError(f"invalid {kind} id {item_id!r}")
+        return self.data_dir / kind / f"{item_id}{_KINDS[kind]}"
+
+    def temp_path(self, suffix: str = "") -> Path:
+        return self.data_dir / "tmp" / f"{new_id()}{suffix}"
+
+
+def open_store(data_dir) -> Store:
+    """Create the directory layout and the schema (idempotent)."""
+    store = Store(Path(data_dir).resolve())
+    for folder in (*_KINDS, "tmp"):
+        (store.data_dir / folder).mkdir(parents=True, exist_ok=True)
+    with store.connect() as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(_SCHEMA)
+    return store

@@ -1,0 +1,247 @@
+"""Job metadata and the job state machine.
+
+``queued -> running -> succeeded | failed``, and ``canceled`` from either of
+the first two. A job process holds a *lease* (a random token set when it
+starts): its progress and final updates only apply while the job is still
+running under that lease, so a job canceled, or failed by a restart, cannot
+be brought back by a worker that is still finishing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from service.store.db import Store, new_id, now
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    owner: str
+    type: str
+    dataset_id: str
+    request: dict
+    status: str
+    progress: float
+    stage: str
+    error: dict | None
+    executor: str | None
+    lease: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    result_rows: int | None
+    selector_id: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+def _record(row) -> JobRecord:
+    data = dict(row)
+    data["request"] = json.loads(data["request"])
+    data["error"] = json.loads(data["error"]) if data["error"] else None
+    return JobRecord(**data)
+
+
+def create_job(
+    *,
+    store: Store,
+    owner: str,
+    job_type: str,
+    dataset_id: str,
+    request: dict,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> tuple[JobRecord, bool]:
+    """Insert a queued job; with a known idempotency key, return that job.
+
+    Returns ``(job, created)``.
+    """
+    job_id = new_id()
+    try:
+        with store.connect() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, owner, type, dataset_id, request, status, "
+                "idempotency_key, request_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                (
+                    job_id,
+                    owner,
+                    job_type,
+                    dataset_id,
+                    json.dumps(request),
+                    idempotency_key,
+                    request_hash,
+                    now(),
+                ),
+            )
+    except sqlite3.IntegrityError:
+        existing = find_by_idempotency_key(
+            store=store, owner=owner, idempotency_key=idempotency_key
+        )
+        if existing is None:  # pragma: no cover - the unique key is the only one
+            raise
+        return existing, False
+    return get_job(store=store, owner=owner, job_id=job_id), True
+
+
+def find_by_idempotency_key(
+    *, store: Store, owner: str, idempotency_key: str | None
+) -> JobRecord | None:
+    if idempotency_key is None:
+        return None
+    with store.connect() as conn:
+        row = conn.execute(
+            "SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?",
+            (owner, idempotency_key),
+        ).fetchone()
+    return None if row is None else _record(row)
+
+
+def get_job(*, store: Store, job_id: str, owner: str | None = None) -> JobRecord | None:
+    """The job; with ``owner``, only if it belongs to that owner."""
+    query, args = "SELECT * FROM jobs WHERE id = ?", [job_id]
+    if owner is not None:
+        query, args = query + " AND owner = ?", [*args, owner]
+    with store.connect() as conn:
+        row = conn.execute(query, args).fetchone()
+    return None if row is None else _record(row)
+
+
+def list_jobs(
+    *, store: Store, owner: str, limit: int, offset: int = 0, status: str | None = None
+) -> tuple[list[JobRecord], int]:
+    where, args = "owner = ?", [owner]
+    if status is not None:
+        where, args = where + " AND status = ?", [*args, status]
+    with store.connect() as conn:
+        rows = conn.execute(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY created_at, id "
+            "LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        (count,) = conn.execute(
+            f"SELECT COUNT(*) FROM jobs WHERE {where}", args
+        ).fetchone()
+    return [_record(r) for r in rows], count
+
+
+def start_job(*, store: Store, job_id: str, lease: str, executor: str) -> bool:
+    """Move a queued job to running under ``lease``; False if it is not queued."""
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET status = 'running', lease = ?, executor = ?, "
+            "started_at = ?, stage = 'starting' WHERE id = ? AND status = 'queued'",
+            (lease, executor, now(), job_id),
+        )
+    return cursor.rowcount == 1
+
+
+def report_progress(
+    *, store: Store, job_id: str, lease: str, progress: float, stage: str
+) -> bool:
+    """Record progress; False when the job is no longer running under ``lease``."""
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET progress = ?, stage = ? "
+            "WHERE id = ? AND status = 'running' AND lease = ?",
+            (progress, stage, job_id, lease),
+        )
+    return cursor.rowcount == 1
+
+
+def finish_job(
+    *,
+    store: Store,
+    job_id: str,
+    lease: str,
+    result_rows: int,
+    selector_id: str | None = None,
+) -> bool:
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET status = 'succeeded', progress = 1, stage = 'done', "
+            "result_rows = ?, selector_id = ?, finished_at = ? "
+            "WHERE id = ? AND status = 'running' AND lease = ?",
+            (result_rows, selector_id, now(), job_id, lease),
+        )
+    return cursor.rowcount == 1
+
+
+def fail_job(
+    *, store: Store, job_id: str, error: dict, lease: str | None = None
+) -> bool:
+    """Mark an active job failed with a problem-details ``error``.
+
+    With ``lease``, only if the job is still running under it.
+    """
+    query = (
+        "UPDATE jobs SET status = 'failed', stage = 'failed', error = ?, "
+        "finished_at = ? WHERE id = ? AND status IN ('queued', 'running')"
+    )
+    args = [json.dumps(error), now(), job_id]
+    if lease is not None:
+        query, args = query + " AND lease = ?", [*args, lease]
+    with store.connect() as conn:
+        cursor = conn.execute(query, args)
+    return cursor.rowcount == 1
+
+
+def cancel_job(*, store: Store, owner: str, job_id: str) -> JobRecord | None:
+    """Cancel a queued or running job; finished jobs are left as they are."""
+    with store.connect() as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'canceled', stage = 'canceled', finished_at = ? "
+            "WHERE id = ? AND owner = ? AND status IN ('queued', 'running')",
+            (now(), job_id, owner),
+        )
+    return get_job(store=store, owner=owner, job_id=job_id)
+
+
+def recover_jobs(*, store: Store) -> tuple[list[str], list[str]]:
+    """After a restart: fail the jobs that were running, keep the queued ones.
+
+    A running job's process died with the service, so it is reported failed
+    with the reason; a queued job never started and is returned to be
+    submitted again. Returns ``(failed_ids, queued_ids)``.
+    """
+    error = {
+        "type": "about:blank#interrupted",
+        "title": "Job interrupted",
+        "status": 503,
+        "detail": "the service stopped while this job was running; submit it again",
+    }
+    with store.connect() as conn:
+        failed = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM jobs WHERE status = 'running'"
+            ).fetchall()
+        ]
+        conn.execute(
+            "UPDATE jobs SET status = 'failed', stage = 'failed', error = ?, "
+            "finished_at = ? WHERE status = 'running'",
+            (json.dumps(error), now()),
+        )
+        queued = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, id"
+            ).fetchall()
+        ]
+    return failed, queued
+
+
+def count_active_for_dataset(*, store: Store, dataset_id: str) -> int:
+    with store.connect() as conn:
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM jobs WHERE dataset_id = ? "
+            "AND status IN ('queued', 'running')",
+            (dataset_id,),
+        ).fetchone()
+    return count

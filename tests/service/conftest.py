@@ -1,0 +1,155 @@
+"""A real featimp service in a uvicorn subprocess, on 127.0.0.1 and a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+
+REPO = Path(__file__).resolve().parents[2]
+KEY_A, KEY_B = "test-key-alice", "test-key-bob"
+STARTUP_SECONDS = 60
+JOB_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``python -m service`` in a subprocess; restartable on the same data dir."""
+
+    def __init__(self, data_dir: Path, *, workers: int = 2, env: dict | None = None):
+        self.data_dir = data_dir
+        self.workers = workers
+        self.env = env or {}
+        self.process = None
+        self.port = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "FEATIMP_API_KEYS": f"{KEY_A},{KEY_B}",
+            "FEATIMP_MAX_UPLOAD_BYTES": str(8 * 1024**2),
+            **self.env,
+        }
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited: {self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"service did not start: {self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown code runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def client(self, key: str | None = KEY_A) -> httpx.Client:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("service") / "data").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    with server.client() as c:
+        yield c
+
+
+def wait_for_job(
+    client,
+    job_id: str,
+    *,
+    until=("succeeded", "failed", "canceled"),
+    timeout: float = JOB_SECONDS,
+) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").raise_for_status().json()
+        if job["status"] in until:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
+
+
+def upload_frame(client, frame, *, name="data.csv") -> dict:
+    body = frame.to_csv(index=False).encode()
+    response = client.post("/v1/datasets", files={"file": (name, body, "text/csv")})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def assert_problem(
+    response, status: int, *, field: str | None = None, contains: str | None = None
+) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert field in [e["field"] for e in body.get("errors") or []], body
+    if contains is not None:
+        assert contains in body["detail"], body
+    return body

@@ -1,0 +1,83 @@
+"""Jobs on a real Dask LocalCluster give the same results as in-process runs."""
+
+import time
+
+import pandas as pd
+import pytest
+
+from featimp.datasets import load_dataset
+from service import runner
+from service.executors import DaskExecutor
+from service.store import jobs as js
+from service.store import open_store
+from tests.service.test_runner import add_dataset
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        dashboard_address=None,
+    ) as cluster:
+        yield cluster
+
+
+def _wait(store, job_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = js.get_job(store=store, job_id=job_id)
+        if job.status in js.FINISHED:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} is still {job.status}")
+
+
+def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):
+    store = open_store(tmp_path / "data")
+    X, y = load_dataset("breast_cancer")
+    dataset = add_dataset(store, X.assign(target=y))
+    request = {
+        "type": "select",
+        "dataset_id": dataset.id,
+        "target": "target",
+        "method": "mrmr",
+        "params": {"n_features_to_select": 5, "random_state": 0},
+        "task": "auto",
+        "features": None,
+    }
+    executor = DaskExecutor(store=store, address=cluster.scheduler_address, workers=1)
+    try:
+        on_dask = [
+            js.create_job(
+                store=store,
+                owner="a",
+                job_type="select",
+                dataset_id=dataset.id,
+                request=request,
+            )[0]
+            for _ in range(3)
+        ]
+        for job in on_dask:
+            executor.submit(job.id)
+        finished = [_wait(store, job.id) for job in on_dask]
+    finally:
+        executor.shutdown()
+    assert [(j.status, j.executor) for j in finished] == [("succeeded", "dask")] * 3
+
+    local, _ = js.create_job(
+        store=store,
+        owner="a",
+        job_type="select",
+        dataset_id=dataset.id,
+        request=request,
+    )
+    assert runner.run_job(local.id, str(store.data_dir), "L") == "succeeded"
+    expected = pd.read_parquet(store.path("results", local.id))
+    for job in finished:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(store.path("results", job.id)), expected
+        )

@@ -1,0 +1,331 @@
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, make_classification, make_regression
+from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import mutual_info_score
+from sklearn.pipeline import make_pipeline
+
+from featimp._mutual_info import (
+    MRMRSelector,
+    MutualInfoSelector,
+    corrected_mi,
+    discretize,
+    mrmr_importances,
+    mrmr_order,
+    mutual_info_importances,
+    quantile_codes,
+    resolve_discrete_mask,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def german_credit():
+    frame = pd.read_csv(SHARED_DATA / "german_credit.csv")
+    return frame.drop(columns="creditability"), frame["creditability"]
+
+
+@pytest.fixture(scope="module")
+def signal_and_noise():
+    """A binary target, two noisy copies of it of different strength, noise."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    X = np.column_stack(
+        [
+            y + rng.normal(0, 0.5, y.size),
+            y + rng.normal(0, 2.0, y.size),
+            rng.normal(0, 1, y.size),
+        ]
+    )
+    return X, y
+
+
+# ------------------------------------------------------------------ binned MI
+def test_binned_mi_equals_direct_plugin_on_discrete_data(rng):
+    X = rng.integers(0, 4, (300, 5))
+    y = (X[:, 0] + rng.integers(0, 2, 300)) % 3
+    scores = mutual_info_importances(
+        X, y, discrete_features=True, null_correction=False
+    )
+    expected = [mutual_info_score(X[:, j], y) for j in range(X.shape[1])]
+    np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=1e-15)
+
+
+def _reference_quantile_codes(row, n_bins):
+    edges = np.quantile(row, np.arange(1, n_bins) / n_bins, method="inverted_cdf")
+    return np.searchsorted(edges, row, side="right")
+
+
+@pytest.mark.parametrize("n_bins", [2, 5, 27, 64])
+def test_quantile_codes_equal_sorting_reference(rng, n_bins):
+    rows = [
+        rng.normal(size=1000),
+        rng.integers(0, 3, 1000).astype(float),  # heavy ties
+        np.zeros(1000),  # constant
+        np.exp(rng.normal(0, 10, 1000)),  # heavy tail
+        np.r_[rng.normal(size=999), 1e12],  # one outlier
+        np.tile([0.0, -1e300, 1e300, 5.0], 250),  # the range overflows
+        np.tile([0.0, 1e-310, 2e-310, 3e-310], 250),  # subnormal range
+        np.round(rng.normal(size=1000), 1),
+    ]
+    V = np.vstack(rows)
+    expected = np.vstack([_reference_quantile_codes(r, n_bins) for r in rows])
+    np.testing.assert_array_equal(quantile_codes(V, n_bins), expected)
+
+
+def test_auto_treats_integer_valued_columns_as_discrete(rng):
+    X = np.column_stack([rng.normal(size=50), rng.integers(0, 5, 50), np.ones(50)])
+    assert resolve_discrete_mask(X, "auto").tolist() == [False, True, True]
+    assert resolve_discrete_mask(X, [0]).tolist() == [True, False, False]
+    codes, cards = discretize(X, np.array([False, True, True]), n_bins=4)
+    assert codes.shape == (3, 50)
+    assert cards[0] == 4
+    assert cards[2] == 1
+
+
+def test_informative_features_rank_first(signal_and_noise):
+    X, y = signal_and_noise
+    scores = mutual_info_importances(X, y, random_state=0)
+    assert scores[0] > scores[1] > scores[2]
+    assert scores[2] < 0.005
+
+
+def test_null_correction_removes_the_high_cardinality_bias(rng):
+    n = 4000
+    y = rng.integers(0, 2, n)
+    weak = y + rng.normal(0, 2.0, n)
+    ids = rng.integers(0, n // 2, n)  # noise with ~1,700 distinct values
+    X = np.column_stack([weak, ids])
+    raw = mutual_info_importances(X, y, null_correction=False)
+    corrected = mutual_info_importances(X, y, random_state=0)
+    assert raw[1] > raw[0]  # the plug-in estimate is fooled by cardinality
+    assert corrected[1] < corrected[0]
+    assert corrected[1] < 0.01
+
+
+def test_constant_column_scores_zero_without_warnings(signal_and_noise):
+    X, y = signal_and_noise
+    X = np.column_stack([X, np.full(len(y), 3.5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for estimator in ("binned", "knn"):
+            scores = mutual_info_importances(X, y, estimator=estimator, random_state=0)
+            assert scores[-1] == 0.0
+        assert mutual_info_importances(X, y, null_correction=False)[-1] == 0.0
+        for criterion in ("mid", "miq"):
+            scores = mrmr_importances(X, y, criterion=criterion, random_state=0)
+            assert scores[-1] == 0.0  # never picked, not even last
+
+
+def test_same_random_state_same_scores_and_float32(signal_and_noise):
+    X, y = signal_and_noise
+    a = mutual_info_importances(X, y, random_state=0)
+    np.testing.assert_array_equal(a, mutual_info_importances(X, y, random_state=0))
+    b = mutual_info_importances(X.astype(np.float32), y, random_state=0)
+    assert np.argmax(b) == np.argmax(a)
+
+
+def test_categorical_dataframe_column(rng):
+    n = 600
+    colour = rng.choice(["red", "green", "blue"], n)
+    y = (colour == "red").astype(int) ^ (rng.random(n) < 0.1)
+    X = pd.DataFrame({"colour": colour, "noise": rng.normal(size=n)})
+    scores = mutual_info_importances(X, y, random_state=0)
+    assert scores[0] > 0.2 > scores[1]
+    selector = MutualInfoSelector(n_features_to_select=1, random_state=0).fit(X, y)
+    assert selector.get_feature_names_out().tolist() == ["colour"]
+
+
+def test_regression_binned(rng):
+    X = rng.normal(size=(1000, 5))
+    y = X[:, 0] + 2 * X[:, 1] + rng.normal(0, 0.5, 1000)
+    scores = mutual_info_importances(X, y, random_state=0)
+    assert scores[1] > scores[0] > 0.05
+    assert scores[2:].max() < 0.02
+    selector = MutualInfoSelector(task="regression", n_features_to_select=2)
+    assert selector.fit(X, y).get_support().tolist() == [True, True] + [False] * 3
+
+
+def test_german_credit_ranks_checking_account_near_the_top(german_credit):
+    X, y = german_credit
+    scores = pd.Series(mutual_info_importances(X, y, random_state=0), X.columns)
+    top = scores.sort_values(ascending=False).index[:3]
+    assert "status_of_existing_checking_account" in top
+
+
+def test_breast_cancer_top_features_agree_with_ksg():
+    X, y = load_breast_cancer(return_X_y=True)
+    binned = mutual_info_importances(X, y, random_state=0)
+    ksg = mutual_info_classif(X, y, random_state=0)
+    top = lambda s: set(np.argsort(-s)[:10])  # noqa: E731
+    assert len(top(binned) & top(ksg)) >= 8
+
+
+# ------------------------------------------------------------------ KSG (knn)
+def test_knn_equals_sklearn_classification():
+    X, y = make_classification(300, 6, n_informative=3, random_state=0)
+    ours = mutual_info_importances(X, y, estimator="knn", random_state=0)
+    np.testing.assert_array_equal(ours, mutual_info_classif(X, y, random_state=0))
+    ours = mutual_info_importances(X, y, estimator="knn", n_neighbors=5, random_state=1)
+    expected = mutual_info_classif(X, y, n_neighbors=5, random_state=1)
+    np.testing.assert_array_equal(ours, expected)
+
+
+def test_knn_equals_sklearn_regression():
+    X, y = make_regression(300, 6, n_informative=2, random_state=0)
+    ours = mutual_info_importances(X, y, estimator="knn", random_state=0)
+    np.testing.assert_array_equal(ours, mutual_info_regression(X, y, random_state=0))
+
+
+# ----------------------------------------------------------------------- mRMR
+def test_mrmr_prefers_a_new_feature_over_a_duplicate(rng):
+    n = 2000
+    y = rng.integers(0, 2, n)
+    strong = y + rng.normal(0, 0.7, n)
+    other = y + rng.normal(0, 1.0, n)  # weaker, but independent noise
+    X = np.column_stack([strong, strong, other, rng.normal(size=n)])
+    relevance = mutual_info_importances(X, y, random_state=0)
+    assert relevance[1] > relevance[2]  # the duplicate is more relevant ...
+    for criterion in ("mid", "miq"):
+        order = np.argsort(-mrmr_importances(X, y, criterion=criterion, random_state=0))
+        assert order[0] in (0, 1)
+        assert order[1] == 2  # ... but mRMR takes the new information first
+
+
+def _naive_mrmr(X, y, n_features, criterion):
+    """O(d²) reference: the full pairwise MI matrix, then the greedy loop."""
+    codes, _ = discretize(X, np.zeros(X.shape[1], dtype=bool), n_bins=8)
+    d = codes.shape[0]
+    relevance = np.array([mutual_info_score(c, y) for c in codes])
+    pairwise = np.array([[mutual_info_score(a, b) for b in codes] for a in codes])
+    order = [int(np.argmax(relevance))]
+    while len(order) < n_features:
+        rest = [j for j in range(d) if j not in order]
+        redundancy = pairwise[np.ix_(rest, order)].mean(axis=1)
+        gain = (
+            relevance[rest] - redundancy
+            if criterion == "mid"
+            else relevance[rest] / (redundancy + 1e-12)
+        )
+        order.append(rest[int(np.argmax(gain))])
+    return order
+
+
+@pytest.mark.parametrize("criterion", ["mid", "miq"])
+def test_incremental_mrmr_equals_naive_reference(criterion):
+    X, y = make_classification(400, 12, n_informative=4, n_redundant=4, random_state=0)
+    scores = mrmr_importances(
+        X, y, criterion=criterion, n_bins=8, null_correction=False, n_features=8
+    )
+    order = np.argsort(-scores, kind="stable")[:8].tolist()
+    assert order == _naive_mrmr(X, y, 8, criterion)
+
+
+def test_mrmr_with_null_correction_matches_pairwise_reference(rng):
+    X, y = make_classification(300, 6, n_informative=3, random_state=1)
+    perms = [rng.permutation(300) for _ in range(2)]
+    codes, cards = discretize(X, np.zeros(6, dtype=bool), n_bins=6)
+    relevance = corrected_mi(codes, cards, y, 2, perms)
+
+    def pair(a, b):
+        return corrected_mi(codes[[a]], cards[[a]], codes[b], 6, perms)[0]
+
+    order = [int(np.argmax(relevance))]
+    while len(order) < 6:
+        rest = [j for j in range(6) if j not in order]
+        gain = [relevance[j] - np.mean([pair(j, s) for s in order]) for j in rest]
+        order.append(rest[int(np.argmax(gain))])
+    assert mrmr_order(codes, cards, relevance, 6, "mid", perms).tolist() == order
+
+
+def test_mrmr_early_stop_and_ranking_follow_the_greedy_order():
+    X, y = load_breast_cancer(return_X_y=True)
+    selector = MRMRSelector(n_features=5, n_features_to_select=5, random_state=0)
+    selector.fit(X, y)
+    scores = selector.importances_
+    assert np.count_nonzero(scores) == 5
+    np.testing.assert_allclose(np.sort(scores)[::-1][:5], (30 - np.arange(5)) / 30)
+    order = np.argsort(-scores)[:5]
+    assert selector.ranking_[order].tolist() == [1, 2, 3, 4, 5]
+    assert selector.get_support().sum() == 5
+
+
+def test_mrmr_german_credit_dataframe(german_credit):
+    X, y = german_credit
+    selector = MRMRSelector(n_features=4, n_features_to_select=4, random_state=0)
+    names = selector.fit(X, y).get_feature_names_out()
+    assert "status_of_existing_checking_account" in names
+
+
+# ------------------------------------------------------------------ selectors
+@pytest.mark.parametrize(
+    "selector",
+    [
+        MutualInfoSelector(n_features_to_select=5, random_state=0),
+        MutualInfoSelector(estimator="knn", n_features_to_select=5, random_state=0),
+        MRMRSelector(n_features_to_select=5, criterion="miq", random_state=0),
+    ],
+    ids=["mi-binned", "mi-knn", "mrmr-miq"],
+)
+def test_selectors_in_a_pipeline(selector):
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(selector, LogisticRegression(max_iter=2000))
+    assert pipe.fit(X, y).score(X, y) > 0.9
+    assert pipe[0].transform(X).shape == (569, 5)
+
+
+# ------------------------------------------------------------------ bad input
+def test_nan_column_is_named(signal_and_noise):
+    X, y = signal_and_noise
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame.loc[3, "b"] = np.nan
+    with pytest.raises(ValueError, match="'b'"):
+        mutual_info_importances(frame, y)
+    with pytest.raises(ValueError, match="'b'"):
+        MutualInfoSelector().fit(frame, y)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"estimator": "ksg"}, "estimator"),
+        ({"n_bins": 1}, "n_bins"),
+        ({"discrete_features": [True]}, "discrete_features"),
+        ({"discrete_features": [7]}, "discrete_features"),
+        ({"task": "ranking"}, "task"),
+    ],
+)
+def test_bad_parameters_are_named(signal_and_noise, kwargs, message):
+    X, y = signal_and_noise
+    with pytest.raises(ValueError, match=message):
+        mutual_info_importances(X, y, **kwargs)
+
+
+def test_bad_parameters_of_selectors_are_named(signal_and_noise):
+    X, y = signal_and_noise
+    with pytest.raises(ValueError, match="estimator"):
+        MutualInfoSelector(estimator="ksg").fit(X, y)
+    with pytest.raises(ValueError, match="criterion"):
+        MRMRSelector(criterion="max").fit(X, y)
+    with pytest.raises(ValueError, match="n_features"):
+        mrmr_importances(X, y, n_features=4)
+
+
+def test_single_class_target_is_an_error(signal_and_noise):
+    X, _ = signal_and_noise
+    with pytest.raises(ValueError, match="one class"):
+        mutual_info_importances(X, np.zeros(len(X), dtype=int))
+
+
+def test_length_mismatch_is_an_error(signal_and_noise):
+    X, y = signal_and_noise
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        mutual_info_importances(X, y[:-1])
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        mrmr_importances(X, y[:-1])

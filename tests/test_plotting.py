@@ -1,0 +1,103 @@
+"""featimp.plotting: every figure draws from real fits and plain arrays."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from featimp import plotting  # noqa: E402
+from featimp._consensus import ConsensusSelector  # noqa: E402
+from featimp.baselines import LassoSelector  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+@pytest.fixture(scope="module")
+def consensus():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    sel = ConsensusSelector(
+        methods=["mi", "lasso"], n_bootstrap=4, n_features_to_select=5, random_state=0
+    )
+    return sel.fit(X, y), X
+
+
+def test_selector_summary_figure_has_all_panels(consensus, tmp_path):
+    sel, _ = consensus
+    fig = plotting.plot_selector(sel, top=10)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == [
+        "ConsensusSelector",
+        "Selection probability (bootstrap)",
+        "Rank by method (1 = best)",
+    ]
+    assert len(fig.axes[0].patches) == 10
+    path = tmp_path / "rank.png"
+    plotting.save_selector_plot(sel, path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_importances_with_intervals_best_on_top(consensus):
+    sel, X = consensus
+    low, high = np.quantile(sel.stability_.importances, [0.05, 0.95], axis=0)
+    ax = plotting.plot_importances(
+        sel.importances_, X.columns, lower=low, upper=high, top=5
+    )
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == X.columns[sel.ranking_.argmin()]
+
+
+def test_heatmap_orders_features_by_mean_rank(consensus):
+    sel, X = consensus
+    frame = pd.DataFrame(sel.method_rankings_, index=sel.methods_, columns=X.columns)
+    ax = plotting.plot_rank_heatmap(frame, top=6)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == list(frame.mean().sort_values(kind="stable").index[:6])
+
+
+def test_single_selector_figure_without_stability():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    fig = plotting.plot_selector(LassoSelector(random_state=0).fit(X, y))
+    assert len(fig.axes) == 1
+    assert "x2" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def test_kan_and_responsiveness_hooks_take_plain_arrays():
+    x = np.linspace(-1, 1, 30)
+    curves = np.column_stack([x, x**2, np.abs(x)])
+    axes = plotting.plot_kan_splines(
+        x, curves, ["a", "b", "c"], importances=[0.1, 0.9, 0.5], ncols=2
+    )
+    assert [ax.get_title().split()[0] for ax in axes] == ["b", "c", "a"]
+    resp = pd.DataFrame({"income": [0.8, 0.1], "age": [0.0, 0.0]}, index=["p", "q"])
+    shap = pd.DataFrame({"income": [-0.1, 0.2], "age": [0.5, 0.4]}, index=["p", "q"])
+    ax = plotting.plot_responsiveness_vs_shap(resp, shap, row="q")
+    assert {t.get_text() for t in ax.get_yticklabels()} == {"income", "age"}
+
+
+def test_bad_plot_input():
+    with pytest.raises(ValueError, match="feature_names has 2 entries for 3"):
+        plotting.plot_importances([1, 2, 3], ["a", "b"])
+    with pytest.raises(ValueError, match="same columns"):
+        plotting.plot_responsiveness_vs_shap(
+            pd.DataFrame({"a": [1]}), pd.DataFrame({"b": [1]})
+        )
+    with pytest.raises(ValueError, match="grid has shape"):
+        plotting.plot_kan_splines(np.zeros((5, 2)), np.zeros((5, 3)))
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"featimp-toolkit\[plot\]"):
+        plotting.plot_importances([1.0, 2.0])
