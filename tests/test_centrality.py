@@ -19,8 +19,7 @@ from featimp._centrality import (
     leading_eigenpair,
     symmetric_uncertainty,
 )
-
-from .conftest import SHARED_DATA
+from featimp.datasets import load_taiwan_credit
 
 # --------------------------------------------------------------------------
 # A line-by-line transcription of the reference MATLAB code (ECFS.m and its
@@ -118,10 +117,9 @@ def cancer():
 
 @pytest.fixture(scope="module")
 def taiwan():
-    frame = pd.read_csv(SHARED_DATA / "taiwan_credit.csv")
-    frame = frame.sample(n=2000, random_state=0)
-    y = frame.pop("NoDefaultNextMonth").to_numpy()
-    return frame.to_numpy(dtype=float), y
+    X, y = load_taiwan_credit()
+    X = X.sample(n=2000, random_state=0)
+    return X.to_numpy(dtype=float), y.loc[X.index].to_numpy()
 
 
 @pytest.fixture(scope="module")
@@ -250,8 +248,13 @@ def test_inffs_original_unsupervised_kernel(small):
 
 def _informative_first(n_classes=2, random_state=0):
     return make_classification(
-        n_samples=400, n_features=20, n_informative=4, n_redundant=0,
-        n_classes=n_classes, n_clusters_per_class=1, shuffle=False,
+        n_samples=400,
+        n_features=20,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        shuffle=False,
         random_state=random_state,
     )
 
@@ -292,7 +295,11 @@ def test_mode_extended_differs_from_reference_on_binary(cancer):
 @pytest.mark.parametrize("score", BOTH)
 def test_regression_ranks_informative_features_first(score):
     X, y, coef = make_regression(
-        n_samples=300, n_features=15, n_informative=3, noise=1.0, coef=True,
+        n_samples=300,
+        n_features=15,
+        n_informative=3,
+        noise=1.0,
+        coef=True,
         random_state=0,
     )
     scores = score(X, y, standardize=True)
@@ -446,8 +453,11 @@ def test_unsupervised_refuses_huge_dense_graph(monkeypatch, rng):
 )
 def test_selectors_wrap_score_functions(cancer, selector, score):
     X, y = cancer
-    params = {k: v for k, v in selector.get_params().items()
-              if k not in ("n_features_to_select", "threshold")}
+    params = {
+        k: v
+        for k, v in selector.get_params().items()
+        if k not in ("n_features_to_select", "threshold")
+    }
     fitted = clone(selector).set_params(n_features_to_select=5).fit(X, y)
     np.testing.assert_array_equal(fitted.importances_, score(X, y, **params))
     assert fitted.transform(X).shape == (len(X), 5)

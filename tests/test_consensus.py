@@ -7,7 +7,12 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from featimp import methods
-from featimp._consensus import ConsensusSelector, aggregate_ranks, parse_methods
+from featimp._consensus import (
+    ConsensusSelector,
+    aggregate_ranks,
+    consensus_importances,
+    parse_methods,
+)
 from featimp._stability import (
     bootstrap_stability,
     kuncheva_index,
@@ -223,4 +228,4 @@ def test_registry_entry():
     spec = get_method("consensus")
     sel = spec.make_selector(methods=["lasso"], n_bootstrap=2)
     assert isinstance(sel, ConsensusSelector)
-    assert spec.score_function() is aggregate_ranks
+    assert spec.score_function() is consensus_importances

@@ -1,5 +1,4 @@
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,14 +20,12 @@ from featimp._mutual_info import (
     quantile_codes,
     resolve_discrete_mask,
 )
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from featimp.datasets import load_german_credit
 
 
 @pytest.fixture(scope="module")
 def german_credit():
-    frame = pd.read_csv(SHARED_DATA / "german_credit.csv")
-    return frame.drop(columns="creditability"), frame["creditability"]
+    return load_german_credit()
 
 
 @pytest.fixture(scope="module")
