@@ -19,6 +19,8 @@ from featimp._validation import (
     encode_categorical_frame,
 )
 
+SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
+
 
 def ranking_from_importances(importances) -> np.ndarray:
     """Ranks with 1 = most important; ties keep column order."""
@@ -85,8 +87,22 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):  # pragma: no cover - abstract
-        raise NotImplementedError
+    #: The pure score function a selector wraps, as ``staticmethod(f)``. Its
+    #: keyword arguments are the selector's parameters less the selection
+    #: ones, so the default ``_compute_importances`` only has to call it.
+    _score_function = None
+
+    def _compute_importances(self, X, y):
+        """Importances of the validated ``X``; override for anything but a call."""
+        if self._score_function is None:  # pragma: no cover - abstract
+            raise NotImplementedError(
+                f"{type(self).__name__} must set _score_function or override "
+                "_compute_importances"
+            )
+        params = self.get_params(deep=False)
+        for name in SELECTION_PARAMETERS:
+            params.pop(name)
+        return self._score_function(X, y, **params)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -676,11 +676,7 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
         self.standardize = standardize
         self.solver = solver
 
-    def _compute_importances(self, X, y):
-        return eigenvector_centrality_importances(
-            X, y, alpha=self.alpha, mode=self.mode, task=self.task,
-            standardize=self.standardize, solver=self.solver,
-        )
+    _score_function = staticmethod(eigenvector_centrality_importances)
 
 
 class InfFSSelector(BaseImportanceSelector):
@@ -729,9 +725,4 @@ class InfFSSelector(BaseImportanceSelector):
         self.standardize = standardize
         self.solver = solver
 
-    def _compute_importances(self, X, y):
-        return inffs_importances(
-            X, y, alpha=self.alpha, decay=self.decay, affinity=self.affinity,
-            mode=self.mode, task=self.task, standardize=self.standardize,
-            solver=self.solver,
-        )
+    _score_function = staticmethod(inffs_importances)

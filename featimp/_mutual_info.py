@@ -605,19 +605,7 @@ class MutualInfoSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return mutual_info_importances(
-            X,
-            y,
-            estimator=self.estimator,
-            task=self.task,
-            discrete_features=self.discrete_features,
-            n_bins=self.n_bins,
-            null_correction=self.null_correction,
-            n_permutations=self.n_permutations,
-            n_neighbors=self.n_neighbors,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(mutual_info_importances)
 
 
 class MRMRSelector(BaseImportanceSelector):
@@ -683,16 +671,4 @@ class MRMRSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return mrmr_importances(
-            X,
-            y,
-            n_features=self.n_features,
-            criterion=self.criterion,
-            task=self.task,
-            discrete_features=self.discrete_features,
-            n_bins=self.n_bins,
-            null_correction=self.null_correction,
-            n_permutations=self.n_permutations,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(mrmr_importances)

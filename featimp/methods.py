@@ -25,13 +25,12 @@ import inspect
 import json
 from dataclasses import dataclass, field
 
+from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
 from featimp._validation import TASKS
 
 UNSUPERVISED = "unsupervised"
 ALL_TASKS = (*TASKS, UNSUPERVISED)
 
-#: Parameters every selector has; they are about selection, not the score.
-SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
 
 
 @dataclass(frozen=True)

@@ -147,12 +147,4 @@ class GainSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return gain_importances(
-            X,
-            y,
-            estimator=self.estimator,
-            importance_type=self.importance_type,
-            task=self.task,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(gain_importances)

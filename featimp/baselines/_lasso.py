@@ -167,13 +167,4 @@ class LassoSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return lasso_importances(
-            X,
-            y,
-            n_grid=self.n_grid,
-            cv=self.cv,
-            tol=self.tol,
-            task=self.task,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(lasso_importances)

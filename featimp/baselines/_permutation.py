@@ -182,14 +182,4 @@ class PermutationSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return permutation_importances(
-            X,
-            y,
-            estimator=self.estimator,
-            scoring=self.scoring,
-            n_repeats=self.n_repeats,
-            test_size=self.test_size,
-            task=self.task,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(permutation_importances)

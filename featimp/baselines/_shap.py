@@ -223,15 +223,4 @@ class ShapSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return shap_importances(
-            X,
-            y,
-            estimator=self.estimator,
-            explainer=self.explainer,
-            task=self.task,
-            max_samples=self.max_samples,
-            n_background=self.n_background,
-            max_evals=self.max_evals,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(shap_importances)

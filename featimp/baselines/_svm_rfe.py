@@ -142,12 +142,4 @@ class SVMRFESelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    def _compute_importances(self, X, y):
-        return svm_rfe_importances(
-            X,
-            y,
-            C=self.C,
-            step=self.step,
-            task=self.task,
-            random_state=self.random_state,
-        )
+    _score_function = staticmethod(svm_rfe_importances)
