@@ -32,7 +32,6 @@ UNSUPERVISED = "unsupervised"
 ALL_TASKS = (*TASKS, UNSUPERVISED)
 
 
-
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a method: its default and what values it accepts."""
