@@ -190,3 +190,21 @@ def test_console_entry_exit_code():
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "n_bins" in proc.stderr
+
+
+def test_rank_plot_writes_a_png(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    out_path = tmp_path / "ranking.png"
+    code, _, _ = run(
+        capsys,
+        "rank",
+        "--dataset",
+        "wine",
+        "--method",
+        "ecfs",
+        "--plot",
+        out_path,
+        "--quiet",
+    )
+    assert code == 0
+    assert out_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
