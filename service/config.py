@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         "one key is generated on first start and written to DATA_DIR/api_key.",
     )
     workers: int = Field(2, ge=1, le=256, description="Local process pool size.")
+    max_jobs_per_worker: int = Field(
+        100, ge=1, description="A local worker process is replaced after this many."
+    )
     dask_address: str | None = Field(
         None,
         description="Run jobs on this Dask scheduler (e.g. tcp://host:8786); "

@@ -31,9 +31,11 @@ Rank and select the features of tabular data, as batch jobs.
 
 Upload a CSV or Parquet table to `/v1/datasets`, start a job on
 `/v1/jobs` with any method of `GET /v1/methods`, poll `/v1/jobs/{id}`, and
-read `/v1/jobs/{id}/result`. Every request needs an `X-API-Key` header; each
-key sees only its own datasets, jobs and selectors. Errors are RFC 9457
-`application/problem+json`.
+read `/v1/jobs/{id}/result`. A `responsiveness` job scores, for each row, how
+responsive every feature is (recourse), with a model the service trains or
+an XGBoost JSON / LightGBM text model uploaded to `/v1/models`. Every request
+needs an `X-API-Key` header; each key sees only its own datasets, jobs,
+selectors and models. Errors are RFC 9457 `application/problem+json`.
 """
 
 

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.schemas import JOB_REQUEST_TAGS
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("service")
 
@@ -77,12 +79,13 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
 
 
 def _field_name(loc) -> str:
-    # Drop "body"/"query"/"path": users name the field, not where it lives.
-    parts = (
-        [str(p) for p in loc[1:]]
-        if loc and loc[0] in ("body", "query", "path", "header")
-        else list(loc)
-    )
+    # Drop "body"/"query"/"path": users name the field, not where it lives;
+    # and the tag pydantic adds for the job schema that the type picked.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+        if loc[0] == "body" and parts and parts[0] in JOB_REQUEST_TAGS:
+            parts = parts[1:]
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 

@@ -1,4 +1,4 @@
-"""Runs jobs: the only module of the service that imports featimp.
+"""Runs jobs: with :mod:`service.recourse`, the only code that imports featimp.
 
 The web process calls :func:`validate_job` before it accepts a job and
 :func:`method_catalog` to list methods; the executors call :func:`run_job` in
@@ -9,8 +9,6 @@ registry's selector, and writes the result beside the SQLite database.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from featimp.methods import (
     all_methods,
     get_method,
 )
+from service import recourse
 from service.store import Store, open_store
 from service.store import jobs as job_store
 from service.store import selectors as selector_store
@@ -39,7 +38,6 @@ from service.store.selectors import SelectorRecord
 log = logging.getLogger("service.runner")
 
 _NUMERIC_PREFIXES = ("int", "uint", "float", "double", "halffloat", "bool", "decimal")
-_WATCHDOG_SECONDS = 0.5
 
 
 class JobRejected(ValueError):
@@ -78,11 +76,18 @@ def method_names() -> list[str]:
 
 
 def validate_job(*, store: Store, dataset: DatasetRecord, request: dict) -> None:
-    """Check a rank/select request against the registry and the dataset.
+    """Check a job request against the registry (or the recourse rules) and
+    the dataset.
 
     Builds the selector with the registry's ``make_selector``, so a job is
     only accepted when it would start. Raises :class:`JobRejected`.
     """
+    if request["type"] == "responsiveness":
+        try:
+            recourse.validate(store=store, dataset=dataset, request=request)
+        except recourse.Rejected as exc:
+            raise JobRejected(exc.field, exc.detail) from None
+        return
     try:
         spec = get_method(request["method"])
         spec.selector_class()
@@ -98,6 +103,21 @@ def read_dataset(store: Store, dataset_id: str, columns=None) -> pd.DataFrame:
     """A stored dataset (memory-mapped Arrow) as a DataFrame."""
     path = store.path("datasets", dataset_id)
     return feather.read_table(path, columns=columns, memory_map=True).to_pandas()
+
+
+def read_X_y(store: Store, dataset_id: str, request: dict):
+    """The features and target of a job; only those columns leave Arrow.
+
+    Selecting before ``to_pandas`` spares a copy of the whole table.
+    """
+    table = feather.read_table(store.path("datasets", dataset_id), memory_map=True)
+    target = request.get("target")
+    features = request.get("features") or [
+        c for c in table.column_names if c != target
+    ]
+    X = table.select(features).to_pandas()
+    y = None if target is None else table.column(target).to_pandas()
+    return X, y
 
 
 def _check_columns(dataset: DatasetRecord, request: dict, spec) -> list[str]:
@@ -226,16 +246,16 @@ def run_job(
     data_dir: str,
     lease: str,
     executor: str = "local",
-    parent_pid: int | None = None,
+    *,
+    store: Store | None = None,
 ) -> str:
     """Run one job to its end and record the outcome; returns the final status.
 
     Every error is recorded on the job as problem details, never raised: a
-    bad job cannot take its worker down.
+    bad job cannot take its worker down. A worker that runs many jobs passes
+    its open ``store``.
     """
-    if parent_pid is not None:
-        _watch_parent(parent_pid)
-    store = open_store(data_dir)
+    store = store or open_store(data_dir)
     if not job_store.start_job(
         store=store, job_id=job_id, lease=lease, executor=executor
     ):
@@ -262,10 +282,6 @@ def run_job(
     return "succeeded"
 
 
-def warm_up() -> None:
-    """Nothing: starting a process that runs it boots the forkserver."""
-
-
 def run_job_on_dask(job_id: str, data_dir: str, lease: str) -> str:
     """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster."""
     with joblib.parallel_config(backend="dask"):
@@ -289,28 +305,15 @@ def _problem(exc: Exception) -> dict:
     }
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """Exit when the service process is gone, so no job outlives it."""
-
-    def watch():
-        while True:
-            time.sleep(_WATCHDOG_SECONDS)
-            try:
-                os.kill(parent_pid, 0)
-            except ProcessLookupError:
-                os._exit(3)
-
-    threading.Thread(target=watch, daemon=True, name="featimp-watchdog").start()
-
-
 def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
+    if job.type == "responsiveness":
+        table = recourse.run(store, job, progress)
+        _write_parquet_atomic(table, store.path("results", job.id))
+        return len(table), None
     request = job.request
     progress(0.05, "loading data")
-    frame = read_dataset(store, job.dataset_id)
-    target = request.get("target")
-    features = request.get("features") or [c for c in frame.columns if c != target]
-    X = frame[features]
-    y = None if target is None else frame[target]
+    X, y = read_X_y(store, job.dataset_id, request)
+    features = list(X.columns)
     spec = get_method(request["method"])
     selector = spec.make_selector(**(request.get("params") or {}))
     progress(0.15, f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-JobType = Literal["rank", "select"]
+JobType = Literal["rank", "select", "responsiveness"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 TableFormat = Literal["json", "csv", "parquet"]
 
@@ -62,8 +70,10 @@ class JobCreate(BaseModel):
         },
     )
 
-    type: JobType = Field(
-        "rank", description="rank: scores; select: also stores the fitted selector."
+    type: Literal["rank", "select"] = Field(
+        "rank",
+        description="rank: scores; select: also stores the fitted selector; "
+        "responsiveness: see ResponsivenessJobCreate.",
     )
     dataset_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     target: str | None = Field(
@@ -77,6 +87,139 @@ class JobCreate(BaseModel):
     features: list[str] | None = Field(
         None, description="Columns to rank; default: every column but the target."
     )
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, value):
+        # Other types reach this schema too (see JobRequest): name them all.
+        if value not in ("rank", "select"):
+            raise ValueError(
+                "type must be one of 'rank', 'select', 'responsiveness'"
+            )
+        return value
+
+
+_ID_PATTERN = r"^[0-9a-f]{32}$"
+_GERMAN_ACTION_SET_EXAMPLE = {
+    "features": [
+        {"name": "Age", "kind": "int", "lb": 19, "ub": 75, "actionable": False,
+         "step_direction": 1, "step_lb": None, "step_ub": None, "grid": None},
+        {"name": "SavingsAcct_geq_100", "kind": "bool", "lb": 0, "ub": 1,
+         "actionable": True, "step_direction": 1, "step_lb": None,
+         "step_ub": None, "grid": None},
+    ],
+    "constraints": [],
+}
+
+
+class ModelSpec(BaseModel):
+    """The model to explain: trained by the service, or an uploaded file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["logistic_regression", "xgboost", "lightgbm"] | None = Field(
+        None,
+        description="Train this classifier on the dataset's action-set columns "
+        "(LightGBM gets verbose=-1 unless params say otherwise).",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters of the classifier to train."
+    )
+    model_id: str | None = Field(
+        None,
+        pattern=_ID_PATTERN,
+        description="A model uploaded to POST /v1/models (XGBoost JSON or "
+        "LightGBM text); its classes are 0..n_classes-1.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.type is None) == (self.model_id is None):
+            raise ValueError("give either 'type' (train) or 'model_id' (uploaded)")
+        if self.model_id is not None and self.params:
+            raise ValueError("'params' only apply to a model the service trains")
+        return self
+
+
+class RowsSpec(BaseModel):
+    """Which rows to explain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str | None = Field(
+        None,
+        pattern=_ID_PATTERN,
+        description="A second dataset to explain; default: the job's dataset.",
+    )
+    filter: Literal["denied", "approved", "all"] = Field(
+        "denied",
+        description="denied: rows the model does not predict as 'desired'.",
+    )
+
+
+class ResponsivenessJobCreate(BaseModel):
+    """Feature responsiveness scores of individual rows (recourse)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "responsiveness",
+                    "dataset_id": "3f2a0c9e8d7b4a6f9e1d2c3b4a5f6e7d",
+                    "target": "IsCreditRiskGood",
+                    "action_set": _GERMAN_ACTION_SET_EXAMPLE,
+                    "model": {
+                        "type": "logistic_regression",
+                        "params": {"max_iter": 2000},
+                    },
+                    "rows": {"filter": "denied"},
+                    "desired": 1,
+                }
+            ]
+        },
+    )
+
+    type: Literal["responsiveness"]
+    dataset_id: str = Field(
+        pattern=_ID_PATTERN,
+        description="Training data of a model the service trains, and the rows "
+        "to explain unless rows.dataset_id is given.",
+    )
+    target: str | None = Field(
+        None,
+        description="Label column; needed to train, dropped from the rows.",
+    )
+    action_set: dict[str, Any] = Field(
+        description="ActionSet.to_dict(): one entry per feature, in the order "
+        "the features are scored, plus constraints.",
+    )
+    model: ModelSpec
+    rows: RowsSpec = Field(default_factory=RowsSpec)
+    desired: int | str | bool = Field(
+        1, description="The prediction that is recourse (approval)."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Parameters of ResponsivenessExplainer: method, n_samples, "
+        "random_state, certify, max_joint, n_jobs.",
+    )
+
+
+def _job_kind(value) -> str:
+    kind = value.get("type") if isinstance(value, dict) else value.type
+    # Anything else goes to the rank/select schema, whose error names 'type'.
+    return "responsiveness" if kind == "responsiveness" else "rank"
+
+
+#: The body of POST /v1/jobs: the ``type`` field picks the schema.
+JobRequest = Annotated[
+    Annotated[JobCreate, Tag("rank")]
+    | Annotated[ResponsivenessJobCreate, Tag("responsiveness")],
+    Discriminator(_job_kind),
+]
+#: Schema tags pydantic puts in error locations; users never see them.
+JOB_REQUEST_TAGS = ("rank", "responsiveness")
 
 
 class JobPublic(BaseModel):
@@ -156,6 +299,23 @@ class MethodPublic(BaseModel):
 
 class MethodsPublic(BaseModel):
     data: list[MethodPublic]
+    count: int
+
+
+class ModelPublic(BaseModel):
+    id: str
+    name: str
+    format: Literal["xgboost-json", "lightgbm-text"]
+    size_bytes: int
+    objective: str
+    n_classes: int
+    n_features: int
+    feature_names: list[str] | None
+    created_at: str
+
+
+class ModelsPublic(BaseModel):
+    data: list[ModelPublic]
     count: int
 
 

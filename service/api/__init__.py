@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from service.api.routes import datasets, health, jobs, methods, selectors
+from service.api.routes import datasets, health, jobs, methods, models, selectors
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/v1")
-    for module in (datasets, jobs, selectors, methods):
+    for module in (datasets, jobs, selectors, models, methods):
         router.include_router(module.router)
     return router
 

@@ -9,7 +9,7 @@ twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from fastapi import Request
 from python_multipart import MultipartParser
@@ -50,6 +50,12 @@ class _Sink:
 class Upload:
     filename: str | None
     size: int
+
+
+def display_name(filename: str | None, name: str | None) -> str:
+    """The name shown for an upload: metadata only, never part of a path."""
+    raw = name or filename or "upload"
+    return PurePath(raw.replace("\\", "/")).name[:200] or "upload"
 
 
 async def receive_upload(request: Request, *, dest: Path, limit: int) -> Upload:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,10 +56,27 @@ CREATE TABLE IF NOT EXISTS selectors (
     selected TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS models (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    objective TEXT NOT NULL,
+    n_classes INTEGER NOT NULL,
+    n_features INTEGER NOT NULL,
+    feature_names TEXT,
+    created_at TEXT NOT NULL
+);
 """
 
 _ID = re.compile(r"[0-9a-f]{32}")
-_KINDS = {"datasets": ".arrow", "results": ".parquet", "selectors": ".joblib"}
+_KINDS = {
+    "datasets": ".arrow",
+    "results": ".parquet",
+    "selectors": ".joblib",
+    "models": ".model",
+}
 
 
 def new_id() -> str:
@@ -70,9 +89,18 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class Store:
-    """The data directory: ``featimp.sqlite3`` plus one folder per file kind."""
+    """The data directory: ``featimp.sqlite3`` plus one folder per file kind.
+
+    Each thread keeps one autocommit connection. Opening a connection per
+    query was the cost, not the query: closing the last connection to a WAL
+    database checkpoints it, so a job or a status poll paid a checkpoint and
+    its fsync every time.
+    """
 
     data_dir: Path
+    _local: threading.local = field(
+        default_factory=threading.local, compare=False, repr=False
+    )
 
     @property
     def database_path(self) -> Path:
@@ -80,14 +108,29 @@ class Store:
 
     @contextmanager
     def connect(self):
-        """A short-lived autocommit connection; SQLite connections are cheap."""
+        """This thread's connection (autocommit: every statement commits)."""
+        conn = getattr(self._local, "conn", None)
+        # A forked child must not share its parent's SQLite handle.
+        if conn is None or self._local.pid != os.getpid():
+            conn = self._open()
+            self._local.conn, self._local.pid = conn, os.getpid()
+        yield conn
+
+    def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.database_path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            yield conn
-        finally:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        # With WAL, NORMAL cannot corrupt the database; a power cut may lose
+        # the last commits, a crash of the service cannot.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
             conn.close()
+        self._local.conn = None
 
     def path(self, kind: str, item_id: str) -> Path:
         """Where the file of an item lives; ids are checked, never trusted."""

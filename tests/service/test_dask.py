@@ -81,3 +81,46 @@ def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):
         pd.testing.assert_frame_equal(
             pd.read_parquet(store.path("results", job.id)), expected
         )
+
+
+def test_responsiveness_job_on_a_local_cluster_matches_a_local_run(tmp_path, cluster):
+    from featimp.datasets._recourse import load_german_recourse
+    from featimp.recourse import german_action_set
+
+    store = open_store(tmp_path / "data")
+    X, y = load_german_recourse()
+    dataset = add_dataset(store, X.assign(good=y))
+    rows = add_dataset(store, X.iloc[:40])
+    request = {
+        "type": "responsiveness",
+        "dataset_id": dataset.id,
+        "target": "good",
+        "action_set": german_action_set(X).to_dict(),
+        "model": {"type": "logistic_regression", "params": {"max_iter": 2000}},
+        "rows": {"dataset_id": rows.id, "filter": "all"},
+        "desired": 1,
+        "params": {"n_jobs": 2},
+    }
+    runner.validate_job(store=store, dataset=dataset, request=request)
+    jobs = [
+        js.create_job(
+            store=store,
+            owner="a",
+            job_type="responsiveness",
+            dataset_id=dataset.id,
+            request=request,
+        )[0]
+        for _ in range(2)
+    ]
+    executor = DaskExecutor(store=store, address=cluster.scheduler_address, workers=1)
+    try:
+        executor.submit(jobs[0].id)
+        on_dask = _wait(store, jobs[0].id)
+    finally:
+        executor.shutdown()
+    assert (on_dask.status, on_dask.executor) == ("succeeded", "dask"), on_dask.error
+    assert runner.run_job(jobs[1].id, str(store.data_dir), "L") == "succeeded"
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(store.path("results", jobs[0].id)),
+        pd.read_parquet(store.path("results", jobs[1].id)),
+    )

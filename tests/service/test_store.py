@@ -1,5 +1,7 @@
 """The SQLite store on a temporary file: ownership, job states, leases, recovery."""
 
+import threading
+
 import pytest
 
 from service.store import datasets as ds
@@ -102,3 +104,20 @@ def test_recover_fails_running_jobs_and_keeps_queued_ones(store):
 def test_store_uses_wal(store):
     with store.connect() as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+def test_each_thread_keeps_one_connection(store):
+    with store.connect() as first, store.connect() as again:
+        assert first is again
+    seen = []
+
+    def other():
+        with store.connect() as conn:
+            seen.append(conn)
+        store.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not first

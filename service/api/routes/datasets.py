@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from service.api.deps import OwnerDep, SettingsDep, StoreDep
-from service.api.uploads import receive_upload
+from service.api.uploads import display_name, receive_upload
 from service.problems import Problem, not_found
 from service.schemas import DatasetPublic, DatasetsPublic
 from service.store import datasets as dataset_store
@@ -42,12 +41,6 @@ _UPLOAD_BODY = {
 
 def _public(record) -> DatasetPublic:
     return DatasetPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
-
-
-def _display_name(filename: str | None, name: str | None) -> str:
-    # Metadata only: never part of a path. Keep the last path component.
-    raw = name or filename or "upload"
-    return PurePath(raw.replace("\\", "/")).name[:200] or "upload"
 
 
 def _ingest(
@@ -102,7 +95,7 @@ async def upload_dataset(
             owner=owner,
             upload=upload,
             tmp=tmp,
-            name=_display_name(upload.filename, name),
+            name=display_name(upload.filename, name),
         )
     finally:
         tmp.unlink(missing_ok=True)

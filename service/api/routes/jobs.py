@@ -6,13 +6,13 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from service import results, runner
 from service.api.deps import ExecutorDep, OwnerDep, SettingsDep, StoreDep
 from service.problems import Problem, not_found
-from service.schemas import JobCreate, JobPublic, JobsPublic, JobStatus, ResultPage
+from service.schemas import JobPublic, JobRequest, JobsPublic, JobStatus, ResultPage
 from service.store import jobs as job_store
 from service.store.datasets import get_dataset
 
@@ -67,9 +67,10 @@ def _replay(store, owner: str, key: str | None, digest: str):
     status_code=202,
     response_model=JobPublic,
     responses={422: {"description": "The request names a bad field"}},
+    summary="Start a rank, select or responsiveness job",
 )
 def create_job(
-    job_in: JobCreate,
+    job_in: Annotated[JobRequest, Body()],
     response: Response,
     store: StoreDep,
     executor: ExecutorDep,
