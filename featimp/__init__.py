@@ -26,6 +26,7 @@ from featimp.baselines import (
     ShapSelector,
     SVMRFESelector,
 )
+from featimp.kan import KANClassifier, KANRegressor, KANSelector, kan_importances
 from featimp.recourse import (
     ActionSet,
     ResponsivenessExplainer,
@@ -42,6 +43,9 @@ __all__ = [
     "EigenvectorCentralitySelector",
     "GainSelector",
     "InfFSSelector",
+    "KANClassifier",
+    "KANRegressor",
+    "KANSelector",
     "LassoSelector",
     "MRMRSelector",
     "MutualInfoSelector",
@@ -56,6 +60,7 @@ __all__ = [
     "consensus_importances",
     "eigenvector_centrality_importances",
     "inffs_importances",
+    "kan_importances",
     "mrmr_importances",
     "mutual_info_importances",
     "responsiveness_scores",

@@ -281,3 +281,14 @@ register(
         aliases=("recourse",),
     )
 )
+register(
+    MethodSpec(
+        name="kan",
+        selector="featimp.kan:KANSelector",
+        function="featimp.kan:kan_importances",
+        tasks=("classification", "regression"),
+        summary="Kolmogorov-Arnold network importances (edge l1/l2, saliency, "
+        "knock-out, spline coefficients), over CV folds and seeds.",
+        extra="kan",
+    )
+)

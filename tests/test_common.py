@@ -29,6 +29,16 @@ TEST_PARAMS: dict[str, dict] = {
         "random_state": 0,
     },
     "responsiveness": {"n_samples": 3, "random_state": 0},
+    "kan": {
+        "grid_size": 3,
+        "hidden_layer_sizes": [3],
+        "max_iter": 8,
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "cv": 2,
+        "n_seeds": 1,
+        "random_state": 0,
+    },
 }
 
 

@@ -1,0 +1,100 @@
+"""Torch-free pieces shared by the KAN estimators and selector."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+#: Importance variants, all computed from the same trained networks.
+#: l1/l2/si/ko follow the authors' code; coef_l1/coef_l2 the paper's text.
+IMPORTANCE_METHODS = ("l1", "l2", "si", "ko", "coef_l1", "coef_l2")
+
+EXTRA_HINT = "pip install 'featimp-toolkit[kan]'"
+
+
+def require_torch():
+    """The torch-backed modules, or an ImportError naming the extra."""
+    try:
+        importlib.import_module("torch")
+    except ImportError as exc:
+        raise ImportError(
+            f"KAN estimators need PyTorch, from the 'kan' extra: {EXTRA_HINT}"
+        ) from exc
+    return importlib.import_module("featimp.kan._train")
+
+
+def _hidden_sizes_ok(value) -> bool:
+    return value is None or (
+        isinstance(value, list | tuple)
+        and all(isinstance(v, Integral) and v >= 1 for v in value)
+    )
+
+
+#: Parameter constraints of the network and its training, shared by the
+#: estimators and the selector.
+NETWORK_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": [None, list, tuple],
+    "grid_size": [Interval(Integral, 1, None, closed="left")],
+    "spline_order": [Interval(Integral, 1, None, closed="left")],
+    "grid_eps": [Interval(Real, 0, 1, closed="right")],
+    "update_grid": ["boolean"],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "sparsity": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+IMPORTANCE_CONSTRAINT = [StrOptions(set(IMPORTANCE_METHODS))]
+
+
+#: Training defaults of the selector and score functions, which train
+#: ``cv * n_seeds`` networks: fewer, larger steps, and a little sparsity.
+SELECTOR_DEFAULTS = {"max_iter": 50, "batch_size": 128, "sparsity": 1e-3}
+
+
+def check_hidden_layer_sizes(value) -> None:
+    if not _hidden_sizes_ok(value):
+        raise ValueError(
+            "hidden_layer_sizes must be None or a list of positive ints, "
+            f"got {value!r}"
+        )
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Everything needed to build and train one network."""
+
+    hidden_layer_sizes: tuple | None = None
+    grid_size: int = 5
+    spline_order: int = 3
+    grid_eps: float = 0.02
+    update_grid: bool = True
+    max_iter: int = 100
+    batch_size: int = 64
+    learning_rate: float = 1e-2
+    sparsity: float = 0.0
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 10
+    verbose: bool = False
+
+    def widths(self, n_inputs: int, n_outputs: int) -> list[int]:
+        """[d, hidden..., outputs]; the default hidden layer is 2d + 1 wide."""
+        hidden = self.hidden_layer_sizes
+        if hidden is None:
+            hidden = (2 * n_inputs + 1,)
+        return [n_inputs, *hidden, n_outputs]
+
+    @classmethod
+    def from_estimator(cls, est, **overrides) -> NetworkConfig:
+        names = cls.__dataclass_fields__
+        values = {k: getattr(est, k) for k in names if hasattr(est, k)}
+        if values.get("hidden_layer_sizes") is not None:
+            values["hidden_layer_sizes"] = tuple(values["hidden_layer_sizes"])
+        values["verbose"] = bool(values.get("verbose", False))
+        return cls(**{**values, **overrides})
