@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
@@ -56,6 +57,27 @@ def display_name(filename: str | None, name: str | None) -> str:
     """The name shown for an upload: metadata only, never part of a path."""
     raw = name or filename or "upload"
     return PurePath(raw.replace("\\", "/")).name[:200] or "upload"
+
+
+async def ingest_upload(request: Request, *, store, limit: int, name, ingest, **kwargs):
+    """Stream the request body to a temporary file and ``ingest`` it.
+
+    ``ingest(store=, upload=, tmp=, name=, **kwargs)`` runs in a worker thread
+    and moves ``tmp`` where it belongs; whatever it leaves behind is removed.
+    """
+    tmp = store.temp_path(".upload")
+    try:
+        upload = await receive_upload(request, dest=tmp, limit=limit)
+        return await run_in_threadpool(
+            ingest,
+            store=store,
+            upload=upload,
+            tmp=tmp,
+            name=display_name(upload.filename, name),
+            **kwargs,
+        )
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 async def receive_upload(request: Request, *, dest: Path, limit: int) -> Upload:

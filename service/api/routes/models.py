@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from service.api.deps import OwnerDep, SettingsDep, StoreDep
-from service.api.uploads import display_name, receive_upload
+from service.api.uploads import ingest_upload
 from service.model_files import ModelFileError, describe_model
 from service.problems import Problem, not_found
 from service.schemas import ModelPublic, ModelsPublic
@@ -80,21 +79,14 @@ async def upload_model(
     owner: OwnerDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ModelPublic:
-    tmp = store.temp_path(".upload")
-    try:
-        upload = await receive_upload(
-            request, dest=tmp, limit=settings.max_upload_bytes
-        )
-        record = await run_in_threadpool(
-            _ingest,
-            store=store,
-            owner=owner,
-            upload=upload,
-            tmp=tmp,
-            name=display_name(upload.filename, name),
-        )
-    finally:
-        tmp.unlink(missing_ok=True)
+    record = await ingest_upload(
+        request,
+        store=store,
+        limit=settings.max_upload_bytes,
+        name=name,
+        ingest=_ingest,
+        owner=owner,
+    )
     response.headers["Location"] = f"/v1/models/{record.id}"
     return _public(record)
 
