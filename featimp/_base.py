@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,6 +20,10 @@ from featimp._validation import (
 )
 
 SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
+#: Parameters of the base class that are not passed to the score function.
+BASE_PARAMETERS = (*SELECTION_PARAMETERS, "stability")
+#: Bootstrap resamples for ``stability=True``.
+DEFAULT_N_BOOTSTRAP = 50
 
 
 def ranking_from_importances(importances) -> np.ndarray:
@@ -63,6 +67,8 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
+    stability_ : StabilityResult
+        Only when ``stability`` is set.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -76,6 +82,7 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
             StrOptions({"mean", "median"}),
             None,
         ],
+        "stability": ["boolean", Interval(Integral, 2, None, closed="left")],
     }
 
     #: Whether ``fit`` needs a target.
@@ -100,8 +107,8 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
                 "_compute_importances"
             )
         params = self.get_params(deep=False)
-        for name in SELECTION_PARAMETERS:
-            params.pop(name)
+        for name in BASE_PARAMETERS:
+            params.pop(name, None)
         return self._score_function(X, y, **params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -132,25 +139,24 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         self.importances_ = importances
         self.feature_importances_ = importances
         self.ranking_ = ranking_from_importances(importances)
+        if getattr(self, "stability", False):
+            self.stability_ = self._bootstrap(X, y)
         return self
 
-    def stability(self, X, y=None, *, n_bootstrap=50, random_state=None, n_jobs=None):
-        """Refit on bootstrap resamples and report how stable the ranking is.
-
-        Returns a :class:`~featimp.StabilityResult`: per-feature rank
-        medians and 90 % intervals, selection probabilities, the Kuncheva
-        index and the mean Jaccard similarity of the selected sets. The
-        selector itself is left unchanged.
-        """
+    def _bootstrap(self, X, y):
+        """``stability_`` for ``stability=True``: the same selector, resampled."""
         from featimp._stability import bootstrap_stability
 
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            X = pd.DataFrame(X, columns=names)
+        n = DEFAULT_N_BOOTSTRAP if self.stability is True else int(self.stability)
         return bootstrap_stability(
-            self,
+            clone(self).set_params(stability=False),
             X,
             y,
-            n_bootstrap=n_bootstrap,
-            random_state=random_state,
-            n_jobs=n_jobs,
+            n_bootstrap=n,
+            random_state=getattr(self, "random_state", None),
         )
 
     def _check_named(self, X):

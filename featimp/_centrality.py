@@ -665,8 +665,10 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
 
     def __init__(
         self, *, alpha=0.5, mode="auto", task="auto", standardize=False,
+        stability=False,
         solver="matrix_free", n_features_to_select=None, threshold=None,
     ):
+        self.stability = stability
         super().__init__(
             n_features_to_select=n_features_to_select, threshold=threshold
         )
@@ -711,9 +713,11 @@ class InfFSSelector(BaseImportanceSelector):
 
     def __init__(
         self, *, alpha=0.5, decay=0.9, affinity="ecfs", mode="auto", task="auto",
+        stability=False,
         standardize=False, solver="matrix_free", n_features_to_select=None,
         threshold=None,
     ):
+        self.stability = stability
         super().__init__(
             n_features_to_select=n_features_to_select, threshold=threshold
         )

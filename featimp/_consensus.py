@@ -230,8 +230,13 @@ class ConsensusSelector(BaseImportanceSelector):
     (30,)
     """
 
+    # The consensus has its own bootstrap (n_bootstrap), not ``stability``.
     _parameter_constraints: ClassVar[dict] = {
-        **BaseImportanceSelector._parameter_constraints,
+        **{
+            k: v
+            for k, v in BaseImportanceSelector._parameter_constraints.items()
+            if k != "stability"
+        },
         "methods": [list, tuple, None],
         "aggregation": [StrOptions({"borda", "rrf", "mean_rank"})],
         "n_bootstrap": [Interval(Integral, 1, None, closed="left"), None],

@@ -560,6 +560,9 @@ class MutualInfoSelector(BaseImportanceSelector):
     n_permutations : int >= 1, default=3
     n_neighbors : int >= 1, default=3
     random_state : int, RandomState instance or None, default=None
+    stability : bool or int >= 2, default=False
+        Also refit on bootstrap resamples (50 when True, else this many)
+        and store rank intervals and selection stability in ``stability_``.
     n_features_to_select : int, float in (0, 1] or None, default=None
     threshold : float, "mean", "median" or None, default=None
         Selection, as in :class:`~featimp.BaseImportanceSelector`.
@@ -591,9 +594,11 @@ class MutualInfoSelector(BaseImportanceSelector):
         n_permutations=3,
         n_neighbors=3,
         random_state=None,
+        stability=False,
         n_features_to_select=None,
         threshold=None,
     ):
+        self.stability = stability
         self.estimator = estimator
         self.task = task
         self.discrete_features = discrete_features
@@ -626,6 +631,9 @@ class MRMRSelector(BaseImportanceSelector):
     null_correction : bool, default=True
     n_permutations : int >= 1, default=3
     random_state : int, RandomState instance or None, default=None
+    stability : bool or int >= 2, default=False
+        Also refit on bootstrap resamples (50 when True, else this many)
+        and store rank intervals and selection stability in ``stability_``.
     n_features_to_select : int, float in (0, 1] or None, default=None
     threshold : float, "mean", "median" or None, default=None
         Selection, as in :class:`~featimp.BaseImportanceSelector`.
@@ -657,9 +665,11 @@ class MRMRSelector(BaseImportanceSelector):
         null_correction=True,
         n_permutations=3,
         random_state=None,
+        stability=False,
         n_features_to_select=None,
         threshold=None,
     ):
+        self.stability = stability
         self.n_features = n_features
         self.criterion = criterion
         self.task = task

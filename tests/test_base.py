@@ -98,3 +98,43 @@ def test_named_errors_for_nan_and_strings(X):
 def test_one_row_is_an_error(X):
     with pytest.raises(ValueError, match="1 sample"):
         VarianceScore().fit(X.iloc[:1])
+
+
+class StableVarianceScore(BaseImportanceSelector):
+    """VarianceScore with the ``stability`` parameter every selector has."""
+
+    _requires_y = False
+
+    def __init__(self, *, stability=False, n_features_to_select=None, threshold=None):
+        self.stability = stability
+        self.n_features_to_select = n_features_to_select
+        self.threshold = threshold
+
+    def _compute_importances(self, X, y):
+        return X.var(axis=0)
+
+
+def test_stability_parameter_refits_on_resamples(X):
+    sel = StableVarianceScore(stability=8, n_features_to_select=2).fit(X)
+    result = sel.stability_
+    assert result.selected.shape == (8, 6)
+    # The widest column is selected in every resample, the narrowest in none.
+    probability = dict(zip(X.columns, result.selection_probability, strict=True))
+    assert probability["f"] == 1.0 and probability["a"] == 0.0
+    assert not hasattr(StableVarianceScore().fit(X), "stability_")
+    with pytest.raises(ValueError, match="stability"):
+        StableVarianceScore(stability=1).fit(X)
+
+
+def test_stability_on_a_real_selector():
+    from sklearn.datasets import load_breast_cancer
+
+    from featimp import MutualInfoSelector
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    sel = MutualInfoSelector(n_features_to_select=5, stability=10, random_state=0)
+    frame = sel.fit(X, y).stability_.to_frame()
+    assert len(frame) == 30
+    top = frame["selection_probability"].idxmax()
+    assert top in set(sel.get_feature_names_out())
+    assert sel.stability_.kuncheva > 0.3

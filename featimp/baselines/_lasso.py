@@ -129,6 +129,9 @@ class LassoSelector(BaseImportanceSelector):
     tol : float, default=1e-3
     task : {"auto", "classification", "regression"}, default="auto"
     random_state : int, RandomState instance or None, default=None
+    stability : bool or int >= 2, default=False
+        Also refit on bootstrap resamples (50 when True, else this many)
+        and store rank intervals and selection stability in ``stability_``.
     n_features_to_select : int, float in (0, 1] or None, default=None
     threshold : float, "mean", "median" or None, default=None
         Selection, as in :class:`~featimp.BaseImportanceSelector`.
@@ -156,9 +159,11 @@ class LassoSelector(BaseImportanceSelector):
         tol=1e-3,
         task="auto",
         random_state=None,
+        stability=False,
         n_features_to_select=None,
         threshold=None,
     ):
+        self.stability = stability
         self.n_grid = n_grid
         self.cv = cv
         self.tol = tol

@@ -195,6 +195,9 @@ class KANSelector(BaseImportanceSelector):
     Parameters
     ----------
     method : {"l1", "l2", "si", "ko", "coef_l1", "coef_l2"}, default="l1"
+    stability : bool or int >= 2, default=False
+        Also refit on bootstrap resamples (50 when True, else this many)
+        and store rank intervals and selection stability in ``stability_``.
     n_features_to_select : int or float, default=None
     threshold : float or {"mean", "median"}, default=None
     task : {"auto", "classification", "regression"}, default="auto"
@@ -244,6 +247,7 @@ max_iter, batch_size, learning_rate, sparsity
         self,
         *,
         method="l1",
+        stability=False,
         n_features_to_select=None,
         threshold=None,
         task="auto",
@@ -261,6 +265,7 @@ max_iter, batch_size, learning_rate, sparsity
         random_state=None,
         verbose=False,
     ):
+        self.stability = stability
         super().__init__(
             n_features_to_select=n_features_to_select, threshold=threshold
         )

@@ -125,9 +125,11 @@ class ResponsivenessSelector(BaseImportanceSelector):
 
     def __init__(
         self, *, estimator=None, action_set=None, target=None, method="auto",
+        stability=False,
         n_samples=20, random_state=None, n_features_to_select=None,
         threshold=None,
     ):
+        self.stability = stability
         super().__init__(n_features_to_select=n_features_to_select,
                          threshold=threshold)
         self.estimator = estimator
