@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_classification, make_regression
 
 from featimp import _centrality
+from featimp._base import BASE_PARAMETERS
 from featimp._centrality import (
     EigenvectorCentralitySelector,
     InfFSSelector,
@@ -456,7 +457,7 @@ def test_selectors_wrap_score_functions(cancer, selector, score):
     params = {
         k: v
         for k, v in selector.get_params().items()
-        if k not in ("n_features_to_select", "threshold")
+        if k not in BASE_PARAMETERS
     }
     fitted = clone(selector).set_params(n_features_to_select=5).fit(X, y)
     np.testing.assert_array_equal(fitted.importances_, score(X, y, **params))
