@@ -33,9 +33,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
 import featimp  # noqa: E402
+from featimp._affinity import feature_affinity  # noqa: E402
 from featimp._centrality import (  # noqa: E402
     eigenvector_centrality_importances,
-    feature_affinity,
     inffs_importances,
     leading_eigenpair,
     path_scores,

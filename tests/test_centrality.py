@@ -8,17 +8,15 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_classification, make_regression
 
-from featimp import _centrality
+from featimp import _affinity
+from featimp._affinity import feature_affinity, fisher_scores, symmetric_uncertainty
 from featimp._base import BASE_PARAMETERS
 from featimp._centrality import (
     EigenvectorCentralitySelector,
     InfFSSelector,
     eigenvector_centrality_importances,
-    feature_affinity,
-    fisher_scores,
     inffs_importances,
     leading_eigenpair,
-    symmetric_uncertainty,
 )
 from featimp.datasets import load_taiwan_credit
 
@@ -141,7 +139,7 @@ def small():
 def test_max_kernel_matvec_with_ties(rng):
     sigma = rng.choice([0.0, 0.5, 1.0, 2.5, 4.0], size=40)
     x = rng.standard_normal(40)
-    kernel = _centrality._MaxKernel(sigma)
+    kernel = _affinity._MaxKernel(sigma)
     expected = np.maximum.outer(sigma, sigma) - sigma.min()
     expected /= expected.max()
     np.testing.assert_allclose(kernel.matvec(x), expected @ x, rtol=1e-12)
@@ -197,7 +195,7 @@ def test_chunking_does_not_change_scores(cancer, monkeypatch):
     X, y = cancer
     whole = eigenvector_centrality_importances(X, y)
     # About 3 columns per chunk, so chunk edges fall everywhere.
-    monkeypatch.setattr(_centrality, "_CHUNK_ENTRIES", 3 * X.shape[0])
+    monkeypatch.setattr(_affinity, "_CHUNK_ENTRIES", 3 * X.shape[0])
     np.testing.assert_allclose(
         eigenvector_centrality_importances(X, y), whole, rtol=1e-12
     )
@@ -432,7 +430,7 @@ def test_bad_parameters_are_named(cancer):
 
 
 def test_unsupervised_refuses_huge_dense_graph(monkeypatch, rng):
-    monkeypatch.setattr(_centrality, "_MAX_DENSE_FEATURES", 5)
+    monkeypatch.setattr(_affinity, "_MAX_DENSE_FEATURES", 5)
     X = rng.standard_normal((10, 6))
     with pytest.raises(ValueError, match="dense 6 x 6"):
         eigenvector_centrality_importances(X)

@@ -1,0 +1,388 @@
+"""The feature graph of EC-FS and Inf-FS, as a matrix-free linear operator.
+
+Per-feature statistics (Fisher score, symmetric uncertainty, Spearman
+correlation, standard deviation), computed over chunks of columns, and the
+affinity
+
+    A = alpha * minmax(v v^T) + (1 - alpha) * minmax(max(sigma_i, sigma_j))
+
+applied to a vector in O(d) after one sort, without forming ``A``. See
+:mod:`featimp._centrality` for the methods that rank its nodes.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+from scipy.stats import rankdata
+
+from featimp._validation import check_X_y, encode_target, infer_task
+
+#: The reference replaces a zero within-class variance by this value.
+_ZERO_VARIANCE = 10000.0
+#: The reference floors empty histogram cells at this value.
+_EMPTY_CELL = 1e-5
+#: Ranges this small relative to their maximum are rounding noise, not spread.
+_RELATIVE_TIE = 1e-10
+#: About this many matrix entries per chunk of columns (~32 MB of float64).
+_CHUNK_ENTRIES = 1 << 22
+#: Unsupervised graphs are dense d x d; beyond this (3.2 GB each) refuse.
+_MAX_DENSE_FEATURES = 20_000
+
+
+def _column_chunks(n_samples: int, n_features: int):
+    """Slices of columns small enough that an (n, chunk) temporary is cheap."""
+    step = max(1, _CHUNK_ENTRIES // n_samples)
+    for start in range(0, n_features, step):
+        yield slice(start, min(start + step, n_features))
+
+
+def _n_bins(n_samples: int) -> int:
+    """Number of equal-width bins, as the reference ``muteinf`` chooses it."""
+    if n_samples / 10 > 20:
+        return 20
+    return max(n_samples // 10, 10)
+
+
+def _spread(X, standardize: bool) -> np.ndarray:
+    """Standard deviation (ddof=1) of every column; exactly 0 when constant."""
+    sigma = np.empty(X.shape[1])
+    for cols in _column_chunks(*X.shape):
+        chunk = X[:, cols]
+        sigma[cols] = chunk.std(axis=0, ddof=1)
+        # Rounding leaves ~1e-17 on constant columns; make them exactly 0.
+        sigma[cols][np.ptp(chunk, axis=0) == 0] = 0.0
+    if standardize:
+        # Every relevance score here is invariant to rescaling a column, so
+        # standardising X changes only sigma: 1 for every non-constant column.
+        sigma = (sigma > 0).astype(float)
+    return sigma
+
+
+def _class_moments(chunk, codes, n_classes: int, ddof: int):
+    """Per-class sizes, means and variances, shapes (k,), (k, c), (k, c)."""
+    sizes = np.bincount(codes, minlength=n_classes)
+    means = np.empty((n_classes, chunk.shape[1]))
+    variances = np.empty_like(means)
+    for k in range(n_classes):
+        rows = chunk[codes == k]
+        means[k] = rows.mean(axis=0)
+        squares = ((rows - means[k]) ** 2).sum(axis=0)
+        variances[k] = squares / max(sizes[k] - ddof, 1)
+        # A within-class constant column must hit the zero-variance rule
+        # exactly, whatever rounding the mean picked up.
+        variances[k][np.ptp(rows, axis=0) == 0] = 0.0
+    return sizes, means, variances
+
+
+def _fisher_ratio(numerator, denominator) -> np.ndarray:
+    denominator = np.where(denominator == 0, _ZERO_VARIANCE, denominator)
+    return numerator / denominator
+
+
+def fisher_scores(X, codes, n_classes: int, *, reference: bool) -> np.ndarray:
+    """Fisher score of every column of ``X`` for integer class ``codes``.
+
+    ``reference=True`` is the two-class score of the EC-FS MATLAB code,
+    ``(mu1 - mu0)^2 / (s0^2 + s1^2)`` with ddof=1 variances; otherwise the
+    multi-class score ``sum_k n_k (mu_k - mu)^2 / sum_k n_k s_k^2`` with
+    ddof=0 variances (Gu, Li & Han, 2011). A zero denominator becomes 10000,
+    as in the reference.
+    """
+    scores = np.empty(X.shape[1])
+    for cols in _column_chunks(*X.shape):
+        chunk = X[:, cols]
+        sizes, means, variances = _class_moments(
+            chunk, codes, n_classes, ddof=1 if reference else 0
+        )
+        if reference:
+            numerator = (means[1] - means[0]) ** 2
+            denominator = variances.sum(axis=0)
+        else:
+            grand = sizes @ means / sizes.sum()
+            numerator = sizes @ (means - grand) ** 2
+            denominator = sizes @ variances
+        scores[cols] = _fisher_ratio(numerator, denominator)
+    return scores
+
+
+def _bin_index(chunk, n_bins: int):
+    """Equal-width bin of every entry, with the reference's bin edges.
+
+    The reference steps the left edge by ``xl = xl + width``; the edges are
+    accumulated the same way (``cumsum`` adds sequentially) so that values on
+    an edge, common in integer columns, land in the same bin. Returns the
+    bins and a mask of constant columns (whose bins are meaningless).
+    """
+    low = chunk.min(axis=0)
+    width = np.abs(chunk.max(axis=0) - low) / n_bins
+    constant = width == 0
+    width = np.where(constant, 1.0, width)
+    steps = np.broadcast_to(width, (n_bins - 1, chunk.shape[1]))
+    edges = np.cumsum(np.vstack([low, steps]), axis=0)
+    bins = np.clip((chunk - low) // width, 0, n_bins - 1).astype(np.intp)
+    # The floor estimate can miss the accumulated edge by one bin; fix it.
+    for _ in range(n_bins):
+        below = chunk < np.take_along_axis(edges, bins, axis=0)
+        upper = np.take_along_axis(edges, np.minimum(bins + 1, n_bins - 1), axis=0)
+        above = (bins < n_bins - 1) & (chunk >= upper)
+        if not (below.any() or above.any()):
+            break
+        bins += above.astype(np.intp) - below
+    return bins, constant
+
+
+def _joint_counts(bins, codes, n_classes: int, n_bins: int) -> np.ndarray:
+    """Counts of (bin, class) per column, shape (c, n_bins, n_classes)."""
+    n_columns = bins.shape[1]
+    flat = (np.arange(n_columns) * n_bins + bins) * n_classes + codes[:, None]
+    counts = np.bincount(flat.ravel(), minlength=n_columns * n_bins * n_classes)
+    return counts.reshape(n_columns, n_bins, n_classes)
+
+
+def _uncertainty_from_counts(joint, p_class, h_class) -> np.ndarray:
+    """``2 I(X; Y) / (H(X) + H(Y))`` with the reference's empty-cell floors."""
+    n_samples = joint[0].sum()
+    p_bin = joint.sum(axis=2) / n_samples
+    p_bin[p_bin == 0] = _EMPTY_CELL
+    # The reference floors empty joint *counts*, before dividing by n.
+    p_joint = np.where(joint == 0, _EMPTY_CELL, joint) / n_samples
+    h_bin = -np.sum(p_bin * np.log(p_bin), axis=1)
+    ratio = p_joint / (p_bin[:, :, None] * p_class)
+    info = np.sum(p_joint * np.log(ratio), axis=(1, 2))
+    return 2.0 * info / (h_bin + h_class)
+
+
+def symmetric_uncertainty(X, codes, n_classes: int) -> np.ndarray:
+    """Symmetric uncertainty of every column of ``X`` with class ``codes``.
+
+    Columns are cut into equal-width bins (20 when n/10 > 20, else
+    ``max(n // 10, 10)``), as the ``muteinf`` helper of the reference does for
+    two classes; any number of classes works the same way. Constant columns
+    score 0 (the reference gives them a large spurious value, because its
+    marginal and joint histograms then disagree).
+    """
+    n_samples = X.shape[0]
+    n_bins = _n_bins(n_samples)
+    p_class = np.bincount(codes, minlength=n_classes) / n_samples
+    h_class = -np.sum(p_class * np.log(p_class))
+    scores = np.empty(X.shape[1])
+    for cols in _column_chunks(*X.shape):
+        bins, constant = _bin_index(X[:, cols], n_bins)
+        joint = _joint_counts(bins, codes, n_classes, n_bins)
+        scores[cols] = np.where(
+            constant, 0.0, _uncertainty_from_counts(joint, p_class, h_class)
+        )
+    return scores
+
+
+def _standardized_ranks(X) -> np.ndarray:
+    """Column ranks centred and scaled to unit norm; constant columns are 0."""
+    ranks = rankdata(X, axis=0)
+    ranks -= ranks.mean(axis=0)
+    norms = np.linalg.norm(ranks, axis=0)
+    return np.divide(ranks, norms, out=np.zeros_like(ranks), where=norms > 0)
+
+
+def spearman_with_target(X, y) -> np.ndarray:
+    """|Spearman correlation| of every column with ``y`` (0 if constant)."""
+    target = _standardized_ranks(y.reshape(-1, 1))[:, 0]
+    scores = np.empty(X.shape[1])
+    for cols in _column_chunks(*X.shape):
+        scores[cols] = np.abs(target @ _standardized_ranks(X[:, cols]))
+    return scores
+
+
+def spearman_matrix(X) -> np.ndarray:
+    """|Spearman correlation| between all columns, d x d (constant: 0)."""
+    d = X.shape[1]
+    if d > _MAX_DENSE_FEATURES:
+        raise ValueError(
+            f"without y the feature graph is a dense {d} x {d} correlation "
+            f"matrix ({8 * d * d / 1e9:.0f} GB); pass y, or reduce X to at "
+            f"most {_MAX_DENSE_FEATURES} features first"
+        )
+    ranks = _standardized_ranks(X)
+    return np.abs(ranks.T @ ranks)
+
+
+def _target_bins(y) -> tuple[np.ndarray, int]:
+    """Equal-width bins of a continuous target, empty bins dropped."""
+    bins, _ = _bin_index(y.reshape(-1, 1), _n_bins(y.size))
+    _, codes = np.unique(bins[:, 0], return_inverse=True)
+    return codes, int(codes.max()) + 1
+
+
+
+
+def _minmax_scale(low: float, high: float) -> float:
+    """``1 / (high - low)``, or 0 when the range is nil (the reference's NaN)."""
+    if high - low <= _RELATIVE_TIE * abs(high):
+        return 0.0
+    return 1.0 / (high - low)
+
+
+class _OuterKernel:
+    """``minmax(v v^T)`` for ``v >= 0``, applied in O(d)."""
+
+    def __init__(self, v):
+        self.v = np.asarray(v, dtype=float)
+        self.low = float(self.v.min()) ** 2
+        self.scale = _minmax_scale(self.low, float(self.v.max()) ** 2)
+
+    def matvec(self, x):
+        return self.scale * (self.v * (self.v @ x) - self.low * x.sum())
+
+    def dense(self):
+        return self.scale * (np.outer(self.v, self.v) - self.low)
+
+
+class _MaxKernel:
+    """``minmax(max(s_i, s_j))``, applied in O(d) with prefix sums.
+
+    With ``t`` the sorted ``s``, ``sum_j max(t_k, t_j) y_j`` is
+    ``t_k * sum_{j<=k} y_j + sum_{j>k} t_j y_j``; ties agree either way.
+    """
+
+    def __init__(self, s):
+        self.s = np.asarray(s, dtype=float)
+        self.order = np.argsort(self.s, kind="stable")
+        self.sorted = self.s[self.order]
+        self.low = float(self.sorted[0])
+        self.scale = _minmax_scale(self.low, float(self.sorted[-1]))
+
+    def matvec(self, x):
+        y = x[self.order]
+        weighted = np.cumsum(self.sorted * y)
+        out = np.empty_like(y)
+        out[self.order] = self.sorted * np.cumsum(y) + (weighted[-1] - weighted)
+        return self.scale * (out - self.low * x.sum())
+
+    def dense(self):
+        return self.scale * (np.maximum.outer(self.s, self.s) - self.low)
+
+
+class _DenseKernel:
+    """A kernel that is genuinely d x d (feature-feature correlations)."""
+
+    def __init__(self, matrix):
+        self.matrix = matrix
+        self.scale = 1.0 if np.any(matrix) else 0.0
+
+    def matvec(self, x):
+        return self.matrix @ x
+
+    def dense(self):
+        return self.matrix
+
+
+class _Affinity:
+    """``A = alpha * kernel + (1 - alpha) * spread`` without forming it."""
+
+    def __init__(self, alpha: float, kernel, spread):
+        self.alpha = float(alpha)
+        self.kernel = kernel
+        self.spread = spread
+        self.n_features = spread.s.size
+
+    @property
+    def is_zero(self) -> bool:
+        return self.alpha * self.kernel.scale == 0 and (
+            (1 - self.alpha) * self.spread.scale == 0
+        )
+
+    def matvec(self, x):
+        x = np.ravel(x)
+        return self.alpha * self.kernel.matvec(x) + (
+            1 - self.alpha
+        ) * self.spread.matvec(x)
+
+    def dense(self):
+        return self.alpha * self.kernel.dense() + (
+            1 - self.alpha
+        ) * self.spread.dense()
+
+    def operator(self) -> LinearOperator:
+        d = self.n_features
+        return LinearOperator((d, d), matvec=self.matvec, dtype=float)
+
+
+
+
+def _resolve_mode(mode: str, task: str, n_classes: int) -> bool:
+    """True when the reference (binary) formulas apply."""
+    binary = task == "classification" and n_classes == 2
+    if mode == "reference" and not binary:
+        kind = f"{n_classes} classes" if task == "classification" else task
+        raise ValueError(
+            "mode='reference' reproduces the binary EC-FS code, but y is "
+            f"{kind}; use mode='auto' or mode='extended'"
+        )
+    if mode not in ("auto", "reference", "extended"):
+        raise ValueError(
+            f"mode must be 'auto', 'reference' or 'extended', got {mode!r}"
+        )
+    return binary and mode != "extended"
+
+
+def _relevance(X, y, *, task: str, mode: str, with_mi: bool = True):
+    """The relevance vector ``v`` of every feature for target ``y``."""
+    task = infer_task(y, task)
+    codes, classes = encode_target(y, task)
+    n_classes = 0 if classes is None else classes.size
+    reference = _resolve_mode(mode, task, n_classes)
+    if task == "regression":
+        if not with_mi:
+            raise ValueError(
+                "affinity='inffs' is defined for classification and y=None only"
+            )
+        if np.ptp(codes) == 0:
+            raise ValueError("y is constant; feature importance needs a varying y")
+        binned, n_binned = _target_bins(codes)
+        relevance = spearman_with_target(X, codes)
+        return np.abs(relevance + symmetric_uncertainty(X, binned, n_binned)) / 2
+    fisher = fisher_scores(X, codes, n_classes, reference=reference)
+    if not with_mi:
+        return fisher
+    return np.abs(fisher + symmetric_uncertainty(X, codes, n_classes)) / 2
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+
+
+def _check_alpha(alpha) -> None:
+    if not isinstance(alpha, Real) or not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+
+
+def feature_affinity(
+    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize=False,
+    affinity="ecfs",
+) -> _Affinity:
+    """The EC-FS feature graph of ``X`` (and ``y``) as a matrix-free operator.
+
+    See :func:`eigenvector_centrality_importances` for the parameters.
+    ``affinity="inffs"`` builds the graph of the original Inf-FS code instead:
+    ``v`` is the Fisher score alone, and without ``y`` the kernel is
+    ``1 - |Spearman|`` (not min-max scaled).
+    """
+    _check_alpha(alpha)
+    _check_choice("affinity", affinity, ("ecfs", "inffs"))
+    X, y, _ = check_X_y(X, y, y_required=False)
+    spread = _MaxKernel(_spread(X, standardize))
+    if y is None:
+        if mode == "reference":
+            raise ValueError("mode='reference' needs y: EC-FS is supervised")
+        correlation = spearman_matrix(X)
+        if affinity == "inffs":
+            return _Affinity(alpha, _DenseKernel(1.0 - correlation), spread)
+        low, high = correlation.min(), correlation.max()
+        kernel = _minmax_scale(low, high) * (correlation - low)
+        return _Affinity(alpha, _DenseKernel(kernel), spread)
+    v = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
+    return _Affinity(alpha, _OuterKernel(v), spread)
