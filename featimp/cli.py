@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from featimp._validation import infer_task
 from featimp.datasets import dataset_names, describe_datasets, load_dataset

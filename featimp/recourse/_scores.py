@@ -457,7 +457,7 @@ def _standard_errors(scores, counts, action_set, method) -> np.ndarray:
 def _progress(starts, progress, n, batch_size):
     if not progress:
         return starts
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(starts, total=-(-n // batch_size), desc="responsiveness",
                 unit="batch")
