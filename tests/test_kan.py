@@ -22,6 +22,7 @@ from featimp.kan import (  # noqa: E402
     kan_importance_variants,
     kan_importances,
 )
+from featimp.kan._config import SELECTOR_DEFAULTS  # noqa: E402
 from featimp.kan._layer import KANLayer, bspline_basis, grid_from_samples  # noqa: E402
 
 TINY = {"grid_size": 3, "hidden_layer_sizes": [3], "max_iter": 8,
@@ -183,6 +184,22 @@ def test_selector_finds_informative_features_of_ground_truth():
     for method, scores in sel.all_importances_.items():
         top = set(X.columns[np.argsort(-scores)[:k]])
         assert len(top & set(truth.relevant)) >= k - 2, method
+
+
+def test_selector_defaults_match_the_score_functions():
+    params = KANSelector().get_params()
+    assert {k: params[k] for k in SELECTOR_DEFAULTS} == SELECTOR_DEFAULTS
+
+
+def test_default_selector_ranks_bmi_and_s5_first_on_diabetes(diabetes):
+    # The defaults (grid 3, sparsity 0.03, 5 folds x 3 seeds) as run by
+    # benchmarks/kan_paper.py: every authors' variant agrees on the two
+    # features LASSO and the paper's baselines put first.
+    X, y = diabetes
+    sel = KANSelector(random_state=0).fit(X, y)
+    for method in ("l1", "l2", "si", "ko"):
+        top = X.columns[np.argsort(-sel.all_importances_[method])[:2]]
+        assert set(top) == {"bmi", "s5"}, method
 
 
 def test_all_variants_come_from_one_set_of_networks(cancer, monkeypatch):

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from featimp._base import BaseImportanceSelector
 from featimp._validation import (
@@ -207,7 +207,8 @@ class KANSelector(BaseImportanceSelector):
 max_iter, batch_size, learning_rate, sparsity
         As in :class:`KANClassifier`, except for the defaults
         ``max_iter=50``, ``batch_size=128`` (a quarter of the steps, for
-        fifteen networks) and ``sparsity=1e-3``.
+        fifteen networks), ``grid_size=3`` and ``sparsity=0.03`` (a coarse,
+        sparse first layer ranks features more stably on small data).
     random_state : int or None, default=None
     verbose : bool, default=False
         Show a progress bar over the trained networks.
@@ -254,14 +255,14 @@ max_iter, batch_size, learning_rate, sparsity
         cv=5,
         n_seeds=3,
         hidden_layer_sizes=None,
-        grid_size=5,
+        grid_size=3,
         spline_order=3,
         grid_eps=0.02,
         update_grid=True,
         max_iter=50,
         batch_size=128,
         learning_rate=1e-2,
-        sparsity=1e-3,
+        sparsity=0.03,
         random_state=None,
         verbose=False,
     ):

@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import torch
 from torch.nn import functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from featimp.kan._layer import KANNetwork
 
