@@ -9,16 +9,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mutual_info_score
 from sklearn.pipeline import make_pipeline
 
+from featimp._binning import (
+    corrected_mi,
+    discretize,
+    quantile_codes,
+    resolve_discrete_mask,
+)
 from featimp._mutual_info import (
     MRMRSelector,
     MutualInfoSelector,
-    corrected_mi,
-    discretize,
     mrmr_importances,
     mrmr_order,
     mutual_info_importances,
-    quantile_codes,
-    resolve_discrete_mask,
 )
 from featimp.datasets import load_german_credit
 
