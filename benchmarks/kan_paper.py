@@ -192,8 +192,10 @@ class Evaluator:
 def run_dataset(name, kan_params):
     X, y, task = load(name)
     start = time.perf_counter()
-    kan = kan_importance_variants(X, y, task=task, cv=5, n_seeds=3, random_state=0,
-                                  **kan_params)
+    # cv and n_seeds as the selector's defaults; --kan-params may override.
+    kan = kan_importance_variants(
+        X, y, task=task, **{"cv": 5, "n_seeds": 3, "random_state": 0, **kan_params}
+    )
     kan_seconds = time.perf_counter() - start
     scores = {label: kan[m] for label, m in KAN_VARIANTS.items()}
     scores.update(baseline_scores(X, y, task))
