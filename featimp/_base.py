@@ -156,7 +156,8 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
             X,
             y,
             n_bootstrap=n,
-            random_state=getattr(self, "random_state", None),
+            # Methods without a random_state are deterministic: so is this.
+            random_state=getattr(self, "random_state", 0),
         )
 
     def _check_named(self, X):
