@@ -56,6 +56,17 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
     importance. With both, a feature must pass both. With neither, the best
     half is kept (as in ``sklearn.feature_selection.RFE``).
 
+    Parameters
+    ----------
+    n_features_to_select : int >= 1, float in (0, 1] or None, default=None
+        How many of the best features to keep (a fraction of them if float).
+    threshold : float, "mean", "median" or None, default=None
+        Keep features whose importance is at least this.
+    stability : bool or int >= 2, default=False
+        Also refit on bootstrap resamples (50 when True, else this many) and
+        store rank intervals and selection stability in ``stability_``.
+        Subclasses take it (and the two above) in their own signature.
+
     Attributes
     ----------
     importances_ : ndarray of shape (n_features_in_,)

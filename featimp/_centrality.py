@@ -254,8 +254,9 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
     ----------
     alpha, mode, task, standardize, solver
         See :func:`eigenvector_centrality_importances`.
-    n_features_to_select, threshold
-        See :class:`featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------
@@ -300,8 +301,9 @@ class InfFSSelector(BaseImportanceSelector):
     ----------
     alpha, decay, affinity, mode, task, standardize, solver
         See :func:`inffs_importances`.
-    n_features_to_select, threshold
-        See :class:`featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------

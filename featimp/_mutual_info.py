@@ -326,12 +326,9 @@ class MutualInfoSelector(BaseImportanceSelector):
     n_permutations : int >= 1, default=3
     n_neighbors : int >= 1, default=3
     random_state : int, RandomState instance or None, default=None
-    stability : bool or int >= 2, default=False
-        Also refit on bootstrap resamples (50 when True, else this many)
-        and store rank intervals and selection stability in ``stability_``.
-    n_features_to_select : int, float in (0, 1] or None, default=None
-    threshold : float, "mean", "median" or None, default=None
-        Selection, as in :class:`~featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------
@@ -397,12 +394,9 @@ class MRMRSelector(BaseImportanceSelector):
     null_correction : bool, default=True
     n_permutations : int >= 1, default=3
     random_state : int, RandomState instance or None, default=None
-    stability : bool or int >= 2, default=False
-        Also refit on bootstrap resamples (50 when True, else this many)
-        and store rank intervals and selection stability in ``stability_``.
-    n_features_to_select : int, float in (0, 1] or None, default=None
-    threshold : float, "mean", "median" or None, default=None
-        Selection, as in :class:`~featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------

@@ -140,12 +140,9 @@ class PermutationSelector(BaseImportanceSelector):
     test_size : float in (0, 1), default=0.25
     task : {"auto", "classification", "regression"}, default="auto"
     random_state : int, RandomState instance or None, default=None
-    stability : bool or int >= 2, default=False
-        Also refit on bootstrap resamples (50 when True, else this many)
-        and store rank intervals and selection stability in ``stability_``.
-    n_features_to_select : int, float in (0, 1] or None, default=None
-    threshold : float, "mean", "median" or None, default=None
-        Selection, as in :class:`~featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------

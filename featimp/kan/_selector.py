@@ -195,11 +195,9 @@ class KANSelector(BaseImportanceSelector):
     Parameters
     ----------
     method : {"l1", "l2", "si", "ko", "coef_l1", "coef_l2"}, default="l1"
-    stability : bool or int >= 2, default=False
-        Also refit on bootstrap resamples (50 when True, else this many)
-        and store rank intervals and selection stability in ``stability_``.
-    n_features_to_select : int or float, default=None
-    threshold : float or {"mean", "median"}, default=None
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
     task : {"auto", "classification", "regression"}, default="auto"
     cv : int, default=5
     n_seeds : int, default=3

@@ -99,8 +99,9 @@ class ResponsivenessSelector(BaseImportanceSelector):
     method : {"auto", "enumerate", "sample"}, default="auto"
     n_samples : int, default=20
     random_state : int or None, default=None
-    n_features_to_select, threshold
-        See :class:`featimp.BaseImportanceSelector`.
+    stability, n_features_to_select, threshold
+        Bootstrap stability and selection, as in
+        :class:`~featimp.BaseImportanceSelector`.
 
     Examples
     --------
