@@ -360,8 +360,21 @@ def _check_alpha(alpha) -> None:
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
 
 
+def resolve_standardize(standardize, table) -> bool:
+    """``"auto"``: standardise exactly when ``X`` had to be encoded.
+
+    The standard deviation of a 0/1 column (at most 0.5) is not comparable
+    with that of a column in its own units, so a graph with one-hot or
+    missing-indicator nodes is built on standardised columns; an all-numeric
+    complete table keeps the reference's raw standard deviations.
+    """
+    if standardize == "auto":
+        return table.expanded or table.has_categories
+    return bool(standardize)
+
+
 def feature_affinity(
-    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize=False,
+    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
     affinity="ecfs",
 ) -> _Affinity:
     """The EC-FS feature graph of ``X`` (and ``y``) as a matrix-free operator.
@@ -369,11 +382,21 @@ def feature_affinity(
     See :func:`eigenvector_centrality_importances` for the parameters.
     ``affinity="inffs"`` builds the graph of the original Inf-FS code instead:
     ``v`` is the Fisher score alone, and without ``y`` the kernel is
-    ``1 - |Spearman|`` (not min-max scaled).
+    ``1 - |Spearman|`` (not min-max scaled). The nodes are the one-hot
+    encoded columns of ``X`` (see :mod:`featimp._encoding`); the graph's
+    ``table`` maps them back to the columns of ``X``.
     """
     _check_alpha(alpha)
     _check_choice("affinity", affinity, ("ecfs", "inffs"))
-    X, y, _ = check_X_y(X, y, y_required=False)
+    table, y = check_X_y(X, y, encoding="onehot", y_required=False)
+    graph = _graph(table.values, y, alpha=alpha, mode=mode, task=task,
+                   standardize=resolve_standardize(standardize, table),
+                   affinity=affinity)
+    graph.table = table
+    return graph
+
+
+def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
     spread = _MaxKernel(_spread(X, standardize))
     if y is None:
         if mode == "reference":

@@ -13,11 +13,8 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from featimp._validation import (
-    check_finite_columns,
-    check_object_array,
-    encode_categorical_frame,
-)
+from featimp._encoding import is_frame, to_pandas
+from featimp._validation import check_numeric, check_target
 
 SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
 #: Parameters of the base class that are not passed to the score function.
@@ -46,9 +43,24 @@ def n_selected(n_features_to_select, n_features: int) -> int:
 class BaseImportanceSelector(SelectorMixin, BaseEstimator):
     """Select features by an importance score.
 
-    Subclasses implement only ``_compute_importances(X, y)``, which receives
-    validated float64 arrays and returns one non-negative-is-better score per
-    feature. ``fit`` validates, calls it, and stores the scores and ranking.
+    Subclasses implement only ``_compute_importances(X, y)``, which returns
+    one bigger-is-better score per column of ``X``; ``fit`` validates, calls
+    it, and stores the scores and ranking. What it receives depends on
+    ``_reads_tables``:
+
+    - False (the default, for a subclass that wants numbers): a finite
+      float64 array; text or missing values are errors naming the columns.
+    - True (every registered method): a float64 array (possibly with NaN)
+      when ``X`` was a numeric array, and otherwise the user's table as a
+      pandas DataFrame (polars frames are converted), which the method's
+      score function encodes through :mod:`featimp._encoding`.
+
+    The input tags ``categorical``, ``string`` and ``allow_nan`` say which of
+    the two a selector is; the registry, the CLI and the service read them.
+
+    ``transform`` keeps the user's table: a pandas or polars DataFrame comes
+    back as the same kind of frame with the selected columns and their
+    dtypes; arrays come back as arrays.
 
     Selection: ``n_features_to_select`` keeps the best ``k`` features (an int,
     or a fraction of the features in (0, 1]); ``threshold`` keeps features
@@ -98,8 +110,9 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
 
     #: Whether ``fit`` needs a target.
     _requires_y = True
-    #: Whether non-numeric DataFrame columns are accepted (as integer codes).
-    _accepts_categorical = False
+    #: Whether ``_compute_importances`` takes mixed tables with missing
+    #: values (see the class docstring); exposed as input tags.
+    _reads_tables = False
 
     def __init__(self, *, n_features_to_select=None, threshold=None):
         self.n_features_to_select = n_features_to_select
@@ -135,17 +148,14 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         -------
         self
         """
-        X = self._check_named(X)
-        if y is None and not self._requires_y:
-            X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        else:
-            X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        self._check_n_features_to_select(X.shape[1])
+        X, y = self._validate_input(X, y)
+        d = self.n_features_in_
+        self._check_n_features_to_select(d)
         importances = np.asarray(self._compute_importances(X, y), dtype=float)
-        if importances.shape != (X.shape[1],):
+        if importances.shape != (d,):
             raise RuntimeError(
                 f"{type(self).__name__} returned importances of shape "
-                f"{importances.shape} for {X.shape[1]} features"
+                f"{importances.shape} for {d} features"
             )
         self.importances_ = importances
         self.feature_importances_ = importances
@@ -159,7 +169,7 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         from featimp._stability import bootstrap_stability
 
         names = getattr(self, "feature_names_in_", None)
-        if names is not None:
+        if names is not None and not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X, columns=names)
         n = DEFAULT_N_BOOTSTRAP if self.stability is True else int(self.stability)
         return bootstrap_stability(
@@ -171,14 +181,35 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
             random_state=getattr(self, "random_state", 0),
         )
 
-    def _check_named(self, X):
-        """Fail early, naming columns, on non-numeric or non-finite input."""
-        if isinstance(X, pd.DataFrame):
-            X = encode_categorical_frame(X, allow_categorical=self._accepts_categorical)
-        else:
-            check_object_array(X)
-        check_finite_columns(X)
-        return X
+    def _validate_input(self, X, y):
+        """Record the feature names and count; check numeric arrays.
+
+        Numeric arrays (and sparse input, which is refused) go through
+        scikit-learn's ``validate_data``; tables and object arrays are kept
+        as they are for the encoding layer, which checks every column.
+        """
+        X = to_pandas(X)
+        supervised = y is not None or self._requires_y
+        if not self._reads_tables:
+            X = check_numeric(X, type(self).__name__)
+        elif _is_table(X):
+            if not hasattr(X, "shape"):
+                X = np.asarray(X, dtype=object)
+            if supervised:
+                validate_data(self, X, y, skip_check_array=True)
+                y = None if y is None else check_target(y, X.shape[0])
+            else:
+                validate_data(self, X, skip_check_array=True)
+            if X.shape[0] < 2:
+                raise ValueError(
+                    f"X has {X.shape[0]} sample(s); at least 2 are required"
+                )
+            return X, y
+        kwargs = {"dtype": np.float64, "ensure_all_finite": not self._reads_tables,
+                  "ensure_min_samples": 2}
+        if supervised:
+            return validate_data(self, X, y, **kwargs)
+        return validate_data(self, X, **kwargs), None
 
     def _check_n_features_to_select(self, n_features: int) -> None:
         k = self.n_features_to_select
@@ -209,8 +240,36 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
             return float(np.median(importances))
         return float(self.threshold)
 
+    def transform(self, X):
+        """The selected columns of ``X``, as the same kind of table.
+
+        A pandas or polars DataFrame keeps its dtypes (text stays text); an
+        array is reduced by :class:`~sklearn.feature_selection.SelectorMixin`.
+        """
+        if not is_frame(X):
+            return super().transform(X)
+        check_is_fitted(self, "importances_")
+        validate_data(self, to_pandas(X.head(0)), skip_check_array=True, reset=False)
+        mask = self.get_support()
+        if isinstance(X, pd.DataFrame):
+            return X.iloc[:, np.flatnonzero(mask)]
+        return X.select([c for c, keep in zip(X.columns, mask, strict=True) if keep])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = self._requires_y
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._reads_tables
+        tags.input_tags.categorical = self._reads_tables
+        tags.input_tags.string = self._reads_tables
         return tags
+
+
+def _is_table(X) -> bool:
+    """A DataFrame or an array of objects or text (not a numeric array)."""
+    if isinstance(X, pd.DataFrame):
+        return True
+    if hasattr(X, "dtype"):
+        return getattr(X.dtype, "kind", "") in "OUS"
+    if isinstance(X, list | tuple):
+        return np.asarray(X).dtype.kind in "OUS"
+    return False

@@ -32,7 +32,7 @@ def resolve_discrete_mask(X, discrete_features) -> np.ndarray:
     """
     d = X.shape[1]
     if isinstance(discrete_features, str):
-        return np.all(X == np.round(X), axis=0)
+        return np.all((X == np.round(X)) | np.isnan(X), axis=0)
     if isinstance(discrete_features, bool | np.bool_):
         return np.full(d, bool(discrete_features))
     spec = np.asarray(discrete_features)
@@ -162,6 +162,7 @@ def discretize(X, discrete_mask, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
 
     Continuous columns get ``n_bins`` quantile bins (see
     :func:`quantile_codes`); discrete columns get one code per distinct value.
+    Missing values (NaN) get one more code of their own in every column.
 
     Returns
     -------
@@ -173,15 +174,28 @@ def discretize(X, discrete_mask, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     n, d = X.shape
     codes = np.empty((d, n), dtype=np.intp)
     cards = np.full(d, n_bins, dtype=np.intp)
-    continuous = np.flatnonzero(~discrete_mask)
+    with_missing = np.isnan(X).any(axis=0)
+    continuous = np.flatnonzero(~discrete_mask & ~with_missing)
     # Blocks of columns bound the memory of the binning on wide data.
     step = max(1, _BLOCK_ENTRIES // n)
     for start in range(0, continuous.size, step):
         block = continuous[start : start + step]
         codes[block] = quantile_codes(X.T[block], n_bins)
     for j in np.flatnonzero(discrete_mask):
+        # np.unique puts every NaN in one code, after the values.
         codes[j], cards[j] = _unique_codes(X[:, j])
+    for j in np.flatnonzero(~discrete_mask & with_missing):
+        codes[j], cards[j] = _codes_with_missing(X[:, j], n_bins)
     return codes, cards
+
+
+def _codes_with_missing(column, n_bins: int) -> tuple[np.ndarray, int]:
+    """Quantile codes of the observed values; code ``n_bins`` for NaN."""
+    missing = np.isnan(column)
+    codes = np.full(column.size, n_bins, dtype=np.intp)
+    if not missing.all():
+        codes[~missing] = quantile_codes(column[None, ~missing], n_bins)[0]
+    return codes, n_bins + 1
 
 
 def _target_codes(y, task: str, n_bins: int) -> tuple[np.ndarray, int]:

@@ -95,7 +95,7 @@ def path_scores(affinity: _Affinity, decay: float, solver="matrix_free"):
 
 
 def eigenvector_centrality_importances(
-    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize=False,
+    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
     solver="matrix_free",
 ) -> np.ndarray:
     """Eigenvector centrality of every feature in the EC-FS affinity graph.
@@ -133,6 +133,18 @@ def eigenvector_centrality_importances(
     ``sigma = 1`` for every non-constant column: the ``S`` term then no longer
     tells features apart and the ranking follows ``v``.
 
+    **Mixed tables.** Text and ``category`` columns are one-hot encoded
+    (each category a node; missing, if present, one more) and numeric
+    columns with missing values are median-imputed with a 0/1 missing
+    indicator node beside them (see :mod:`featimp._encoding`). A column's
+    importance is the largest score among its nodes: a categorical column
+    is as central as its most central category, and summing would reward
+    columns for having many categories. A 0/1 node has a standard deviation
+    of at most 0.5, so with the raw ``sigma`` the ``S`` term would favour
+    every numeric column over every categorical one; the default
+    ``standardize="auto"`` therefore standardises whenever the table needed
+    encoding, and keeps the reference's raw ``sigma`` otherwise.
+
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
@@ -147,8 +159,9 @@ def eigenvector_centrality_importances(
         for binary ``y`` and the extension otherwise.
     task : {"auto", "classification", "regression"}, default="auto"
         How to read ``y``; see :func:`featimp._validation.infer_task`.
-    standardize : bool, default=False
-        Standardise the columns first (see above).
+    standardize : bool or "auto", default="auto"
+        Standardise the columns first (see above); ``"auto"``: only when
+        the table has categorical columns or missing values.
     solver : {"matrix_free", "dense"}, default="matrix_free"
         ``"dense"`` builds ``A`` and calls :func:`numpy.linalg.eigh`: O(d^3),
         kept as a reference for tests and benchmarks.
@@ -156,7 +169,8 @@ def eigenvector_centrality_importances(
     Returns
     -------
     importances : ndarray of shape (n_features,)
-        Non-negative, unit Euclidean norm; bigger is more central.
+        Non-negative, bigger is more central; of unit Euclidean norm over
+        the nodes (so over the columns when no column was encoded).
 
     Examples
     --------
@@ -175,12 +189,12 @@ def eigenvector_centrality_importances(
     affinity = feature_affinity(
         X, y, alpha=alpha, mode=mode, task=task, standardize=standardize
     )
-    return leading_eigenpair(affinity, solver)[1]
+    return affinity.table.aggregate(leading_eigenpair(affinity, solver)[1], "max")
 
 
 def inffs_importances(
     X, y=None, *, alpha=0.5, decay=0.9, affinity="ecfs", mode="auto",
-    task="auto", standardize=False, solver="matrix_free",
+    task="auto", standardize="auto", solver="matrix_free",
 ) -> np.ndarray:
     """Infinite feature selection: the weight of all paths from each feature.
 
@@ -231,7 +245,7 @@ def inffs_importances(
         X, y, alpha=alpha, mode=mode, task=task, standardize=standardize,
         affinity=affinity,
     )
-    return path_scores(graph, decay, solver)
+    return graph.table.aggregate(path_scores(graph, decay, solver), "max")
 
 
 
@@ -239,7 +253,7 @@ _SHARED_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, 1, closed="both")],
     "mode": [StrOptions({"auto", "reference", "extended"})],
     "task": [StrOptions({"auto", "classification", "regression"})],
-    "standardize": ["boolean"],
+    "standardize": ["boolean", StrOptions({"auto"})],
     "solver": [StrOptions({"matrix_free", "dense"})],
 }
 
@@ -274,8 +288,10 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
         **_SHARED_CONSTRAINTS,
     }
 
+    _reads_tables = True
+
     def __init__(
-        self, *, alpha=0.5, mode="auto", task="auto", standardize=False,
+        self, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
         stability=False,
         solver="matrix_free", n_features_to_select=None, threshold=None,
     ):
@@ -323,10 +339,12 @@ class InfFSSelector(BaseImportanceSelector):
         "affinity": [StrOptions({"ecfs", "inffs"})],
     }
 
+    _reads_tables = True
+
     def __init__(
         self, *, alpha=0.5, decay=0.9, affinity="ecfs", mode="auto", task="auto",
         stability=False,
-        standardize=False, solver="matrix_free", n_features_to_select=None,
+        standardize="auto", solver="matrix_free", n_features_to_select=None,
         threshold=None,
     ):
         self.stability = stability

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from featimp._base import BaseImportanceSelector
+from featimp._encoding import unusable_columns
 from featimp._stability import (
     StabilityResult,
     fit_importances,
@@ -246,6 +247,8 @@ class ConsensusSelector(BaseImportanceSelector):
         "n_jobs": [Integral, None],
     }
 
+    _reads_tables = True
+
     def __init__(
         self,
         methods=None,
@@ -269,14 +272,6 @@ class ConsensusSelector(BaseImportanceSelector):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
 
-    @property
-    def _accepts_categorical(self) -> bool:
-        # Categorical columns are fine only if every method takes them.
-        return all(
-            _spec(i, name).selector_class()._accepts_categorical
-            for i, (name, _) in enumerate(parse_methods(self.methods))
-        )
-
     def _compute_importances(self, X, y):
         self.task_ = infer_task(y, self.task)
         members = build_members(self.methods, self.task_)
@@ -292,7 +287,11 @@ class ConsensusSelector(BaseImportanceSelector):
         self.method_importances_ = scores[0]
         self.method_rankings_ = ranks_of(scores[0])
         self._store_stability(scores[1:], X.shape[1])
-        return self._aggregate(scores[0])
+        combined = self._aggregate(scores[0])
+        # Ranks give every column a score; one the members could not use
+        # scores 0, as it does in each of them.
+        combined[unusable_columns(X)] = 0.0
+        return combined
 
     def _fit_all(self, members, X, y, rows, rng) -> np.ndarray:
         """Importances of every member on every row set: (n_sets, n_methods, d)."""

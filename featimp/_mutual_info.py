@@ -36,6 +36,7 @@ from featimp._binning import (
     resolve_discrete_mask,
     resolve_n_bins,
 )
+from featimp._encoding import constant_columns
 from featimp._validation import (
     check_random_state_seed,
     check_X_y,
@@ -81,6 +82,16 @@ def _binned_mi(X, y, task, discrete_mask, n_bins, permutations) -> np.ndarray:
 
 def _knn_mi(X, y, task, discrete_mask, n_neighbors, random_state) -> np.ndarray:
     y, _ = encode_target(y, task)
+    # KSG has no missing bin: a missing category gets a code of its own and a
+    # missing number the column's median.
+    X = X.copy()
+    for j in np.flatnonzero(np.isnan(X).any(axis=0)):
+        column = X[:, j]
+        missing = np.isnan(column)
+        observed = column[~missing]
+        fill = (observed.max() + 1 if discrete_mask[j] else np.median(observed)) \
+            if observed.size else 0.0
+        column[missing] = fill
     score = mutual_info_classif if task == "classification" else mutual_info_regression
     return score(
         X,
@@ -113,8 +124,14 @@ def mutual_info_importances(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
-        Non-numeric DataFrame columns are encoded as integer codes and
-        treated as discrete.
+        Numbers, booleans, text or ``category`` columns, pandas or polars,
+        with missing values anywhere. Categories are always discrete: each
+        category is its own bin. Missing values form one more bin of their
+        own in every column (``"binned"``), so a column whose missingness
+        depends on the target scores above 0; the null correction covers
+        that bin as it covers the others, since it permutes the target
+        against the same codes. ``"knn"`` has no bins: there a missing
+        category gets a code of its own and a missing number the median.
     y : array-like of shape (n_samples,)
     estimator : {"binned", "knn"}, default="binned"
         ``"binned"``: quantile-binned plug-in MI, counted for all columns at
@@ -126,9 +143,10 @@ def mutual_info_importances(
     task : {"auto", "classification", "regression"}, default="auto"
         ``"auto"`` infers the task from ``y``.
     discrete_features : "auto", bool or array-like, default="auto"
-        Which columns are discrete: ``"auto"`` takes the integer-valued ones
-        (categorical codes included), a bool applies to all, or a boolean
-        mask or array of indices. Discrete columns keep one code per value;
+        Which numeric columns are discrete: ``"auto"`` takes the
+        integer-valued ones, a bool applies to all, or a boolean mask or
+        array of indices (categorical columns are discrete whatever this
+        says). Discrete columns keep one code per value;
         the others are quantile-binned (``"binned"``) or treated as
         continuous (``"knn"``). Bin count-like integer columns with many
         values by passing a mask.
@@ -169,9 +187,10 @@ def mutual_info_importances(
     >>> bool(scores[0] > 0.05 > scores[1])
     True
     """
-    X, y, _ = check_X_y(X, y, allow_categorical=True)
+    table, y = check_X_y(X, y, encoding="codes")
+    X = table.values
     task = infer_task(y, task)
-    mask = resolve_discrete_mask(X, discrete_features)
+    mask = resolve_discrete_mask(X, discrete_features) | table.categorical
     if estimator == "knn":
         scores = _knn_mi(X, y, task, mask, n_neighbors, random_state)
     else:
@@ -179,8 +198,8 @@ def mutual_info_importances(
         perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
         scores = _binned_mi(X, y, task, mask, n_bins, perms)
     # KSG adds jitter to continuous columns, which gives a constant a score.
-    scores[np.ptp(X, axis=0) == 0] = 0.0
-    return scores
+    scores[constant_columns(X)] = 0.0
+    return table.aggregate(scores, "max")
 
 
 def _mrmr_gain(relevance, redundancy_sum, n_selected: int, criterion: str):
@@ -289,7 +308,8 @@ random_state
     >>> mrmr_importances(X, y, n_features=2, random_state=0)
     array([1.        , 0.        , 0.66666667])
     """
-    X, y, _ = check_X_y(X, y, allow_categorical=True)
+    table, y = check_X_y(X, y, encoding="codes")
+    X = table.values
     d = X.shape[1]
     if n_features is not None and n_features > d:
         raise ValueError(
@@ -297,24 +317,25 @@ random_state
         )
     task = infer_task(y, task)
     n_bins = resolve_n_bins(n_bins, X.shape[0])
-    codes, cards = discretize(X, resolve_discrete_mask(X, discrete_features), n_bins)
+    discrete = resolve_discrete_mask(X, discrete_features) | table.categorical
+    codes, cards = discretize(X, discrete, n_bins)
     target, n_target = _target_codes(y, task, n_bins)
     perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
     # A constant carries no information: it is never picked, so scores 0
     # (with MID it would otherwise beat relevant but redundant features).
-    varying = np.flatnonzero(np.ptp(X, axis=0) > 0)
+    varying = np.flatnonzero(~constant_columns(X))
     codes, cards = codes[varying], cards[varying]
     relevance = corrected_mi(codes, cards, target, n_target, perms)
     depth = min(n_features or d, varying.size)
     order = mrmr_order(codes, cards, relevance, depth, criterion, perms)
-    return importances_from_order(varying[order], d)
+    return table.aggregate(importances_from_order(varying[order], d), "max")
 
 
 class MutualInfoSelector(BaseImportanceSelector):
     """Select features by their mutual information with the target.
 
     A thin wrapper around :func:`mutual_info_importances`; see it for the
-    parameters. Accepts DataFrames with categorical or string columns.
+    parameters. Accepts tables with text, categorical and missing values.
 
     Parameters
     ----------
@@ -344,7 +365,8 @@ class MutualInfoSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_MI_CONSTRAINTS,
     }
-    _accepts_categorical = True
+
+    _reads_tables = True
 
     def __init__(
         self,
@@ -412,7 +434,8 @@ class MRMRSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_MRMR_CONSTRAINTS,
     }
-    _accepts_categorical = True
+
+    _reads_tables = True
 
     def __init__(
         self,

@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
+from featimp._encoding import encode_table, to_pandas
+from featimp._encoding import format_names as format_names
+
 TASKS = ("classification", "regression")
 
 
@@ -22,88 +25,6 @@ def feature_names_of(X, n_features: int) -> list[str]:
     if columns is not None:
         return [str(c) for c in columns]
     return [f"x{j}" for j in range(n_features)]
-
-
-def _format_columns(names, limit: int = 8) -> str:
-    names = [str(n) for n in names]
-    shown = ", ".join(repr(n) for n in names[:limit])
-    if len(names) > limit:
-        shown += f", ... ({len(names) - limit} more)"
-    return shown
-
-
-def encode_categorical_frame(X: pd.DataFrame, *, allow_categorical: bool):
-    """Return a float frame; non-numeric columns become integer codes.
-
-    Raises a ValueError naming the non-numeric columns when
-    ``allow_categorical`` is False.
-    """
-    non_numeric = [
-        c
-        for c in X.columns
-        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
-    ]
-    if not non_numeric:
-        return X
-    if not allow_categorical:
-        raise ValueError(
-            f"non-numeric column(s) {_format_columns(non_numeric)}: encode them "
-            "as numbers first, or use a method that accepts categoricals "
-            "(e.g. method='mi')"
-        )
-    X = X.copy()
-    for c in non_numeric:
-        if X[c].isna().any():
-            raise ValueError(f"column {c!r} has missing values")
-        codes, _ = pd.factorize(X[c], sort=True)
-        X[c] = codes
-    return X
-
-
-def check_finite_columns(X, feature_names=None) -> None:
-    """Raise a ValueError naming the columns that hold NaN or infinity."""
-    if isinstance(X, pd.DataFrame):
-        numeric = X.select_dtypes(include=["number", "bool"])
-        values = numeric.to_numpy(dtype=float, na_value=np.nan)
-        names = [str(c) for c in numeric.columns]
-    else:
-        values = np.asarray(X)
-        if values.dtype.kind not in "fc":
-            return
-        if values.ndim != 2:
-            return
-        names = feature_names or feature_names_of(X, values.shape[1])
-    if values.size == 0 or values.ndim != 2:
-        return
-    bad = ~np.isfinite(values).all(axis=0)
-    if bad.any():
-        has_nan = np.isnan(values[:, bad]).any()
-        kind = "NaN" if has_nan else "infinity"
-        raise ValueError(
-            f"Input X contains {kind} in column(s) "
-            f"{_format_columns(np.asarray(names)[bad])}; impute or drop them first"
-        )
-
-
-def check_object_array(X) -> None:
-    """For object arrays, name the columns holding strings that are not numbers."""
-    values = np.asarray(X) if not isinstance(X, pd.DataFrame) else None
-    if values is None or values.dtype.kind not in "OUS" or values.ndim != 2:
-        return
-    bad = []
-    for j in range(values.shape[1]):
-        try:
-            values[:, j].astype(float)
-        except ValueError:
-            bad.append(f"x{j}")
-        except TypeError:
-            # Non-string objects (dicts, ...) keep numpy's own TypeError.
-            return
-    if bad:
-        raise ValueError(
-            f"non-numeric column(s) {_format_columns(bad)}: encode them as "
-            "numbers first"
-        )
 
 
 def infer_task(y, task: str = "auto") -> str:
@@ -157,53 +78,105 @@ def encode_target(y, task: str) -> tuple[np.ndarray, np.ndarray | None]:
     return y, None
 
 
+def check_target(y, n_samples: int):
+    """``y`` as a 1-D array of ``n_samples`` values without missing ones."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have different numbers of rows: {n_samples} and {y.shape[0]}"
+        )
+    missing = np.flatnonzero(pd.isna(y)) if y.ndim == 1 else []
+    if len(missing):
+        rows = ", ".join(str(i) for i in missing[:5])
+        raise ValueError(
+            f"y has {len(missing)} missing value(s) (row(s) {rows}"
+            f"{', ...' if len(missing) > 5 else ''}); drop those rows or fill them"
+        )
+    return y
+
+
+def check_numeric(X, who: str):
+    """``X`` itself, after checking that it is finite numbers only.
+
+    For models, and for selectors that do not read tables: a ValueError
+    names the text, missing or infinite columns. Anything but a table or a
+    2-D array (sparse input, 1-D or complex data) is left to scikit-learn's
+    ``validate_data``, whose messages its common checks expect, and so are
+    objects that are neither numbers nor text (numpy's TypeError).
+    """
+    frame = to_pandas(X)
+    if isinstance(frame, pd.DataFrame):
+        text = [c for c in frame.columns if not _is_number_column(frame[c])]
+        values = None if text else frame.to_numpy(dtype=float, na_value=np.nan)
+        names = [str(c) for c in frame.columns]
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "biufOUS":
+        names = feature_names_of(X, X.shape[1])
+        text = _text_columns(X, names) if X.dtype.kind in "OUS" else []
+        if text is None:
+            return X
+        values = None if text else X.astype(float)
+    else:
+        return X
+    if text:
+        raise ValueError(
+            f"non-numeric column(s) {format_names(text)}: {who} needs numbers; "
+            "encode them first (the featimp selectors encode them themselves)"
+        )
+    bad = ~np.isfinite(values).all(axis=0)
+    if bad.any():
+        kind = "NaN" if np.isnan(values[:, bad]).any() else "infinity"
+        raise ValueError(
+            f"Input X contains {kind} in column(s) "
+            f"{format_names(np.asarray(names)[bad])}; impute or drop them first"
+        )
+    return X
+
+
+def _is_number_column(column) -> bool:
+    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+
+def _text_columns(values: np.ndarray, names) -> list[str] | None:
+    """Columns of an object array holding text that is not a number; None
+    when some object is neither (numpy's own TypeError then says so)."""
+    text = []
+    for j, name in enumerate(names):
+        try:
+            values[:, j].astype(float)
+        except ValueError:
+            text.append(name)
+        except TypeError:
+            return None
+    return text
+
+
 def check_X_y(
     X,
     y=None,
     *,
+    encoding: str = "codes",
     y_required: bool = True,
-    allow_categorical: bool = False,
     min_samples: int = 2,
 ):
-    """Validate a feature matrix (and target) for a score function.
+    """Validate and encode a table (and target) for a score function.
 
-    Returns ``(X, y, feature_names)`` with ``X`` a C-ordered float64 array.
+    Returns ``(table, y)``: the :class:`~featimp._encoding.EncodedTable` of
+    ``X`` in ``encoding`` (see :mod:`featimp._encoding`) and ``y`` as an
+    array, or None.
     """
-    if isinstance(X, pd.DataFrame):
-        X = encode_categorical_frame(X, allow_categorical=allow_categorical)
-    else:
-        check_object_array(X)
-    check_finite_columns(X)
-    names = None
-    if isinstance(X, pd.DataFrame):
-        names = [str(c) for c in X.columns]
-        X = X.to_numpy(dtype=float)
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        raise ValueError(
-            "X must be 2-D (n_samples, n_features); reshape a single feature "
-            "with X.reshape(-1, 1)"
-        )
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D, got {X.ndim} dimensions")
-    n, d = X.shape
+    table = encode_table(X, encoding)
+    n, d = table.values.shape[0], table.n_features
     if d == 0:
         raise ValueError("X has 0 features; at least 1 is required")
     if n < min_samples:
         raise ValueError(f"X has {n} sample(s); at least {min_samples} are required")
-    names = names or feature_names_of(X, d)
     if y is None:
         if y_required:
             raise ValueError("this method is supervised: y is required")
-        return np.ascontiguousarray(X), None, names
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.shape[0] != n:
-        raise ValueError(
-            f"X and y have different numbers of rows: {n} and {y.shape[0]}"
-        )
-    return np.ascontiguousarray(X), y, names
+        return table, None
+    return table, check_target(y, n)
 
 
 def check_random_state_seed(random_state) -> np.random.Generator:

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils import get_tags
 
 from featimp.methods import all_methods
 
@@ -18,13 +19,20 @@ def frame():
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-@pytest.mark.parametrize("value", [np.nan, np.inf])
-def test_non_finite_columns_are_named(spec, frame, value):
+def test_infinite_columns_are_named(spec, frame):
     X, y = frame
-    X = X.assign(c=X["c"].where(X.index != 5, value))
+    X = X.assign(c=X["c"].where(X.index != 5, np.inf))
     for call in (spec.score_function(), lambda X, y: spec.make_selector().fit(X, y)):
-        with pytest.raises(ValueError, match="'c'"):
+        with pytest.raises(ValueError, match="infinity in column 'c'"):
             call(X, y)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_missing_target_values_name_the_rows(spec, frame):
+    X, y = frame
+    y = y.astype(float).where(y.index != 7)
+    with pytest.raises(ValueError, match=r"y has 1 missing value.*row\(s\) 7"):
+        spec.make_selector().fit(X, y)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -53,12 +61,35 @@ def test_constant_column_scores_zero_without_warnings(spec, frame):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_non_numeric_columns(spec, frame):
+def test_text_and_missing_columns_are_scored_by_every_method(spec, frame):
     X, y = frame
-    X = X.assign(grade=np.where(X["a"] > 0, "high", "low"))
-    if spec.make_selector()._accepts_categorical:
-        scores = spec.score_function()(X, y)
-        assert scores.shape == (5,)
-    else:
-        with pytest.raises(ValueError, match=r"non-numeric column.*'grade'"):
-            spec.score_function()(X, y)
+    grade = pd.Series(np.where(X["a"] > 0, "high", "low"), dtype=object)
+    X = X.assign(grade=grade.where(X.index % 9 != 0), b=X["b"].where(X.index % 7 != 0))
+    tags = get_tags(spec.make_selector()).input_tags
+    assert tags.string and tags.categorical and tags.allow_nan
+    scores = spec.score_function()(X, y)
+    assert scores.shape == (5,)
+    assert np.isfinite(scores).all()
+
+
+UNUSABLE = {
+    "empty": [None] * 60,
+    "lists": [[1, 2]] * 60,
+    "mixed": [1.5, "x"] * 30,
+    "dates": pd.date_range("2020-01-01", periods=60),
+}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_unusable_columns_score_zero_with_a_warning_naming_them(spec, frame):
+    X, y = frame
+    X = X.assign(**UNUSABLE)
+    with pytest.warns(UserWarning, match="cannot be used") as record:
+        scores = spec.make_selector().fit(X, y).importances_
+    message = str(record[0].message)
+    for name in UNUSABLE:
+        assert repr(name) in message
+    assert "entirely missing" in message and "list values" in message
+    assert "mixes numbers and text" in message and "dates" in message
+    assert scores.shape == (8,)
+    np.testing.assert_array_equal(scores[4:], 0.0)

@@ -250,11 +250,31 @@ def test_svm_rfe_ranks_informative_last_standing(truth_data):
     assert reg.max() == 1.0
 
 
-def test_linear_baselines_reject_strings_naming_the_column(german):
+def test_linear_baselines_score_each_original_column_of_german(german):
     X, y = german
     for function in (lasso_importances, svm_rfe_importances):
-        with pytest.raises(ValueError, match="status_of_existing_checking_account"):
-            function(X, y)
+        scores = function(X, y, random_state=0)
+        assert scores.shape == (20,)
+        # The checking account status is the strongest signal in this data.
+        assert X.columns[np.argmax(scores)] == "status_of_existing_checking_account"
+
+
+def test_lasso_column_effect_is_the_coefficient_for_numeric_columns(german):
+    X, y = german
+    numeric = X.select_dtypes("number")
+    with_text = lasso_importances(
+        numeric.assign(flag=X["telephone"]), y, random_state=0
+    )
+    # One text column changes the design, so compare the rule itself.
+    from featimp.baselines._lasso import column_effects
+
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((200, 3))
+    Z = (Z - Z.mean(0)) / Z.std(0)
+    coef = np.array([[0.5, -2.0, 1.0]])
+    np.testing.assert_allclose(column_effects(Z, coef, np.array([0, 1, 2])),
+                               [0.5, 2.0, 1.0])
+    assert with_text.shape == (numeric.shape[1] + 1,)
 
 
 def test_bad_parameters():

@@ -390,14 +390,40 @@ def test_degenerate_graphs(rng, solver):
     )
 
 
-def test_nan_column_is_named(cancer):
+def test_infinite_column_is_named_and_missing_values_are_used(cancer):
     X, y = cancer
     frame = pd.DataFrame(X[:, :4], columns=["a", "b", "c", "d"])
-    frame.loc[3, "c"] = np.nan
+    frame.loc[3, "c"] = np.inf
     with pytest.raises(ValueError, match="'c'"):
         eigenvector_centrality_importances(frame, y)
     with pytest.raises(ValueError, match="'c'"):
         InfFSSelector().fit(frame, y)
+    frame.loc[3, "c"] = np.nan
+    assert InfFSSelector().fit(frame, y).importances_.shape == (4,)
+
+
+def test_missingness_that_carries_the_signal_is_central(rng):
+    # Column "m" is observed exactly when y == 1: its indicator node is the
+    # most relevant one, and the column gets that node's score.
+    y = rng.integers(0, 2, 400)
+    frame = pd.DataFrame(rng.standard_normal((400, 4)), columns=list("abcm"))
+    frame.loc[y == 0, "m"] = np.nan
+    scores = eigenvector_centrality_importances(frame, y)
+    assert np.argmax(scores) == 3
+
+
+def test_one_hot_columns_are_not_outranked_by_raw_spread(rng):
+    # A strong 3-level categorical and pure-noise numeric columns of large
+    # scale: with raw standard deviations the noise wins, with the default
+    # ("auto" standardises encoded tables) the categorical one does.
+    n = 600
+    level = rng.integers(0, 3, n)
+    y = (level == 1) ^ (rng.random(n) < 0.1)
+    frame = pd.DataFrame(rng.standard_normal((n, 5)) * 100, columns=list("abcde"))
+    frame["grade"] = np.array(["lo", "mid", "hi"], dtype=object)[level]
+    assert np.argmax(eigenvector_centrality_importances(frame, y)) == 5
+    raw = eigenvector_centrality_importances(frame, y, standardize=False)
+    assert np.argmax(raw) != 5
 
 
 def test_single_class_and_one_row_are_rejected(cancer):

@@ -163,7 +163,7 @@ def test_bad_data_errors(capsys, credit_csv, tmp_path):
     assert code == 2 and "one class" in err
 
     with_nan = tmp_path / "nan.csv"
-    frame.assign(duration_in_month=float("nan")).to_csv(with_nan, index=False)
+    frame.assign(duration_in_month=float("inf")).to_csv(with_nan, index=False)
     code, _, err = run(
         capsys, "rank", with_nan, "--target", "creditability", "--method", "mi"
     )

@@ -139,14 +139,13 @@ def test_consensus_finds_ground_truth_and_regression():
     assert "bmi" in reg.get_feature_names_out()
 
 
-def test_consensus_accepts_categoricals_only_if_every_method_does():
+def test_consensus_on_raw_german_credit():
     X, y = load_german_credit()
     sel = ConsensusSelector(
-        methods=["mi", "gain"], n_features_to_select=3, random_state=0
+        methods=["mi", "gain", "lasso"], n_features_to_select=3, random_state=0
     ).fit(X, y)
     assert "status_of_existing_checking_account" in sel.get_feature_names_out()
-    with pytest.raises(ValueError, match="non-numeric column"):
-        ConsensusSelector(methods=["mi", "lasso"]).fit(X, y)
+    assert sel.method_importances_.shape == (3, 20)
 
 
 def test_unknown_method_names_the_position():

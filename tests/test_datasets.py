@@ -1,13 +1,19 @@
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from featimp.datasets import (
+    MissingColumn,
+    add_missing,
     dataset_names,
     load_dataset,
     load_german_credit,
+    load_taiwan_credit,
     make_ground_truth,
 )
+from featimp.datasets._synthetic import CATEGORY_LABELS
 
 from .conftest import SHARED_DATA
 
@@ -74,3 +80,178 @@ def test_make_ground_truth_bad_input():
         make_ground_truth(n_informative=0)
     with pytest.raises(ValueError, match="task"):
         make_ground_truth(task="ranking")
+
+
+MISSING_DATASETS = {
+    "german_credit_missing": (
+        load_german_credit,
+        {
+            "duration_in_month": "MCAR",
+            "credit_amount": "MAR",
+            "installment_rate_in_percentage_of_disposable_income": "MCAR",
+            "purpose": "MCAR",
+            "savings_account_and_bonds": "MAR",
+            "present_employment_since": "MAR",
+        },
+    ),
+    "taiwan_credit_missing": (
+        load_taiwan_credit,
+        {
+            "EducationLevel": "MAR",
+            "MaxBillAmountOverLast6Months": "MCAR",
+            "MostRecentBillAmount": "MAR",
+            "MostRecentPaymentAmount": "MCAR",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MISSING_DATASETS)
+def test_missing_datasets_blank_ten_percent_of_the_named_columns(name):
+    load_raw, mechanisms = MISSING_DATASETS[name]
+    X_raw, y_raw = load_raw()
+    X, y = load_dataset(name)
+    assert X.shape == X_raw.shape and list(X.columns) == list(X_raw.columns)
+    pd.testing.assert_series_equal(y, y_raw)
+    rates = X.isna().mean()
+    assert rates[list(mechanisms)].tolist() == [0.1] * len(mechanisms)
+    assert rates.drop(list(mechanisms)).eq(0).all()
+    recorded = X.attrs["missing"]
+    assert {c: recorded[c].mechanism for c in recorded} == mechanisms
+    # Observed cells are the raw ones; numeric columns stay numeric.
+    observed = X.notna()
+    for column in mechanisms:
+        kept = observed[column]
+        assert (X.loc[kept, column] == X_raw.loc[kept, column]).all()
+        numeric = pd.api.types.is_numeric_dtype(X_raw[column])
+        assert pd.api.types.is_numeric_dtype(X[column]) == numeric
+
+
+@pytest.mark.parametrize("name", MISSING_DATASETS)
+def test_missing_datasets_are_deterministic_and_mar_follows_its_driver(name):
+    X, _ = load_dataset(name)
+    pd.testing.assert_frame_equal(X, load_dataset(name)[0])
+    for column, entry in X.attrs["missing"].items():
+        if entry.mechanism == "MAR":
+            missing = X[column].isna()
+            driver = X[entry.driver]
+            assert driver.notna().all()
+            assert driver[missing].mean() > driver[~missing].mean()
+
+
+def test_add_missing_keeps_the_input_and_records_the_spec():
+    frame = pd.DataFrame({"x": np.arange(200), "t": ["u", "v"] * 100})
+    out = add_missing(frame, {"x": (0.25, "MCAR", None), "t": (0.1, "MCAR")},
+                      random_state=3)
+    assert frame.notna().all().all()
+    assert out.isna().sum().tolist() == [50, 20]
+    assert out["x"].dtype == float and out["t"].dtype == frame["t"].dtype
+    assert out.attrs["missing"]["t"] == MissingColumn(0.1, "MCAR", None)
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"nope": (0.1, "MCAR")}, "nope"),
+        ({"x": (1.0, "MCAR")}, "rate"),
+        ({"x": (0.1, "MNAR")}, "mechanism"),
+        ({"x": (0.1, "MCAR", "z")}, "takes no driver"),
+        ({"x": (0.1, "MAR")}, "needs a driver"),
+        ({"x": (0.1, "MAR", "t")}, "numeric"),
+        ({"x": (0.1, "MAR", "z"), "z": (0.1, "MCAR")}, "stay complete"),
+    ],
+)
+def test_add_missing_bad_spec(spec, match):
+    frame = pd.DataFrame({"x": [1.0, 2.0], "z": [3, 4], "t": ["a", "b"]})
+    with pytest.raises(ValueError, match=match):
+        add_missing(frame, spec, random_state=0)
+
+
+def _fingerprint(X, y, truth):
+    h = hashlib.sha256()
+    h.update(",".join(X.columns).encode())
+    h.update(np.ascontiguousarray(X.to_numpy(dtype=float)).tobytes())
+    h.update(np.ascontiguousarray(y.to_numpy(dtype=float)).tobytes())
+    h.update(",".join(truth.roles).encode())
+    h.update(np.ascontiguousarray(truth.coef.to_numpy()).tobytes())
+    return h.hexdigest()[:16]
+
+
+# Hashes from make_ground_truth before n_categorical and missing_rate existed:
+# leaving them at their defaults must reproduce the data bit for bit.
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        (dict(n_samples=200, random_state=0), "e4f639da72ea16e5"),
+        (
+            dict(n_samples=300, task="regression", shuffle=True, random_state=1),
+            "161dca22916f779a",
+        ),
+        (
+            dict(n_samples=250, n_classes=3, n_suppressors=2,
+                 n_interaction_pairs=1, random_state=2),
+            "6262ec00c9aefbc7",
+        ),
+    ],
+)
+def test_make_ground_truth_defaults_are_bit_identical(kwargs, expected):
+    X, y, truth = make_ground_truth(**kwargs)
+    assert _fingerprint(X, y, truth) == expected
+    assert truth.categorical == () and truth.missing == {}
+
+
+def test_categorical_and_missing_change_only_the_informative_columns():
+    kwargs = dict(n_samples=1000, shuffle=True, random_state=4)
+    X0, y0, _ = make_ground_truth(**kwargs)
+    X, y, truth = make_ground_truth(n_categorical=2, missing_rate=0.2, **kwargs)
+    pd.testing.assert_series_equal(y, y0)
+    informative = truth.informative
+    pd.testing.assert_frame_equal(X.drop(columns=informative),
+                                  X0.drop(columns=informative))
+    assert truth.categorical == ("informative_3", "informative_4")
+    for column in truth.categorical:
+        assert X[column].dtype.kind in "OT"  # pandas' str dtype or object
+        assert set(X[column].dropna()) == set(CATEGORY_LABELS)
+    assert X[informative].isna().mean().tolist() == [0.2] * 5
+    assert {c: m.mechanism for c, m in truth.missing.items()} == {
+        "informative_0": "MAR", "informative_1": "MCAR", "informative_2": "MCAR",
+        "informative_3": "MCAR", "informative_4": "MCAR",
+    }
+    driver = truth.missing["informative_0"].driver
+    missing = X["informative_0"].isna()
+    assert driver == "redundant_0" and X[driver].notna().all()
+    assert X[driver][missing].mean() > X[driver][~missing].mean() + 0.2
+
+
+def test_categorical_feature_is_informative_but_not_ordinal():
+    kwargs = dict(n_samples=5000, n_informative=2, task="regression",
+                  random_state=0)
+    X0, _, _ = make_ground_truth(**kwargs)
+    X, y, truth = make_ground_truth(n_categorical=1, **kwargs)
+    (column,) = truth.categorical
+    # Per-level target means spread over several units of the target's scale.
+    target_means = y.groupby(X[column]).mean()
+    assert target_means.max() - target_means.min() > 2 * abs(truth.coef[column])
+    # The latent value is the column with n_categorical=0 (same seed).
+    latent_means = X0[column].groupby(X[column]).mean().sort_index()
+    steps = np.diff(latent_means.to_numpy())
+    assert (steps > 0).any() and (steps < 0).any()
+    assert latent_means.sort_values().index.tolist() == list(CATEGORY_LABELS)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_categorical=-1), "n_categorical"),
+        (dict(n_categorical=6), "n_categorical"),
+        (dict(n_categorical=1.5), "n_categorical"),
+        (dict(missing_rate=-0.1), "missing_rate"),
+        (dict(missing_rate=1.0), "missing_rate"),
+        (dict(missing_rate="0.1"), "missing_rate"),
+        (dict(n_informative=1, n_redundant=0, n_noise=0, n_high_cardinality=0,
+              missing_rate=0.1), "missing_rate"),
+    ],
+)
+def test_make_ground_truth_bad_real_table_params(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_ground_truth(100, **kwargs)

@@ -227,8 +227,12 @@ def test_selector_on_german_credit_names_columns():
     sel = KANSelector(n_features_to_select=3, **TINY_SELECTOR)
     out = sel.set_output(transform="pandas").fit(numeric, y).transform(numeric)
     assert list(out.columns) == [c for c in numeric.columns if c in set(out.columns)]
+    # The raw table, text columns included: one share per original column.
+    sel = KANSelector(**TINY_SELECTOR).fit(X, y)
+    assert list(sel.feature_names_in_) == list(X.columns)
+    assert sel.importances_.sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"non-numeric column.*'credit_history'"):
-        KANSelector(**TINY_SELECTOR).fit(X, y)
+        KANClassifier(max_iter=2).fit(X, y)
 
 
 def test_selector_regression_and_joblib(diabetes, tmp_path):

@@ -280,14 +280,42 @@ def test_selectors_in_a_pipeline(selector):
 
 
 # ------------------------------------------------------------------ bad input
-def test_nan_column_is_named(signal_and_noise):
+def test_infinite_column_is_named(signal_and_noise):
     X, y = signal_and_noise
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
-    frame.loc[3, "b"] = np.nan
+    frame.loc[3, "b"] = np.inf
     with pytest.raises(ValueError, match="'b'"):
         mutual_info_importances(frame, y)
     with pytest.raises(ValueError, match="'b'"):
         MutualInfoSelector().fit(frame, y)
+
+
+def test_missing_values_are_a_bin_of_their_own(rng):
+    # Informative only through being missing: observed iff y == 1.
+    y = rng.integers(0, 2, 2000)
+    x = rng.standard_normal(2000)
+    x[y == 0] = np.nan
+    noise = rng.standard_normal(2000)
+    noise[rng.random(2000) < 0.3] = np.nan  # missing at random: no signal
+    X = np.column_stack([x, noise])
+    scores = mutual_info_importances(X, y, random_state=0)
+    # I(missing; y) = H(y) for a balanced y: log 2 nats.
+    assert scores[0] == pytest.approx(np.log(2), abs=0.02)
+    assert scores[1] < 0.005
+    codes, cards = discretize(X, np.zeros(2, dtype=bool), 4)
+    assert cards.tolist() == [5, 5]
+    assert codes[0][y == 0].tolist() == [4] * int((y == 0).sum())
+
+
+def test_categories_are_bins_whatever_discrete_features_says(rng):
+    y = rng.integers(0, 3, 900)
+    labels = np.array(["b", "c", "a"], dtype=object)
+    frame = pd.DataFrame({"level": labels[y], "noise": rng.standard_normal(900)})
+    for discrete in ("auto", False, [1]):
+        scores = mutual_info_importances(
+            frame, y, discrete_features=discrete, random_state=0
+        )
+        assert scores[0] == pytest.approx(np.log(3), abs=0.02)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import warnings
 
 import numpy as np
@@ -37,15 +38,47 @@ def import_optional(module: str, extra: str):
         ) from exc
 
 
-def prepare(X, y, task: str, *, allow_categorical: bool = False):
-    """Validated float ``X``, encoded ``y`` and the resolved task.
+def prepare(X, y, task: str, *, encoding: str):
+    """The encoded table of ``X``, encoded ``y`` and the resolved task.
 
-    Tree models may take categorical DataFrame columns as integer codes.
+    See :mod:`featimp._encoding` for ``encoding``.
     """
-    X, y, _ = check_X_y(X, y, allow_categorical=allow_categorical)
+    table, y = check_X_y(X, y, encoding=encoding)
     task = infer_task(y, task)
     y, _ = encode_target(y, task)
-    return X, y, task
+    return table, y, task
+
+
+#: HistGradientBoosting takes at most this many categories per feature.
+_HGB_MAX_CATEGORIES = 255
+
+
+def native_categories(model, table) -> dict:
+    """Tell a tree model which columns of ``table`` are category codes.
+
+    XGBoost gets ``feature_types`` (``"c"`` for categories) and
+    ``enable_categorical``, scikit-learn's HistGradientBoosting a
+    ``categorical_features`` mask (for columns with at most 255
+    categories), LightGBM the ``categorical_feature`` fit argument, which is
+    returned. Settings the user made are left alone; other models get the
+    codes as numbers. All three boosters send missing values (NaN) down a
+    learned branch of their own.
+    """
+    mask = table.categorical
+    if not mask.any():
+        return {}
+    params = model.get_params()
+    if "enable_categorical" in params and params.get("feature_types") is None:
+        model.set_params(
+            enable_categorical=True,
+            feature_types=["c" if c else "q" for c in mask],
+        )
+    elif params.get("categorical_features", None) == "from_dtype":
+        sizes = np.array([len(table.columns[g].categories) for g in table.groups])
+        model.set_params(categorical_features=mask & (sizes <= _HGB_MAX_CATEGORIES))
+    elif "categorical_feature" in inspect.signature(model.fit).parameters:
+        return {"categorical_feature": np.flatnonzero(mask).tolist()}
+    return {}
 
 
 def seeded_clone(estimator, random_state):

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions, validate_par
 from featimp._base import BaseImportanceSelector
 from featimp.baselines._common import (
     check_estimator_task,
+    native_categories,
     prepare,
     resolve_estimator,
     seeded_clone,
@@ -62,7 +63,10 @@ def gain_importances(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Text and ``category`` columns reach the model as category codes and
+        missing values as NaN, both handled natively by the boosters (see
+        :func:`~featimp.baselines.shap_importances`).
     y : array-like of shape (n_samples,)
     estimator : estimator, "xgboost", "lightgbm" or None, default=None
         An XGBoost or LightGBM model (cloned and fitted on ``X, y``), or the
@@ -90,11 +94,11 @@ def gain_importances(
     >>> scores.shape, bool((scores >= 0).all())
     ((30,), True)
     """
-    X, y, task = prepare(X, y, task, allow_categorical=True)
+    table, y, task = prepare(X, y, task, encoding="codes")
     model = seeded_clone(resolve_estimator(estimator, task, "xgboost"), random_state)
     check_estimator_task(model, task)
-    model.fit(X, y)
-    return model_gain(model, importance_type, X.shape[1])
+    model.fit(table.values, y, **native_categories(model, table))
+    return model_gain(model, importance_type, table.n_features)
 
 
 class GainSelector(BaseImportanceSelector):
@@ -127,8 +131,7 @@ class GainSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,
     }
-    # Trees split integer codes of categorical columns well enough to rank.
-    _accepts_categorical = True
+    _reads_tables = True
 
     def __init__(
         self,

@@ -29,6 +29,20 @@ _LOG_C_RANGE = (-4, 0)
 _MAX_ITER = 1000
 
 
+def column_effects(X, coef, groups) -> np.ndarray:
+    """Standard deviation of each column's part of the linear predictor.
+
+    ``X`` standardised, ``coef`` of shape (n_outputs, n_encoded), encoded
+    columns of one original column contiguous in ``groups``. For a single
+    standardised column this is ``|coef|``; for a one-hot group it measures
+    how much the column moves the prediction across the rows, whatever its
+    number of categories. Averaged over outputs.
+    """
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    effects = [np.add.reduceat(X * c, starts, axis=1).std(axis=0) for c in coef]
+    return np.mean(effects, axis=0)
+
+
 def _n_splits(y, task: str, cv: int) -> int:
     """Folds that every class can fill (fewer than 2 means no CV)."""
     if task == "classification":
@@ -75,9 +89,20 @@ def lasso_importances(
     cross-validated log-loss. Features are standardised first, so the
     coefficients are comparable across features.
 
+    Text and ``category`` columns are one-hot encoded (every category, and
+    missing as one more) and numeric columns with missing values are
+    median-imputed with a missing indicator beside them (see
+    :mod:`featimp._encoding`). A column's importance is then the standard
+    deviation, over the rows, of its encoded columns' part of the linear
+    predictor: for a numeric column that is its absolute (standardised)
+    coefficient, as without encoding, and for a categorical column it is
+    how far the column moves predictions, not how many categories it has
+    (the sum of the absolute coefficients would grow with their number). A
+    column the penalty removes scores 0.
+
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or DataFrame of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     n_grid : int, default=8
         Penalty strengths tried (alphas of the lasso; ``C`` values between
@@ -106,14 +131,16 @@ def lasso_importances(
     >>> [int(j) for j in scores.argsort()[::-1][:2]]  # bmi, s5
     [2, 8]
     """
-    X, y, task = prepare(X, y, task)
-    X = StandardScaler().fit_transform(X)
+    table, y, task = prepare(X, y, task, encoding="onehot")
+    X = StandardScaler().fit_transform(table.values)
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     fit = _l1_logistic if task == "classification" else _lasso
     coef = fit(
         X, y, n_grid=n_grid, cv=_n_splits(y, task, cv), tol=tol, seed=seed,
     )
-    return np.abs(coef).mean(axis=0)
+    if not table.expanded:
+        return np.abs(coef).mean(axis=0)
+    return column_effects(X, coef, table.groups)
 
 
 class LassoSelector(BaseImportanceSelector):
@@ -147,6 +174,8 @@ class LassoSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,
     }
+
+    _reads_tables = True
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -22,7 +23,13 @@ from sklearn.utils._param_validation import (
 from threadpoolctl import threadpool_limits
 
 from featimp._base import BaseImportanceSelector
-from featimp.baselines._common import check_estimator_task, prepare, seeded_clone
+from featimp._encoding import to_pandas
+from featimp.baselines._common import (
+    check_estimator_task,
+    native_categories,
+    prepare,
+    seeded_clone,
+)
 
 _CONSTRAINTS = {
     "estimator": [HasMethods(["fit", "predict"]), None],
@@ -76,11 +83,14 @@ def permutation_importances(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or DataFrame of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     estimator : estimator or None, default=None
         Any sklearn-compatible model; None uses a histogram gradient boosting
-        model for the task, on a single thread.
+        model for the task, on a single thread, which is given text and
+        ``category`` columns as native categories and missing values as
+        NaN. A model of the user's gets a DataFrame ``X`` as it is (so a
+        pipeline that encodes its own columns works) and an array as floats.
     scoring : str, callable or None, default=None
         As in ``permutation_importance``; None uses ``estimator.score``.
     n_repeats : int, default=5
@@ -106,13 +116,19 @@ def permutation_importances(
     >>> sorted(int(j) for j in scores.argsort()[::-1][:2])  # bmi, s5
     [2, 8]
     """
-    X, y, task = prepare(X, y, task, allow_categorical=True)
+    table, y, task = prepare(X, y, task, encoding="codes")
     model = seeded_clone(
         _default_model(task) if estimator is None else estimator, random_state
     )
     check_estimator_task(model, task)
+    data = table.values
+    if estimator is None:
+        native_categories(model, table)
+    elif isinstance(to_pandas(X), pd.DataFrame):
+        # The user's own model is given the user's own table.
+        data = to_pandas(X)
     rng = check_random_state(random_state)
-    X_train, X_test, y_train, y_test = _split(X, y, task, test_size, rng)
+    X_train, X_test, y_train, y_test = _split(data, y, task, test_size, rng)
     # The default model runs on one OpenMP thread: parallelism belongs to the
     # caller (joblib over methods and resamples), and nested thread pools on
     # a busy machine are many times slower than one thread.
@@ -159,7 +175,8 @@ class PermutationSelector(BaseImportanceSelector):
         **_CONSTRAINTS,
     }
     # Trees split integer codes of categorical columns well enough to rank.
-    _accepts_categorical = True
+
+    _reads_tables = True
 
     def __init__(
         self,

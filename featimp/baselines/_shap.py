@@ -19,6 +19,7 @@ from featimp._base import BaseImportanceSelector
 from featimp.baselines._common import (
     check_estimator_task,
     import_optional,
+    native_categories,
     prepare,
     resolve_estimator,
     seeded_clone,
@@ -112,7 +113,13 @@ def shap_importances(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Text and ``category`` columns reach the model as integer codes that
+        it is told are categories (XGBoost, LightGBM and
+        HistGradientBoosting split them natively); missing values reach it
+        as NaN, which these boosters route natively. Other models get the
+        codes and NaN as they are. One column, one code column: its SHAP
+        value is the column's.
     y : array-like of shape (n_samples,)
     estimator : estimator, "xgboost", "lightgbm" or None, default=None
         The model to explain, cloned and fitted on ``X, y`` (seeded from
@@ -149,10 +156,11 @@ def shap_importances(
     ((30,), True)
     """
     shap = import_optional("shap", "shap")
-    X, y, task = prepare(X, y, task, allow_categorical=True)
+    table, y, task = prepare(X, y, task, encoding="codes")
+    X = table.values
     model = seeded_clone(resolve_estimator(estimator, task, "xgboost"), random_state)
     check_estimator_task(model, task)
-    model.fit(X, y)
+    model.fit(X, y, **native_categories(model, table))
     rng = check_random_state(random_state)
     rows = X[rng.choice(X.shape[0], min(max_samples, X.shape[0]), replace=False)]
     background = X[rng.choice(X.shape[0], min(n_background, X.shape[0]), replace=False)]
@@ -160,7 +168,7 @@ def shap_importances(
         shap, model, rows, background, explainer=explainer, max_evals=max_evals,
         task=task, seed=int(rng.randint(np.iinfo(np.int32).max)),
     )
-    return mean_abs_shap(values, X.shape[1])
+    return table.aggregate(mean_abs_shap(values, X.shape[1]), "sum")
 
 
 class ShapSelector(BaseImportanceSelector):
@@ -197,8 +205,8 @@ class ShapSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,
     }
-    # Trees split integer codes of categorical columns well enough to rank.
-    _accepts_categorical = True
+
+    _reads_tables = True
 
     def __init__(
         self,

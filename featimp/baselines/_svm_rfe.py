@@ -57,9 +57,15 @@ def svm_rfe_importances(
     the smallest squared weight removed, repeatedly, until one is left; the
     last survivors are the most important.
 
+    Text and ``category`` columns are one-hot encoded and numeric columns
+    with missing values median-imputed with a missing indicator (see
+    :mod:`featimp._encoding`); elimination runs on the encoded columns, and
+    a column scores as its last surviving encoded column: the column is in
+    the model as long as any of its parts is.
+
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or DataFrame of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     C : float > 0, default=1.0
         Inverse regularisation of the SVM.
@@ -85,13 +91,13 @@ def svm_rfe_importances(
     >>> scores.max(), scores.min()
     (np.float64(1.0), np.float64(0.1))
     """
-    X, y, task = prepare(X, y, task)
-    X = StandardScaler().fit_transform(X)
+    table, y, task = prepare(X, y, task, encoding="onehot")
+    X = StandardScaler().fit_transform(table.values)
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rfe = RFE(_linear_svm(task, C, seed), n_features_to_select=1, step=step)
     rank = rfe.fit(X, y).ranking_
     top = rank.max()
-    return (top + 1 - rank) / top
+    return table.aggregate((top + 1 - rank) / top, "max")
 
 
 class SVMRFESelector(BaseImportanceSelector):
@@ -124,6 +130,8 @@ class SVMRFESelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,
     }
+
+    _reads_tables = True
 
     def __init__(
         self,

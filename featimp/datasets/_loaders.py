@@ -8,6 +8,8 @@ from importlib import resources
 import pandas as pd
 from sklearn import datasets as _skd
 
+from featimp.datasets._missing import MissingColumn, add_missing
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -70,6 +72,81 @@ def load_taiwan_credit() -> tuple[pd.DataFrame, pd.Series]:
     return X, y.astype(int)
 
 
+# Ages and years at the residence stay complete: they are the MAR drivers.
+_GERMAN_MISSING = {
+    "duration_in_month": MissingColumn(0.1, "MCAR"),
+    "credit_amount": MissingColumn(0.1, "MAR", "age_in_years"),
+    "installment_rate_in_percentage_of_disposable_income": MissingColumn(0.1, "MCAR"),
+    "purpose": MissingColumn(0.1, "MCAR"),
+    "savings_account_and_bonds": MissingColumn(0.1, "MAR", "age_in_years"),
+    "present_employment_since": MissingColumn(0.1, "MAR", "present_residence_since"),
+}
+_TAIWAN_MISSING = {
+    "EducationLevel": MissingColumn(0.1, "MAR", "MonthsWithZeroBalanceOverLast6Months"),
+    "MaxBillAmountOverLast6Months": MissingColumn(0.1, "MCAR"),
+    "MostRecentBillAmount": MissingColumn(
+        0.1, "MAR", "MaxPaymentAmountOverLast6Months"
+    ),
+    "MostRecentPaymentAmount": MissingColumn(0.1, "MCAR"),
+}
+
+
+def load_german_credit_missing() -> tuple[pd.DataFrame, pd.Series]:
+    """German credit with seeded missing values in six of its columns.
+
+    :func:`load_german_credit` with exactly 10 % of each column's cells (100
+    of 1,000) removed, by :func:`add_missing` with ``random_state=0``, in:
+
+    - ``duration_in_month``: MCAR;
+    - ``credit_amount``: MAR, more likely the higher ``age_in_years``;
+    - ``installment_rate_in_percentage_of_disposable_income``: MCAR;
+    - ``purpose`` (text): MCAR;
+    - ``savings_account_and_bonds`` (text): MAR, driven by ``age_in_years``;
+    - ``present_employment_since`` (text): MAR, driven by
+      ``present_residence_since``.
+
+    The drivers stay complete. Missing numeric cells are NaN in float64
+    columns; missing text cells are NaN in the loader's text dtype. The
+    target is unchanged and the spec is in ``X.attrs["missing"]``.
+
+    Examples
+    --------
+    >>> X, y = load_german_credit_missing()
+    >>> X.shape, int(X.isna().sum().sum())
+    ((1000, 20), 600)
+    >>> X.attrs["missing"]["credit_amount"].mechanism
+    'MAR'
+    """
+    X, y = load_german_credit()
+    return add_missing(X, _GERMAN_MISSING, random_state=0), y
+
+
+def load_taiwan_credit_missing() -> tuple[pd.DataFrame, pd.Series]:
+    """Taiwan credit with seeded missing values in four of its columns.
+
+    :func:`load_taiwan_credit` with exactly 10 % of each column's cells
+    (3,000 of 30,000) removed, by :func:`add_missing` with ``random_state=0``, in:
+
+    - ``EducationLevel``: MAR, more likely the higher
+      ``MonthsWithZeroBalanceOverLast6Months``;
+    - ``MaxBillAmountOverLast6Months``: MCAR;
+    - ``MostRecentBillAmount``: MAR, driven by
+      ``MaxPaymentAmountOverLast6Months``;
+    - ``MostRecentPaymentAmount``: MCAR.
+
+    The drivers stay complete. The four columns become float64 with NaN;
+    the target is unchanged and the spec is in ``X.attrs["missing"]``.
+
+    Examples
+    --------
+    >>> X, y = load_taiwan_credit_missing()
+    >>> X.shape, int(X.isna().sum().sum())
+    ((30000, 17), 12000)
+    """
+    X, y = load_taiwan_credit()
+    return add_missing(X, _TAIWAN_MISSING, random_state=0), y
+
+
 _DATASETS: dict[str, _Entry] = {
     "breast_cancer": _Entry(
         "Wisconsin breast cancer (sklearn), 569 x 30, binary",
@@ -105,6 +182,16 @@ _DATASETS: dict[str, _Entry] = {
         "Taiwan credit card default (UCI), 30,000 x 17, binary",
         "classification",
         _csv_loader("taiwan_credit.csv.gz", "NoDefaultNextMonth"),
+    ),
+    "german_credit_missing": _Entry(
+        "German credit with 10 % MCAR/MAR missing cells in 6 columns",
+        "classification",
+        load_german_credit_missing,
+    ),
+    "taiwan_credit_missing": _Entry(
+        "Taiwan credit with 10 % MCAR/MAR missing cells in 4 columns",
+        "classification",
+        load_taiwan_credit_missing,
     ),
 }
 

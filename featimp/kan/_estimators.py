@@ -6,18 +6,13 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from featimp._validation import (
-    check_finite_columns,
-    check_object_array,
-    encode_categorical_frame,
-)
+from featimp._validation import check_numeric
 from featimp.kan._config import (
     IMPORTANCE_CONSTRAINT,
     IMPORTANCE_METHODS,
@@ -30,12 +25,7 @@ from featimp.kan._config import (
 
 def check_named_input(X):
     """Name the offending columns of non-numeric or non-finite input."""
-    if isinstance(X, pd.DataFrame):
-        X = encode_categorical_frame(X, allow_categorical=False)
-    else:
-        check_object_array(X)
-    check_finite_columns(X)
-    return X
+    return check_numeric(X, "a KAN model")
 
 
 def standardise(X):

@@ -78,6 +78,11 @@ def kan_importance_variants(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
+        Text and ``category`` columns are one-hot encoded and numeric columns
+        with missing values median-imputed with a missing indicator (see
+        :mod:`featimp._encoding`); the network sees the encoded columns. A
+        column's importance is the sum of its encoded columns' shares, so
+        the importances still sum to 1 over the columns.
     y : array-like of shape (n_samples,)
     methods : sequence of str, default=all
         Any of ``"l1"``, ``"l2"``, ``"si"``, ``"ko"``, ``"coef_l1"``,
@@ -108,7 +113,8 @@ def kan_importance_variants(
     (['ko', 'l1'], (10,))
     """
     methods = _check_methods(methods)
-    X, y, _ = check_X_y(X, y)
+    table, y = check_X_y(X, y, encoding="onehot")
+    X = table.values
     task = infer_task(y, task)
     y, classes = encode_target(y, task)
     _check_folds(X.shape[0], cv)
@@ -128,7 +134,7 @@ def kan_importance_variants(
                               config=quiet, seed=int(seed) + i, methods=methods)
         for k in methods:
             total[k] = total[k] + scores[k]
-    return {k: v / len(runs) for k, v in total.items()}
+    return {k: table.aggregate(v / len(runs), "sum") for k, v in total.items()}
 
 
 def _check_methods(methods):
@@ -241,6 +247,8 @@ max_iter, batch_size, learning_rate, sparsity
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
     }
+
+    _reads_tables = True
 
     def __init__(
         self,

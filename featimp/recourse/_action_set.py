@@ -8,11 +8,14 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import pandas as pd
 
+from featimp._encoding import MISSING, encode_table, to_pandas
 from featimp.recourse._constraints import (
     Constraint,
     DirectionalLinkage,
+    OneHotEncoding,
     constraint_from_dict,
 )
+from featimp.recourse._raw import RawEncoding, is_raw_frame
 
 KINDS = ("bool", "int", "float")
 
@@ -145,6 +148,12 @@ class _Selection:
 class ActionSet:
     """Per-feature actions plus the constraints that tie features together.
 
+    The features are numbers. :meth:`from_data` builds them from the user's
+    own table (text, categories, missing values), one-hot encoded, and then
+    remembers the table's columns (:attr:`raw_columns`): :meth:`encode` and
+    :meth:`decode` translate rows, and :meth:`columns_of` names the features
+    of one of the user's columns.
+
     Parameters
     ----------
     elements : list of FeatureAction
@@ -161,6 +170,16 @@ class ActionSet:
     >>> A[["Age", "Male"]].actionable = False
     >>> A.actionable_names
     ['Savings']
+
+    A text column becomes one-hot features; ``columns_of`` selects them:
+
+    >>> X = X.assign(Job=["clerk", "cook"])
+    >>> A = ActionSet.from_data(X)
+    >>> A.columns_of("Job")
+    ['Job=clerk', 'Job=cook']
+    >>> A[A.columns_of("Job")].actionable = False
+    >>> A.actionable_names
+    ['Age', 'Male', 'Savings']
     """
 
     def __init__(self, elements, constraints=()):
@@ -169,33 +188,214 @@ class ActionSet:
         if len(set(names)) != len(names):
             raise ValueError("feature names of an ActionSet must be unique")
         self._index = {n: j for j, n in enumerate(names)}
+        self._raw: RawEncoding | None = None
         self.constraints: list[Constraint] = []
         for c in constraints:
             self.add_constraint(c)
 
     @classmethod
     def from_data(cls, X) -> ActionSet:
-        """Infer each feature's kind and bounds from the data (all actionable)."""
+        """Infer each feature's kind and bounds from the data (all actionable).
+
+        A table of numbers only, none missing, gives one feature per column:
+        ``"bool"`` for 0/1 columns (bounds 0 and 1), ``"int"`` for whole
+        numbers and ``"float"`` otherwise, bounded by the observed range.
+
+        Any other table is one-hot encoded by :mod:`featimp._encoding`, with
+        the same names and category order as every featimp method:
+
+        - a text, ``category`` or other categorical column ``c`` becomes the
+          boolean features ``c=<category>`` (plus ``c=<missing>`` when it has
+          missing values) under a :class:`OneHotEncoding` constraint: a
+          person can switch to any observed category. A column with a single
+          category is not actionable;
+        - a numeric column with missing values keeps its column, the missing
+          cells imputed with the median, and gains a ``c=<missing>``
+          indicator;
+        - missing indicators are not actionable: nobody can choose to have a
+          missing value (set them actionable to model "report a value");
+        - a column that cannot be used (see :mod:`featimp._encoding`) is one
+          non-actionable feature, with a warning.
+
+        The action set then remembers the raw columns (:attr:`raw_columns`),
+        so that :meth:`encode` and :meth:`decode` translate rows between the
+        user's columns and the features, and the explainer and scores accept
+        rows in the user's columns.
+
+        Parameters
+        ----------
+        X : array-like, pandas or polars DataFrame of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        ActionSet
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> X = pd.DataFrame({"purpose": ["car", "tv", None], "age": [30, 40, 50]})
+        >>> A = ActionSet.from_data(X)
+        >>> A.names
+        ['purpose=car', 'purpose=tv', 'purpose=<missing>', 'age']
+        >>> A.constraints[0].describe()
+        'exactly one of purpose=car, purpose=tv, purpose=<missing> is 1'
+        >>> A["purpose=<missing>"].actionable
+        False
+        """
+        X = to_pandas(X)
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(np.asarray(X))
         if X.shape[0] == 0:
             raise ValueError("cannot infer an ActionSet from empty X")
-        elements = []
-        for name in X.columns:
-            column = X[name]
-            if not (
-                pd.api.types.is_numeric_dtype(column)
-                or pd.api.types.is_bool_dtype(column)
-            ):
-                raise TypeError(f"column {name!r} is not numeric")
-            values = column.to_numpy(dtype=float)
-            if not np.isfinite(values).all():
-                raise ValueError(f"column {name!r} contains NaN or infinity")
-            kind = _infer_kind(values)
-            # Booleans may always take both values, as in reachml.
-            lb, ub = (0.0, 1.0) if kind == "bool" else (values.min(), values.max())
-            elements.append(FeatureAction(name=str(name), kind=kind, lb=lb, ub=ub))
-        return cls(elements)
+        return cls._from_table(encode_table(X, "onehot"))
+
+    @classmethod
+    def _from_table(cls, table) -> ActionSet:
+        """The action set of a ``"onehot"`` :class:`EncodedTable`."""
+        elements = [
+            _inferred_action(name, table.values[:, k])
+            for k, name in enumerate(table.encoded_names)
+        ]
+        A = cls(elements)
+        plain = not table.has_categories and not any(
+            c.n_missing or c.unusable for c in table.columns
+        )
+        if not plain:
+            A._set_raw(RawEncoding.from_table(table))
+            A._constrain_raw_columns()
+        return A
+
+    def _set_raw(self, raw: RawEncoding) -> None:
+        if raw.encoded_names != self.names:
+            raise ValueError(
+                f"the raw columns encode to {raw.encoded_names[:5]}..., but the "
+                f"features are {self.names[:5]}..."
+            )
+        self._raw = raw
+
+    def _constrain_raw_columns(self) -> None:
+        for j, column in enumerate(self._raw.columns):
+            names = self._raw.names_of(j)
+            fixed = [n for n in names if n.endswith(f"={MISSING}")]
+            if column.unusable or (column.kind == "categorical" and len(names) < 2):
+                fixed = names
+            elif column.kind == "categorical":
+                self.add_constraint(OneHotEncoding(names))
+            self[fixed].actionable = False
+
+    @property
+    def raw_columns(self) -> list | None:
+        """The user's columns this action set encodes, or None.
+
+        A list of :class:`featimp._encoding.Column` (name, kind, categories,
+        number of missing values) when :meth:`from_data` had to encode the
+        table (categories, missing values or unusable columns); None for a
+        table of complete numbers, whose columns are the features.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> A = ActionSet.from_data(pd.DataFrame({"job": ["a", "b"], "age": [1, 2]}))
+        >>> [(c.name, c.kind, c.categories) for c in A.raw_columns]
+        [('job', 'categorical', ('a', 'b')), ('age', 'numeric', ())]
+        >>> ActionSet.from_data(pd.DataFrame({"age": [1, 2]})).raw_columns is None
+        True
+        """
+        return None if self._raw is None else list(self._raw.columns)
+
+    def columns_of(self, column: str) -> list[str]:
+        """The features that encode the user's column ``column``.
+
+        The dummies of a categorical column, a numeric column and its missing
+        indicator, or just ``[column]``. Use it to set a whole raw column at
+        once: ``A[A.columns_of("purpose")].actionable = False``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> A = ActionSet.from_data(pd.DataFrame({"job": ["a", "b"], "age": [1, 2]}))
+        >>> A.columns_of("job"), A.columns_of("age")
+        (['job=a', 'job=b'], ['age'])
+        """
+        if self._raw is not None and column in self._raw.names:
+            return self._raw.names_of(self._raw.names.index(column))
+        if column in self._index:
+            return [column]
+        raise ValueError(f"unknown column {column!r}: not in the action set")
+
+    def encode(self, X) -> pd.DataFrame:
+        """Rows in the user's own columns as the action set's features.
+
+        Categories, missing values and the imputed value are encoded exactly
+        as :meth:`from_data` encoded its table. A category or a missing
+        value that table did not have is an error naming the column and the
+        rows. Without :attr:`raw_columns` the features are the columns: the
+        rows come back as floats in feature order.
+
+        Parameters
+        ----------
+        X : pandas or polars DataFrame with the columns of :attr:`raw_columns`
+
+        Returns
+        -------
+        DataFrame of shape (n_rows, n_features), with the index of ``X``
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> X = pd.DataFrame({"job": ["a", "b", None], "age": [30.0, None, 50.0]})
+        >>> A = ActionSet.from_data(X)
+        >>> A.encode(X.tail(2)).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+        [{'job=a': 0.0, 'job=b': 1.0, 'job=<missing>': 0.0, 'age': 40.0,
+          'age=<missing>': 1.0},
+         {'job=a': 0.0, 'job=b': 0.0, 'job=<missing>': 1.0, 'age': 50.0,
+          'age=<missing>': 0.0}]
+        >>> A.decode(A.encode(X)).equals(X)
+        True
+        """
+        if self._raw is None:
+            index = X.index if isinstance(X, pd.DataFrame) else None
+            return pd.DataFrame(self._values(to_pandas(X)), index=index,
+                                columns=self.names)
+        return self._raw.encode(X)
+
+    def decode(self, X) -> pd.DataFrame:
+        """The action set's features back as the user's own columns.
+
+        The inverse of :meth:`encode` for valid rows: a one-hot group becomes
+        the category of its largest dummy (missing, NaN, for the
+        ``<missing>`` dummy); a number whose missing indicator is on becomes
+        NaN. Numbers come back as floats, categories as objects; a column
+        that could not be used comes back missing. Without
+        :attr:`raw_columns` the rows come back as they are, as floats.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_rows, n_features)
+
+        Returns
+        -------
+        DataFrame with the columns of :attr:`raw_columns`
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> A = ActionSet.from_data(pd.DataFrame({"job": ["a", "b"], "age": [1, 2]}))
+        >>> A.decode([[0, 1, 5], [1, 0, 7]])
+          job  age
+        0   b  5.0
+        1   a  7.0
+        """
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        values = self._values(X)
+        if self._raw is None:
+            return pd.DataFrame(values, index=index, columns=self.names)
+        return self._raw.decode(values, index=index)
+
+    def _encoded(self, X):
+        """``X`` itself, or its encoding when it is in the raw columns."""
+        X = to_pandas(X)
+        return self._raw.encode(X) if is_raw_frame(X, self._raw) else X
 
     @property
     def names(self) -> list[str]:
@@ -336,8 +536,13 @@ class ActionSet:
         return frame.set_index("name")
 
     def to_dict(self) -> dict:
-        """JSON-safe: infinite bounds become None."""
-        return {
+        """JSON-safe: infinite bounds become None.
+
+        An action set built from a mixed table also stores its
+        ``"raw_columns"`` (with the imputed values), so that
+        :meth:`from_dict` can still encode and decode rows.
+        """
+        data = {
             "features": [
                 {k: (None if isinstance(v, float) and math.isinf(v) else v)
                  for k, v in asdict(e).items()}
@@ -345,6 +550,9 @@ class ActionSet:
             ],
             "constraints": [c.to_dict() for c in self.constraints],
         }
+        if self._raw is not None:
+            data["raw_columns"] = self._raw.to_list()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ActionSet:
@@ -357,13 +565,23 @@ class ActionSet:
                     for k, v in item.items()}
             elements.append(FeatureAction(**item))
         constraints = [constraint_from_dict(c) for c in data.get("constraints", [])]
-        return cls(elements, constraints)
+        A = cls(elements, constraints)
+        if data.get("raw_columns") is not None:
+            A._set_raw(RawEncoding.from_list(data["raw_columns"]))
+        return A
 
     def __repr__(self):
         return (
             f"ActionSet({len(self)} features, {len(self.actionable_names)} "
             f"actionable, {len(self.constraints)} constraints)"
         )
+
+
+def _inferred_action(name: str, values: np.ndarray) -> FeatureAction:
+    kind = _infer_kind(values)
+    # Booleans may always take both values, as in reachml.
+    lb, ub = (0.0, 1.0) if kind == "bool" else (values.min(), values.max())
+    return FeatureAction(name=name, kind=kind, lb=lb, ub=ub)
 
 
 def _infer_kind(values: np.ndarray) -> str:

@@ -17,6 +17,7 @@ from featimp.recourse._reachable import build_groups, reachable_set
 from featimp.recourse._scores import (
     check_input,
     linear_form,
+    on_features,
     prediction_function,
     score_details,
 )
@@ -77,9 +78,23 @@ class ResponsivenessResult:
 class ResponsivenessExplainer(BaseEstimator):
     """Explain predictions by how responsive each feature is.
 
+    Rows to explain are the action set's features, or, for an action set
+    built by :meth:`ActionSet.from_data` from the user's own table, rows in
+    that table's columns (text, categories, missing values), which are
+    encoded with :meth:`ActionSet.encode`. Scores and actions are always on
+    the features.
+
+    The estimator may be fitted on the features (e.g. on
+    ``action_set.encode(X)``): linear models, StandardScaler pipelines
+    ending in one, and tree models then get their exact fast paths. It may
+    also be fitted on the raw columns (say a Pipeline whose
+    ColumnTransformer encodes them): each candidate point is then decoded
+    with :meth:`ActionSet.decode` before ``predict``, which is slower.
+
     Parameters
     ----------
     estimator : fitted estimator with ``predict``, or a callable
+        A callable gets arrays of the features.
     action_set : ActionSet
     target : label, default=1
     method : {"auto", "enumerate", "sample"}, default="auto"
@@ -110,8 +125,23 @@ class ResponsivenessExplainer(BaseEstimator):
     >>> clf = LogisticRegression(max_iter=2000).fit(X, y)
     >>> denied = X[clf.predict(X) == 0]
     >>> result = ResponsivenessExplainer(clf, german_action_set(X)).explain(denied)
-    >>> result.scores.shape, result.fixed.isna().any()
-    ((200, 36), np.False_)
+    >>> result.scores.shape == (len(denied), 36), result.fixed.isna().any()
+    (True, np.False_)
+
+    The raw German credit table, explained in its own columns:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from featimp.datasets import load_german_credit
+    >>> from featimp.recourse import ActionSet
+    >>> X, y = load_german_credit()
+    >>> A = ActionSet.from_data(X)
+    >>> A[A.columns_of("age_in_years")].actionable = False
+    >>> clf = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> clf = clf.fit(A.encode(X), y)
+    >>> result = ResponsivenessExplainer(clf, A, target="good").explain(X.head(3))
+    >>> result.scores.shape, result.scores.columns[0]
+    ((3, 61), 'status_of_existing_checking_account=... < 0 DM')
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -145,7 +175,8 @@ class ResponsivenessExplainer(BaseEstimator):
         """Store the mean responsiveness of each feature over the rows of
         ``X`` not predicted as ``target`` (all rows if there are none)."""
         values = check_input(X, self.action_set)
-        predict = prediction_function(self.estimator, self.action_set.names)
+        model = on_features(self.estimator, self.action_set)
+        predict = prediction_function(model, self.action_set.names)
         denied = np.asarray(predict(values)) != self.target
         scores = self._details(values[denied] if denied.any() else values).scores
         self.global_importances_ = pd.Series(
@@ -155,7 +186,13 @@ class ResponsivenessExplainer(BaseEstimator):
         return self
 
     def explain(self, X) -> ResponsivenessResult:
-        """Scores, fixedness and a recourse action for every row of ``X``."""
+        """Scores, fixedness and a recourse action for every row of ``X``.
+
+        ``X`` holds the action set's features, or the user's own columns
+        when the action set has ``raw_columns``; a row that breaks the action
+        set (bounds, a one-hot group without exactly one 1, ...) is a
+        ValueError naming the row.
+        """
         self._validate_params()
         values = check_input(X, self.action_set)
         details = self._details(values)
@@ -184,8 +221,9 @@ class ResponsivenessExplainer(BaseEstimator):
         fixed = np.full(n, pd.NA, dtype=object)
         actions = np.full((n, d), np.nan)
         n_reachable = np.full(n, np.nan)
-        predict = prediction_function(self.estimator, self.action_set.names)
-        linear = linear_form(self.estimator, self.action_set.names)
+        model = on_features(self.estimator, self.action_set)
+        predict = prediction_function(model, self.action_set.names)
+        linear = linear_form(model, self.action_set.names)
         groups = build_groups(self.action_set)
         for i, x in enumerate(values):
             if i % 1000 == 999:  # bound the memory of the per-state caches

@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 
 from featimp.recourse._action_set import ActionSet
-from featimp.recourse._constraints import DirectionalLinkage
+from featimp.recourse._constraints import DirectionalLinkage, OneHotEncoding
 
 
 class GroupReach:
@@ -72,8 +72,19 @@ class GroupReach:
         return element.values(x)
 
     def size(self, xg) -> float:
-        """Upper bound on the number of joint points (before constraints)."""
-        return float(np.prod([self.elements[k].n_values(xg[k]) for k in self.free]))
+        """Upper bound on the number of joint points: the product of the free
+        features' value counts, a one-hot group counting as its k + 1 points
+        (one per dummy, or none) rather than 2^k."""
+        sizes, seen = [], set()
+        for c, cols in self.constraints:
+            if isinstance(c, OneHotEncoding) and not seen & set(cols):
+                free = [k for k in cols if k in self.free]
+                block = np.prod([self.elements[k].n_values(xg[k]) for k in free])
+                sizes.append(min(block, len(cols) + 1))
+                seen.update(cols)
+        sizes += [self.elements[k].n_values(xg[k]) for k in self.free
+                  if k not in seen]
+        return float(np.prod(sizes))
 
     def joint(self, xg: np.ndarray) -> np.ndarray:
         """Feasible changes ``c`` (m, len(group)) from ``xg``; row 0 is no change."""
@@ -101,7 +112,7 @@ class GroupReach:
         size = len(self.group)
         own = np.zeros((1, size))
         if grids:
-            combos = np.array(list(itertools.product(*grids.values())), dtype=float)
+            combos = self._combinations(xg, grids)
             own = np.zeros((combos.shape[0], size))
             own[:, self.free] = combos
         change = own @ self._propagate if self.targets.size else own
@@ -110,6 +121,32 @@ class GroupReach:
         change = change[keep]
         order = np.argsort(np.count_nonzero(change, axis=1), kind="stable")
         return change[order]
+
+    def _combinations(self, xg: np.ndarray, grids: dict) -> np.ndarray:
+        """Every combination of the free features' changes, in
+        ``itertools.product`` order, without the ones that break a one-hot
+        encoding (a k-category column has k valid points, not 2^k)."""
+        onehot = [(c, cols) for c, cols in self.constraints
+                  if isinstance(c, OneHotEncoding)]
+        if not onehot:
+            return np.array(list(itertools.product(*grids.values())), dtype=float)
+        combos = np.zeros((1, 0))
+        # New values so far; undecided features count as 0, the least a
+        # dummy can add.
+        new = np.tile(xg, (1, 1))
+        new[:, self.free] = 0.0
+        for position, k in enumerate(self.free):
+            grid = grids[k]
+            combos = np.column_stack([np.repeat(combos, len(grid), axis=0),
+                                      np.tile(grid, len(combos))])
+            new = np.repeat(new, len(grid), axis=0)
+            new[:, k] = xg[k] + combos[:, position]
+            keep = np.ones(len(combos), dtype=bool)
+            for _, cols in onehot:
+                part = new[:, cols]
+                keep &= np.isin(part, (0, 1)).all(axis=1) & (part.sum(axis=1) <= 1)
+            combos, new = combos[keep], new[keep]
+        return combos
 
     def _feasible(self, xg, own, change) -> np.ndarray:
         new = xg + change

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.preprocessing import StandardScaler
 
 from featimp._validation import check_random_state_seed
 from featimp.recourse._action_set import ActionSet
@@ -106,6 +107,7 @@ def score_details(
 ) -> ScoreDetails:
     """Like :func:`responsiveness_scores`, with set sizes and standard errors."""
     values = check_input(X, action_set)
+    estimator = on_features(estimator, action_set)
     predict = prediction_function(estimator, action_set.names)
     check_target(estimator, target)
     method = resolve_method(action_set, method)
@@ -148,11 +150,17 @@ def score_details(
 
 
 def check_input(X, action_set) -> np.ndarray:
-    """Validated float values of X, in the action set's column order."""
+    """Validated float values of X, in the action set's column order.
+
+    Rows in the user's own columns (when the action set has
+    ``raw_columns``) are encoded first; encoded rows are checked as they
+    are, so a row that breaks its one-hot encoding is an error naming it.
+    """
     if not isinstance(action_set, ActionSet):
         raise TypeError(
             f"action_set must be an ActionSet, got {type(action_set).__name__}"
         )
+    X = action_set._encoded(X)
     if isinstance(X, pd.DataFrame):
         unknown = [str(c) for c in X.columns if str(c) not in action_set]
         if unknown:
@@ -186,6 +194,39 @@ def prediction_function(estimator, names):
     )
 
 
+class _DecodingModel:
+    """A model fitted on the user's raw columns, predicting encoded points.
+
+    It has no coefficients or trees to read, so scores use its predictions.
+    """
+
+    def __init__(self, estimator, action_set, columns):
+        self.estimator = estimator
+        self.action_set = action_set
+        self.columns = columns
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    def predict(self, Z):
+        return self.estimator.predict(self.action_set.decode(Z)[self.columns])
+
+
+def on_features(estimator, action_set):
+    """``estimator``, or a view of it predicting the action set's features
+    when it was fitted on the raw columns (e.g. a Pipeline whose
+    ColumnTransformer encodes them): candidate points are decoded first."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    raw = action_set.raw_columns
+    if fitted is None or raw is None or not hasattr(estimator, "predict"):
+        return estimator
+    columns = [str(c) for c in fitted]
+    if set(columns) != {c.name for c in raw} or set(columns) <= set(action_set.names):
+        return estimator
+    return _DecodingModel(estimator, action_set, columns)
+
+
 def check_target(estimator, target) -> None:
     classes = getattr(estimator, "classes_", None)
     if classes is not None and target not in list(classes):
@@ -217,18 +258,46 @@ def linear_form(estimator, names=None):
 
     ``labels[int(x @ w + b > 0)]`` equals ``estimator.predict(x)``, with
     ``w`` in the order of ``names`` when the model knows its column names.
+    A Pipeline of StandardScalers ending in a linear classifier (the default
+    model of :func:`responsiveness_importances`) is linear too: the scaling
+    is folded into ``w`` and ``b``.
     """
-    if not isinstance(estimator, LinearClassifierMixin):
+    model, shift, scale = _standardised(estimator)
+    if not isinstance(model, LinearClassifierMixin):
         return None
-    coef = getattr(estimator, "coef_", None)
-    classes = getattr(estimator, "classes_", None)
+    coef = getattr(model, "coef_", None)
+    classes = getattr(model, "classes_", None)
     if coef is None or classes is None or coef.shape[0] != 1 or len(classes) != 2:
         return None
     w = coef.ravel().astype(float)
+    b = float(np.ravel(model.intercept_)[0])
+    if scale is not None:
+        # w @ (x - shift) / scale + b, written as a score of x itself.
+        w = w / scale
+        b -= float(w @ shift)
     positions = _model_columns(estimator, names)
     if positions is not None:
         w = w[positions]
-    return w, float(np.ravel(estimator.intercept_)[0]), classes
+    return w, b, classes
+
+
+def _standardised(estimator):
+    """``(model, shift, scale)``: the final step of a Pipeline of
+    StandardScalers and what they do, ``(x - shift) / scale``; the estimator
+    itself and None, None otherwise."""
+    steps = getattr(estimator, "steps", None)
+    if not isinstance(steps, list) or not steps:
+        return estimator, None, None
+    shift, scale = 0.0, 1.0
+    for _, step in steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        if not isinstance(step, StandardScaler):
+            return None, None, None
+        mean = 0.0 if step.mean_ is None else step.mean_
+        std = 1.0 if step.scale_ is None else step.scale_
+        shift, scale = shift + mean * scale, scale * std
+    return steps[-1][1], shift, scale
 
 
 def _model_columns(estimator, names):

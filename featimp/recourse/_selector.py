@@ -14,29 +14,49 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from featimp._base import BaseImportanceSelector
+from featimp._encoding import is_frame, to_pandas
 from featimp._validation import check_X_y
 from featimp.recourse._action_set import ActionSet
-from featimp.recourse._scores import prediction_function, score_details
+from featimp.recourse._scores import check_input, prediction_function, score_details
 
 
 def responsiveness_importances(
     X, y, *, estimator=None, action_set=None, target=None, method="auto",
     n_samples=20, random_state=None,
 ):
-    """Mean responsiveness of each feature over the rows a fitted model does
-    not predict as ``target``: how often changing the feature (within the
+    """Mean responsiveness of each column over the rows a fitted model does
+    not predict as ``target``: how often changing the column (within the
     action set) gets them there.
+
+    ``X`` may be the user's own table: text, ``category`` and boolean
+    columns and missing values are encoded as
+    :meth:`ActionSet.from_data <featimp.recourse.ActionSet.from_data>`
+    describes, the model is fitted and scored on the encoded features, and
+    each original column gets one score: per row, the largest score of its
+    features (``"max"``), then the mean over rows. A categorical column is a
+    lever for a person when switching it to *any* of its categories gets
+    them to ``target``; summing its dummies would instead reward columns for
+    having many categories, and averaging would dilute the one category
+    that works among those that do not. A numeric column's missing
+    indicator cannot be acted on and scores 0, so the column keeps the score
+    of its (imputed) values.
 
     Parameters
     ----------
-    X : array-like or DataFrame of shape (n_samples, n_features)
+    X : array-like, pandas or polars DataFrame of shape (n_samples, n_features)
+        The user's table, or the features of ``action_set`` (already
+        encoded, e.g. :func:`~featimp.datasets.load_german_recourse`).
     y : array-like of shape (n_samples,)
     estimator : classifier or None
-        Cloned and fitted on ``(X, y)``; None means a standardised
-        ``LogisticRegression``.
+        Cloned and fitted on the encoded features of ``X`` (an array in the
+        order of the action set's features) and ``y``; None means a
+        standardised ``LogisticRegression``.
     action_set : ActionSet, dict or None
-        None infers one from the data (every feature actionable within its
-        observed range); a dict is read with ``ActionSet.from_dict``.
+        None infers one with ``ActionSet.from_data(X)`` (every feature
+        actionable within its observed range, one-hot constraints for
+        categories); a dict is read with ``ActionSet.from_dict``. Its raw
+        columns (for an action set built from the user's table) or its
+        features must be the columns of ``X``, in order.
     target : label or None
         The desired prediction; None takes the last class.
     method, n_samples, random_state
@@ -45,6 +65,7 @@ def responsiveness_importances(
     Returns
     -------
     ndarray of shape (n_features,)
+        One score per column of ``X``, in [0, 1].
 
     Examples
     --------
@@ -54,36 +75,50 @@ def responsiveness_importances(
     >>> scores = responsiveness_importances(X, y, action_set=german_action_set(X))
     >>> X.columns[scores.argmax()]
     'HasGuarantor'
+
+    The raw German credit table, text columns and all:
+
+    >>> from featimp.datasets import load_german_credit
+    >>> X, y = load_german_credit()
+    >>> scores = responsiveness_importances(X, y, random_state=0)
+    >>> scores.shape, X.columns[scores.argmax()]
+    ((20,), 'status_of_existing_checking_account')
     """
-    X, y, names = check_X_y(X, y)
-    if estimator is None:
-        # Scaling makes the default converge quickly on raw-unit features.
-        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    model = clone(estimator).fit(X, y)
-    if target is None:
-        target = model.classes_[-1]
+    table, y = check_X_y(X, y, encoding="onehot")
+    frame = to_pandas(X) if is_frame(X) else pd.DataFrame(
+        np.asarray(X), columns=table.names)
     if isinstance(action_set, dict):
         action_set = ActionSet.from_dict(action_set)
     if action_set is None:
-        action_set = ActionSet.from_data(pd.DataFrame(X, columns=names))
-    elif action_set.names != names:
+        action_set = ActionSet._from_table(table)
+    raw = action_set.raw_columns is not None and table.names == [
+        c.name for c in action_set.raw_columns]
+    if not raw and action_set.names != table.names:
         raise ValueError(
             f"the action set's features {action_set.names[:5]}... do not match "
-            f"the columns of X {names[:5]}..."
+            f"the columns of X {table.names[:5]}..."
         )
-    return _mean_over_denied(model, X, action_set, target, method=method,
-                             n_samples=n_samples, random_state=random_state)
+    values = check_input(frame, action_set)
+    if estimator is None:
+        # Scaling makes the default converge quickly on raw-unit features.
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model = clone(estimator).fit(values, y)
+    if target is None:
+        target = model.classes_[-1]
+    scores = _denied_scores(model, values, action_set, target, method=method,
+                            n_samples=n_samples, random_state=random_state)
+    if raw:
+        scores = action_set._raw.aggregate_rows(scores, "max")
+    return scores.mean(axis=0)
 
 
-def _mean_over_denied(model, X, action_set, target, **kwargs):
+def _denied_scores(model, values, action_set, target, **kwargs):
     # Recourse is about the rows not yet predicted as target; a row already
     # at target would call every feature "responsive" for staying there.
     predict = prediction_function(model, action_set.names)
-    values = action_set._values(X)
     denied = np.asarray(predict(values)) != target
     rows = values[denied] if denied.any() else values
-    details = score_details(model, rows, action_set, target=target, **kwargs)
-    return details.scores.mean(axis=0)
+    return score_details(model, rows, action_set, target=target, **kwargs).scores
 
 
 class ResponsivenessSelector(BaseImportanceSelector):
@@ -140,9 +175,13 @@ class ResponsivenessSelector(BaseImportanceSelector):
         self.n_samples = n_samples
         self.random_state = random_state
 
+    # Raw tables (text, categories, missing values) are encoded by
+    # ActionSet.from_data, so fit hands them over as they are.
+    _reads_tables = True
+
     def _compute_importances(self, X, y):
         names = getattr(self, "feature_names_in_", None)
-        if names is not None:
+        if names is not None and not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X, columns=[str(n) for n in names])
         seed = self.random_state
         if isinstance(seed, np.random.RandomState):

@@ -1,0 +1,403 @@
+"""The encoding layer: the one place that turns a user's table into numbers.
+
+Every method receives the table as the user has it (a NumPy array, or a
+pandas or polars DataFrame whose columns may be numbers, booleans, text or
+``category``, with missing values in any of them) and asks for it in one of
+two encodings:
+
+``"codes"`` (mutual information, mRMR, the tree models)
+    One column per original column. Numbers and booleans stay numbers;
+    categories become integer codes ``0 .. k-1`` (categories sorted as
+    text); every missing value is NaN. Methods that read categories and
+    missing values natively use this, together with
+    :attr:`EncodedTable.categorical`.
+``"onehot"`` (EC-FS, Inf-FS, LASSO, SVM-RFE, KAN, responsiveness)
+    Only finite numbers. A categorical column becomes one 0/1 column per
+    category, plus one for "missing" when it has missing values. A numeric
+    column with missing values is imputed with its median and gets a 0/1
+    missing indicator beside it, so that missingness itself can carry
+    signal and no row is dropped.
+
+Scores computed on the encoded columns come back to the original columns
+through :meth:`EncodedTable.aggregate`, by a rule each method documents, so
+every method returns one importance per original column, in column order.
+
+Columns that cannot be used score 0, with one warning that names each of
+them and says why, so that one bad column in a wide table does not stop
+the run: a column that is entirely missing, one whose values cannot be
+compared (unhashable objects such as lists or dicts), one that mixes
+numbers with text that is not a number, and one that holds dates or
+durations. Infinity is an error naming its column (it is a bad value, not a
+bad column). A column with a single value is used as it is: it carries no
+information, and every method scores it lowest.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from featimp._encoding import encode_table
+>>> X = pd.DataFrame({"age": [30.0, None, 50.0], "job": ["a", "b", None]})
+>>> table = encode_table(X, "onehot")
+>>> table.encoded_names
+['age', 'age=<missing>', 'job=a', 'job=b', 'job=<missing>']
+>>> table.values[:, :2].tolist()
+[[30.0, 0.0], [40.0, 1.0], [50.0, 0.0]]
+>>> table.aggregate([0.1, 0.2, 0.3, 0.4, 0.0], "max").tolist()
+[0.2, 0.4]
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Label of the category (and of the indicator) that stands for missing.
+MISSING = "<missing>"
+ENCODINGS = ("codes", "onehot")
+AGGREGATIONS = ("sum", "max", "l2")
+#: Column kinds: numbers and booleans are "numeric", the rest "categorical".
+KINDS = ("numeric", "categorical")
+
+
+@dataclass(frozen=True)
+class Column:
+    """What the encoding layer learned about one original column."""
+
+    name: str
+    kind: str
+    #: Observed categories in code order (categorical columns only).
+    categories: tuple = ()
+    n_missing: int = 0
+    #: Why the column cannot be used (it then scores 0), or None.
+    unusable: str | None = None
+
+
+def format_names(names, limit: int = 8) -> str:
+    names = [str(n) for n in names]
+    shown = ", ".join(repr(n) for n in names[:limit])
+    if len(names) > limit:
+        shown += f", ... ({len(names) - limit} more)"
+    return shown
+
+
+def is_frame(X) -> bool:
+    """Whether ``X`` is a pandas or polars DataFrame."""
+    return isinstance(X, pd.DataFrame) or _is_polars_frame(X)
+
+
+def _is_polars_frame(X) -> bool:
+    return type(X).__module__.split(".")[0] == "polars" and hasattr(X, "schema")
+
+
+def to_pandas(X):
+    """A pandas frame for a pandas or polars frame; anything else unchanged.
+
+    polars columns are converted one by one through NumPy (no pyarrow
+    needed): nulls become NaN in numeric columns and None in text ones.
+    """
+    if not _is_polars_frame(X):
+        return X
+    data = {}
+    for name in X.columns:
+        series = X.get_column(name)
+        if series.dtype.is_numeric() and series.null_count():
+            data[name] = series.cast(float).to_numpy()
+        else:
+            data[name] = series.to_numpy()
+    return pd.DataFrame(data, columns=list(X.columns))
+
+
+def _unhashable(values) -> object | None:
+    for v in values:
+        try:
+            hash(v)
+        except TypeError:
+            return v
+    return None
+
+
+def _numeric_object(values: np.ndarray):
+    """``(floats, None)`` for an object column of numbers, ``(None, None)``
+    for a column of categories, ``(None, why)`` for numbers mixed with text
+    that is not a number: neither a category nor a quantity."""
+    is_text = np.array([isinstance(v, str) for v in values], dtype=bool)
+    is_number = np.array(
+        [isinstance(v, numbers.Number) and not isinstance(v, str) for v in values],
+        dtype=bool,
+    )
+    if not is_number.any() or not (is_text | is_number).all():
+        return None, None
+    try:
+        return values.astype(float), None
+    except (TypeError, ValueError):
+        text, number = values[is_text][0], values[is_number][0]
+        return None, f"mixes numbers and text, e.g. {number!r} and {text!r}"
+
+
+def _categories(values: np.ndarray) -> tuple:
+    unique = pd.unique(values)
+    try:
+        return tuple(sorted(unique))
+    except TypeError:  # mixed hashable types: order them by their text
+        return tuple(sorted(unique, key=lambda v: (type(v).__name__, str(v))))
+
+
+def _check_finite(name: str, values: np.ndarray) -> None:
+    if np.isinf(values).any():
+        raise ValueError(
+            f"Input X contains infinity in column {name!r}; replace it by a "
+            "finite value or by a missing value"
+        )
+
+
+def _unusable(name: str, n: int, why: str, n_missing: int = 0):
+    return Column(name, "numeric", n_missing=n_missing, unusable=why), np.zeros(n)
+
+
+def _inspect_series(name: str, series: pd.Series):
+    """``(Column, values)``: floats for numeric columns, objects otherwise."""
+    dtype, n = series.dtype, len(series)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
+        dtype
+    ):
+        return _unusable(name, n, f"holds dates or durations ({dtype})")
+    if pd.api.types.is_complex_dtype(dtype):
+        return _unusable(name, n, "holds complex numbers")
+    missing = series.isna().to_numpy()
+    n_missing = int(missing.sum())
+    if n_missing == n:
+        return _unusable(name, n, "is entirely missing", n_missing)
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        _check_finite(name, values)
+        return Column(name, "numeric", n_missing=n_missing), values
+    present = series.to_numpy(dtype=object)[~missing]
+    odd = _unhashable(present)
+    if odd is not None:
+        return _unusable(name, n, f"holds {type(odd).__name__} values", n_missing)
+    if not isinstance(dtype, pd.CategoricalDtype):
+        floats, why = _numeric_object(present)
+        if why is not None:
+            return _unusable(name, n, why, n_missing)
+        if floats is not None:
+            values = np.full(n, np.nan)
+            values[~missing] = floats
+            _check_finite(name, values)
+            return Column(name, "numeric", n_missing=n_missing), values
+    values = series.to_numpy(dtype=object)
+    column = Column(
+        name, "categorical", categories=_categories(present), n_missing=n_missing
+    )
+    return column, values
+
+
+def _frame_of(X) -> pd.DataFrame:
+    X = to_pandas(X)
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_features), got {array.ndim} dimension(s)"
+            + ("; reshape a single feature with X.reshape(-1, 1)" if array.ndim == 1
+               else "")
+        )
+    return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+
+
+def _inspect_numeric_array(X: np.ndarray):
+    values = X.astype(float, copy=False)
+    missing = np.isnan(values).sum(axis=0)
+    columns = []
+    for j in range(values.shape[1]):
+        name = f"x{j}"
+        _check_finite(name, values[:, j])
+        why = "is entirely missing" if missing[j] == len(values) > 0 else None
+        columns.append(Column(name, "numeric", n_missing=int(missing[j]), unusable=why))
+    return columns, [
+        np.zeros(len(values)) if c.unusable else values[:, j]
+        for j, c in enumerate(columns)
+    ]
+
+
+def inspect_table(X) -> tuple[list[Column], list[np.ndarray]]:
+    """Each column's kind and its values (floats, or objects for categories).
+
+    Raises a ValueError naming the first column that cannot be used.
+    """
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "biuf":
+        return _inspect_numeric_array(X)
+    frame = _frame_of(X)
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].unique()
+        raise ValueError(f"X has duplicated column name(s) {format_names(dup)}")
+    columns, values = [], []
+    for position, name in enumerate(frame.columns):
+        column, v = _inspect_series(str(name), frame.iloc[:, position])
+        columns.append(column)
+        values.append(v)
+    return columns, values
+
+
+def _category_codes(column: Column, values: np.ndarray) -> np.ndarray:
+    """Codes ``0 .. k-1`` in the order of ``column.categories``; NaN if missing
+    (or, for new data, a category that was not seen in fit)."""
+    codes = pd.Categorical(values, categories=list(column.categories)).codes
+    return np.where(codes < 0, np.nan, codes.astype(float))
+
+
+@dataclass
+class EncodedTable:
+    """A table in one encoding, and how its columns map back.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_samples, n_encoded)
+        C-ordered float64.
+    columns : list of Column
+        The original columns, in order.
+    groups : ndarray of shape (n_encoded,)
+        Index of the original column each encoded column comes from.
+    encoded_names : list of str
+    categorical : ndarray of shape (n_encoded,)
+        True for columns of category codes (``"codes"`` encoding only).
+    """
+
+    values: np.ndarray
+    columns: list
+    groups: np.ndarray
+    encoded_names: list
+    categorical: np.ndarray
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.columns)
+
+    @property
+    def expanded(self) -> bool:
+        """Whether any original column became several encoded columns."""
+        return self.values.shape[1] != self.n_features
+
+    @property
+    def has_categories(self) -> bool:
+        return any(c.kind == "categorical" for c in self.columns)
+
+    def aggregate(self, scores, rule: str) -> np.ndarray:
+        """Per-original-column scores from per-encoded-column ``scores``.
+
+        ``"sum"`` adds a column's scores, ``"max"`` keeps its best one and
+        ``"l2"`` takes their Euclidean norm. Columns that cannot be used
+        score 0 whatever the rule.
+        """
+        scores = np.asarray(scores, dtype=float)
+        if rule not in AGGREGATIONS:
+            raise ValueError(f"rule must be one of {AGGREGATIONS}, got {rule!r}")
+        d = self.n_features
+        if not self.expanded:
+            out = scores.copy()
+        elif rule == "max":
+            out = np.full(d, -np.inf)
+            np.maximum.at(out, self.groups, scores)
+        elif rule == "l2":
+            out = np.sqrt(np.bincount(self.groups, weights=scores**2, minlength=d))
+        else:
+            out = np.bincount(self.groups, weights=scores, minlength=d)
+        out[[c.unusable is not None for c in self.columns]] = 0.0
+        return out
+
+
+def _warn_unusable(columns) -> None:
+    bad = [f"{c.name!r} {c.unusable}" for c in columns if c.unusable]
+    if bad:
+        shown = "; ".join(bad[:8]) + (f"; ... ({len(bad) - 8} more)" if len(bad) > 8
+                                      else "")
+        warnings.warn(
+            f"column(s) that cannot be used score 0: {shown}",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _codes_columns(column: Column, values: np.ndarray):
+    if column.kind == "categorical":
+        return [_category_codes(column, values)], [column.name], [True]
+    return [values], [column.name], [False]
+
+
+def _onehot_columns(column: Column, values: np.ndarray):
+    name = column.name
+    if column.kind == "categorical":
+        codes = _category_codes(column, values)
+        labels = [*column.categories, *([MISSING] if column.n_missing else [])]
+        codes = np.where(np.isnan(codes), len(column.categories), codes)
+        parts = [(codes == k).astype(float) for k in range(len(labels))]
+        return parts, [f"{name}={label}" for label in labels], [False] * len(parts)
+    missing = np.isnan(values)
+    if not missing.any():
+        return [values], [name], [False]
+    fill = np.median(values[~missing]) if not missing.all() else 0.0
+    parts = [np.where(missing, fill, values), missing.astype(float)]
+    return parts, [name, f"{name}={MISSING}"], [False, False]
+
+
+def encode_table(X, encoding: str) -> EncodedTable:
+    """Inspect ``X`` and encode it; see the module docstring.
+
+    Parameters
+    ----------
+    X : array-like, pandas or polars DataFrame of shape (n_samples, n_features)
+    encoding : {"codes", "onehot"}
+
+    Returns
+    -------
+    EncodedTable
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+    columns, values = inspect_table(X)
+    _warn_unusable(columns)
+    build = _codes_columns if encoding == "codes" else _onehot_columns
+    parts, names, categorical, groups = [], [], [], []
+    for j, (column, v) in enumerate(zip(columns, values, strict=True)):
+        p, n, c = build(column, v)
+        parts += p
+        names += n
+        categorical += c
+        groups += [j] * len(p)
+    n_rows = len(values[0]) if values else 0
+    matrix = np.column_stack(parts) if parts else np.empty((n_rows, 0))
+    return EncodedTable(
+        values=np.ascontiguousarray(matrix, dtype=float),
+        columns=columns,
+        groups=np.asarray(groups, dtype=np.intp),
+        encoded_names=names,
+        categorical=np.asarray(categorical, dtype=bool),
+    )
+
+
+def constant_columns(values: np.ndarray) -> np.ndarray:
+    """Columns of ``values`` holding a single value; NaN counts as a value.
+
+    A column that is constant where observed but has missing cells is not
+    constant: whether a value is missing can carry information.
+    """
+    nan = np.isnan(values)
+    low = np.where(nan, np.inf, values).min(axis=0)
+    high = np.where(nan, -np.inf, values).max(axis=0)
+    some, every = nan.any(axis=0), nan.all(axis=0)
+    return every | (~some & (low == high))
+
+
+def unusable_columns(X) -> np.ndarray:
+    """Boolean mask of the columns of ``X`` that cannot be used (see above)."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        return np.isnan(X).all(axis=0) if X.size else np.zeros(X.shape[1], bool)
+    columns, _ = inspect_table(X)
+    return np.array([c.unusable is not None for c in columns], dtype=bool)
