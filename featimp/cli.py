@@ -2,7 +2,10 @@
 
 ``featimp methods`` lists the registered methods; ``featimp rank`` ranks the
 features of a CSV or Parquet file (or a bundled dataset); ``featimp select``
-writes the reduced dataset. Bad input prints one line and exits with code 2.
+writes the reduced dataset. Tables are read as they are: text, categorical
+and nullable columns and empty cells go to the method, which encodes them.
+Bad input prints one line and exits with code 2; warnings from the library
+(such as columns that cannot be used) print one line each.
 """
 
 from __future__ import annotations
@@ -10,14 +13,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
-from featimp._validation import infer_task
+from featimp._validation import TASKS, infer_task
 from featimp.datasets import dataset_names, describe_datasets, load_dataset
-from featimp.methods import UNSUPERVISED, all_methods, get_method, method_names
+from featimp.methods import (
+    UNSUPERVISED,
+    InputColumn,
+    all_methods,
+    get_method,
+    method_names,
+)
 
 EXIT_USAGE = 2
 
@@ -106,11 +117,22 @@ def load_inputs(args) -> tuple[pd.DataFrame, pd.Series | None]:
     return frame.drop(columns=args.target), frame[args.target]
 
 
+def requested_task(args, params: dict) -> str:
+    """``--task``, or ``--param task=...`` when ``--task`` is left on auto."""
+    given = params.get("task")
+    if args.task == "auto":
+        return given if given in TASKS else "auto"
+    if given is not None and given != args.task:
+        raise UsageError(f"--task {args.task} conflicts with --param task={given}")
+    return args.task
+
+
 def resolve_task(spec, y, task: str) -> str:
     if y is None:
         if not spec.supports(UNSUPERVISED):
             raise UsageError(f"method {spec.name!r} is supervised: give --target COL")
         return UNSUPERVISED
+    _check_target(y)
     try:
         task = infer_task(y, task)
     except ValueError as exc:
@@ -123,8 +145,90 @@ def resolve_task(spec, y, task: str) -> str:
     return task
 
 
+def _check_target(y: pd.Series) -> None:
+    rows = [str(r) for r in y.index[y.isna().to_numpy()]]
+    if rows:
+        more = ", ..." if len(rows) > 8 else ""
+        raise UsageError(
+            f"target column {y.name!r} has {len(rows)} missing value(s), in "
+            f"row(s) {', '.join(rows[:8])}{more}; drop those rows first"
+        )
+
+
+def column_kind(series: pd.Series) -> str:
+    """``"numeric"``, ``"categorical"``, ``"string"`` or ``"other"``.
+
+    Read from the dtype; for object columns, from pandas' C-level look at
+    the values, so that it stays cheap on large tables.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    if not pd.api.types.is_object_dtype(dtype):
+        return "string" if pd.api.types.is_string_dtype(dtype) else "other"
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in ("string", "mixed", "mixed-integer", "bytes"):
+        return "string"
+    if inferred in _NUMERIC_OBJECTS:
+        return "numeric"
+    return "other"
+
+
+_NUMERIC_OBJECTS = ("boolean", "integer", "floating", "mixed-integer-float", "decimal")
+
+
+def check_input(spec, X: pd.DataFrame) -> None:
+    """Refuse, before the fit, columns the method's input tags do not accept."""
+    missing = X.isna().sum().to_numpy()
+    columns = [
+        InputColumn(str(name), column_kind(X.iloc[:, j]), int(missing[j]))
+        for j, name in enumerate(X.columns)
+    ]
+    try:
+        spec.check_input(columns)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def selector_params(spec, params: dict, task: str) -> dict:
+    """``params``, plus the resolved task for methods that take one."""
+    if task in TASKS and "task" in spec.parameters() and "task" not in params:
+        return {**params, "task": task}
+    return params
+
+
+@contextmanager
+def warnings_as_lines(stream=None):
+    """Print each warning raised inside as one line ``featimp: warning: ...``.
+
+    A warning repeated (a method fitted on several folds warns on each)
+    prints once.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield
+        finally:
+            for line in dict.fromkeys(map(warning_line, caught)):
+                print(f"featimp: warning: {line}", file=stream or sys.stderr)
+
+
+def warning_line(record: warnings.WarningMessage) -> str:
+    """The warning's message on one line, after its category unless plain."""
+    message = " ".join(str(record.message).split())
+    if record.category is UserWarning:
+        return message
+    return f"{record.category.__name__}: {message}"
+
+
 def fit_selector(args, extra_params=None):
-    """Load the data, build the selector from the registry and fit it."""
+    """Load the data, build the selector from the registry and fit it.
+
+    The resolved task goes to methods that take a ``task`` parameter, unless
+    ``--param task=...`` sets it.
+    """
     spec = get_method(args.method)
     params = {**parse_params(args.param), **(extra_params or {})}
     steps = tqdm(
@@ -135,11 +239,12 @@ def fit_selector(args, extra_params=None):
         disable=True if args.quiet else None,
         leave=False,
     )
-    with steps:
+    with steps, warnings_as_lines():
         steps.set_postfix_str("loading data")
         X, y = load_inputs(args)
-        task = resolve_task(spec, y, args.task)
-        selector = spec.make_selector(**params)
+        task = resolve_task(spec, y, requested_task(args, params))
+        check_input(spec, X)
+        selector = spec.make_selector(**selector_params(spec, params, task))
         steps.update()
         steps.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
         selector.fit(X, y)
@@ -169,9 +274,19 @@ def cmd_methods(args) -> int:
     for spec in specs:
         print(f"{spec['name']:<10} {', '.join(spec['tasks'])}")
         print(f"    {spec['summary']}")
+        print(f"    reads: {_reads(spec['input_tags'])}")
         for p in spec["parameters"]:
             print(f"    --param {p['name']}={p['default']}")
     return 0
+
+
+_READS = {"string": "text", "categorical": "categories", "allow_nan": "missing values"}
+
+
+def _reads(tags: dict) -> str:
+    """What a method's input tags let it read, in words."""
+    accepted = [word for tag, word in _READS.items() if tags[tag]]
+    return "numbers, " + ", ".join(accepted) if accepted else "numbers only"
 
 
 def cmd_datasets(args) -> int:
@@ -201,12 +316,14 @@ def cmd_select(args) -> int:
     if args.n_features is not None:
         extra["n_features_to_select"] = args.n_features
     selector, X, y, _ = fit_selector(args, extra)
-    reduced = X.loc[:, selector.get_support()]
+    # A DataFrame comes back as its selected columns, dtypes and all.
+    reduced = selector.transform(X)
+    kept = ", ".join(map(str, reduced.columns))
+    n_kept = reduced.shape[1]
     if y is not None:
-        reduced = reduced.assign(**{str(y.name or "target"): y.to_numpy()})
+        reduced = pd.concat([reduced, y.rename(str(y.name or "target"))], axis=1)
     write_table(reduced, args.output)
-    kept = ", ".join(map(str, reduced.columns[: selector.get_support().sum()]))
-    print(f"kept {selector.get_support().sum()} of {X.shape[1]} features: {kept}")
+    print(f"kept {n_kept} of {X.shape[1]} features: {kept}")
     print(
         f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}"
     )

@@ -16,6 +16,8 @@ True
 True
 >>> sorted(spec.parameters())[:2]
 ['discrete_features', 'estimator']
+>>> spec.input_tags()
+{'categorical': True, 'string': True, 'allow_nan': True}
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ import inspect
 import json
 from dataclasses import dataclass, field
 
+from sklearn.utils import get_tags
+
 from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
+from featimp._encoding import format_names
 from featimp._validation import TASKS
 
 UNSUPERVISED = "unsupervised"
 ALL_TASKS = (*TASKS, UNSUPERVISED)
+#: The scikit-learn input tags that say which columns a method reads.
+INPUT_TAGS = ("categorical", "string", "allow_nan")
+#: Kinds of :class:`InputColumn`; "other" (dates, empty columns, ...) is left
+#: to the method, which scores what it cannot use 0 with a warning.
+COLUMN_KINDS = ("numeric", "categorical", "string", "other")
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,20 @@ class Parameter:
             "default": default,
             "constraints": list(self.constraints),
         }
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    """What a cheap look at one column (its type, its missing count) tells.
+
+    ``kind`` is one of :data:`COLUMN_KINDS`: numbers and booleans are
+    "numeric", a ``category`` (or Arrow dictionary) column is "categorical",
+    text is "string".
+    """
+
+    name: str
+    kind: str
+    n_missing: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,13 +136,56 @@ class MethodSpec:
             )
         return params
 
+    def input_tags(self) -> dict[str, bool]:
+        """What the selector reads, from its scikit-learn input tags.
+
+        ``categorical``: ``category`` columns; ``string``: text columns;
+        ``allow_nan``: missing values.
+        """
+        tags = get_tags(self.selector_class()()).input_tags
+        return {name: bool(getattr(tags, name)) for name in INPUT_TAGS}
+
+    def check_input(self, columns) -> None:
+        """Raise a ValueError naming the columns the input tags refuse.
+
+        ``columns`` are :class:`InputColumn`; the check reads only their kind
+        and missing count, so it is cheap enough to run before a long fit.
+        """
+        tags = self.input_tags()
+        for tag, (needs, why) in _REFUSALS.items():
+            names = [c.name for c in columns if needs(c)]
+            if names and not tags[tag]:
+                raise ValueError(
+                    f"method {self.name!r} does not {why.format(format_names(names))}"
+                )
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "summary": self.summary,
             "tasks": list(self.tasks),
+            "input_tags": self.input_tags(),
             "parameters": [p.to_dict() for p in self.parameters().values()],
         }
+
+
+#: For each input tag: which columns need it, and what to say when it is off.
+_REFUSALS = {
+    "string": (
+        lambda c: c.kind == "string",
+        "read text: column(s) {} hold text; encode them first or leave them out",
+    ),
+    "categorical": (
+        lambda c: c.kind == "categorical",
+        "read categories: column(s) {} are categorical; encode them first or "
+        "leave them out",
+    ),
+    "allow_nan": (
+        lambda c: c.n_missing > 0,
+        "accept missing values: column(s) {} have missing values; impute or "
+        "drop them first",
+    ),
+}
 
 
 def _resolve(path: str, extra: str | None):

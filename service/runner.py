@@ -4,12 +4,18 @@ The web process calls :func:`validate_job` before it accepts a job and
 :func:`method_catalog` to list methods; the executors call :func:`run_job` in
 a worker process (or on a Dask worker), which reads the dataset, fits the
 registry's selector, and writes the result beside the SQLite database.
+
+What a method reads is decided by its input tags (``MethodSpec.input_tags``),
+so a job with text or missing feature values starts whenever the method
+accepts them. Warnings raised during a job (such as columns that cannot be
+used, which score 0) are kept on the job, one message each.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +26,16 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from featimp._validation import infer_task
+from featimp._validation import TASKS, infer_task
 from featimp.methods import (
     SELECTION_PARAMETERS,
     UNSUPERVISED,
+    InputColumn,
     all_methods,
     get_method,
 )
 from service import recourse
+from service.schemas import MAX_JOB_WARNINGS
 from service.store import Store, open_store
 from service.store import jobs as job_store
 from service.store import selectors as selector_store
@@ -38,6 +46,7 @@ from service.store.selectors import SelectorRecord
 log = logging.getLogger("service.runner")
 
 _NUMERIC_PREFIXES = ("int", "uint", "float", "double", "halffloat", "bool", "decimal")
+_TEXT_TYPES = ("string", "large_string", "string_view")
 
 
 class JobRejected(ValueError):
@@ -152,28 +161,45 @@ def _check_columns(dataset: DatasetRecord, request: dict, spec) -> list[str]:
 
 
 def _check_feature_types(columns: list[dict], spec) -> None:
-    missing = [c["name"] for c in columns if c["n_missing"]]
-    if missing:
-        raise JobRejected(
-            "features",
-            f"column(s) {', '.join(map(repr, missing[:8]))} have missing "
-            "values; impute or drop them first",
+    """Refuse the columns the method's input tags do not accept."""
+    try:
+        spec.check_input(
+            [
+                InputColumn(c["name"], column_kind(c["dtype"]), c["n_missing"])
+                for c in columns
+            ]
         )
-    accepts_categorical = getattr(spec.selector_class(), "_accepts_categorical", False)
-    text = [c["name"] for c in columns if not c["dtype"].startswith(_NUMERIC_PREFIXES)]
-    if text and not accepts_categorical:
+    except ValueError as exc:
+        raise JobRejected("features", f"{exc} (see 'features')") from None
+
+
+def column_kind(dtype: str) -> str:
+    """The :class:`~featimp.methods.InputColumn` kind of an Arrow type name."""
+    if dtype.startswith(_NUMERIC_PREFIXES):
+        return "numeric"
+    if dtype.startswith("dictionary"):
+        return "categorical"
+    return "string" if dtype in _TEXT_TYPES else "other"
+
+
+def requested_task(request: dict) -> str:
+    """The job's ``task``, or ``params.task`` when ``task`` is left on auto."""
+    task = request.get("task", "auto")
+    given = (request.get("params") or {}).get("task")
+    if task == "auto":
+        return given if given in TASKS else "auto"
+    if given is not None and given != task:
         raise JobRejected(
-            "features",
-            f"non-numeric column(s) {', '.join(map(repr, text[:8]))}: "
-            f"method {spec.name!r} needs numbers; encode them first or leave them "
-            "out with 'features'",
+            "params.task", f"params.task={given!r} conflicts with task={task!r}"
         )
+    return task
 
 
 def _check_task(store: Store, dataset: DatasetRecord, request: dict, spec) -> None:
+    requested = requested_task(request)
     y = read_dataset(store, dataset.id, columns=[request["target"]]).iloc[:, 0]
     try:
-        task = infer_task(y.to_numpy(), request.get("task", "auto"))
+        task = infer_task(y.to_numpy(), requested)
     except ValueError as exc:
         raise JobRejected("task", str(exc)) from None
     if task == "regression" and not pd.api.types.is_numeric_dtype(y):
@@ -263,9 +289,11 @@ def run_job(
     job = job_store.get_job(store=store, job_id=job_id)
     started = time.perf_counter()
     try:
-        result_rows, selector_id = _fit_and_write(
-            store, job, _Progress(store, job_id, lease)
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            result_rows, selector_id = _fit_and_write(
+                store, job, _Progress(store, job_id, lease)
+            )
     except JobStopped:
         return "canceled"
     except Exception as exc:
@@ -277,6 +305,7 @@ def run_job(
         lease=lease,
         result_rows=result_rows,
         selector_id=selector_id,
+        warnings=warning_messages(caught),
     )
     log.info("job %s done in %.3fs", job_id, time.perf_counter() - started)
     return "succeeded"
@@ -305,6 +334,33 @@ def _problem(exc: Exception) -> dict:
     }
 
 
+def warning_messages(caught: list[warnings.WarningMessage]) -> list[str]:
+    """One line per distinct warning, after its category unless plain.
+
+    A method fitted on several folds or resamples warns on each: the job
+    keeps the message once, and at most :data:`MAX_JOB_WARNINGS` of them.
+    """
+    lines = []
+    for record in caught:
+        message = " ".join(str(record.message).split())
+        if record.category is not UserWarning:
+            message = f"{record.category.__name__}: {message}"
+        lines.append(message)
+    lines = list(dict.fromkeys(lines))
+    if len(lines) > MAX_JOB_WARNINGS:
+        more = len(lines) - MAX_JOB_WARNINGS + 1
+        lines = [*lines[: MAX_JOB_WARNINGS - 1], f"... and {more} more warning(s)"]
+    return lines
+
+
+def selector_params(spec, request: dict, y) -> dict:
+    """The job's params, plus its resolved task for methods that take one."""
+    params = dict(request.get("params") or {})
+    if y is not None and "task" in spec.parameters() and "task" not in params:
+        params["task"] = infer_task(y.to_numpy(), requested_task(request))
+    return params
+
+
 def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
     if job.type == "responsiveness":
         table = recourse.run(store, job, progress)
@@ -315,7 +371,7 @@ def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
     X, y = read_X_y(store, job.dataset_id, request)
     features = list(X.columns)
     spec = get_method(request["method"])
-    selector = spec.make_selector(**(request.get("params") or {}))
+    selector = spec.make_selector(**selector_params(spec, request, y))
     progress(0.15, f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}")
     selector.fit(X, y)
     progress(0.9, "writing result")
@@ -378,8 +434,15 @@ def transform_dataset(
             f"{', '.join(map(repr, missing[:20]))}",
         )
     fitted = joblib.load(store.path("selectors", selector.id))
-    frame = read_dataset(store, dataset.id, columns=selector.features_in)
-    return fitted.set_output(transform="pandas").transform(frame)
+    table = feather.read_table(
+        store.path("datasets", dataset.id),
+        columns=selector.features_in,
+        memory_map=True,
+    )
+    # Arrow-backed columns keep the stored types through the selector (a
+    # DataFrame comes back as its selected columns) into the CSV or Parquet
+    # written: text stays text, an integer column with gaps stays integer.
+    return fitted.transform(table.to_pandas(types_mapper=pd.ArrowDtype))
 
 
 def featimp_version() -> str:

@@ -17,6 +17,8 @@ from pydantic import (
 JobType = Literal["rank", "select", "responsiveness"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 TableFormat = Literal["json", "csv", "parquet"]
+#: At most this many distinct warnings are kept on a job.
+MAX_JOB_WARNINGS = 20
 
 
 class ProblemPublic(BaseModel):
@@ -237,6 +239,13 @@ class JobPublic(BaseModel):
     error: ProblemPublic | None
     result_rows: int | None
     selector_id: str | None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Warnings raised while the job ran, one message each "
+        f"(repeats kept once, at most {MAX_JOB_WARNINGS}), e.g. feature columns "
+        "that cannot be used (entirely missing, dates, numbers mixed with "
+        "text), which score 0. The job still succeeds.",
+    )
     links: dict[str, str]
 
 
@@ -290,10 +299,23 @@ class ParameterPublic(BaseModel):
     constraints: list[str]
 
 
+class InputTagsPublic(BaseModel):
+    """Which feature columns a method reads (its scikit-learn input tags).
+
+    A job whose features the method does not read is refused with a 422
+    naming the columns.
+    """
+
+    categorical: bool = Field(description="Categorical (dictionary) columns.")
+    string: bool = Field(description="Text columns.")
+    allow_nan: bool = Field(description="Missing values (empty cells).")
+
+
 class MethodPublic(BaseModel):
     name: str
     summary: str
     tasks: list[str]
+    input_tags: InputTagsPublic
     parameters: list[ParameterPublic]
 
 

@@ -3,6 +3,11 @@
 The stored copy is uncompressed Arrow IPC (Feather v2), memory-mapped when a
 job reads it, so that a job does not pay for parsing again. A CSV that Arrow
 cannot parse is scanned again to name the line or byte at fault.
+
+Column types are kept as the file has them: text stays text, Parquet's
+dictionary (pandas ``category``) and nullable columns stay what they are, and
+an empty CSV cell is a missing value in every column, text included (the
+methods encode text and missing values themselves).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import pyarrow.parquet as pq
 
 _PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 24
+# Arrow's default null markers ("", "NA", "NaN", "null", ...), as pandas
+# reads them, and in text columns too: an empty cell is missing, not "".
+_CSV_CONVERT = pa_csv.ConvertOptions(strings_can_be_null=True)
 
 
 class TableError(ValueError):
@@ -110,7 +118,7 @@ def check_utf8_text(path: Path) -> None:
 def read_csv_checked(path: Path) -> pa.Table:
     _check_head_is_text(path)
     try:
-        table = pa_csv.read_csv(path)
+        table = pa_csv.read_csv(path, convert_options=_CSV_CONVERT)
     except pa.ArrowInvalid as exc:
         check_utf8_text(path)
         raise TableError(_ragged_line(path) or f"cannot parse the CSV: {exc}") from None

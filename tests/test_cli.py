@@ -2,10 +2,14 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from featimp import methods
+from featimp._mutual_info import MutualInfoSelector
 from featimp.cli import main, parse_params
+from featimp.methods import MethodSpec, method_names
 
 
 @pytest.fixture
@@ -162,12 +166,13 @@ def test_bad_data_errors(capsys, credit_csv, tmp_path):
     )
     assert code == 2 and "one class" in err
 
-    with_nan = tmp_path / "nan.csv"
-    frame.assign(duration_in_month=float("inf")).to_csv(with_nan, index=False)
+    with_inf = tmp_path / "inf.csv"
+    frame.assign(duration_in_month=float("inf")).to_csv(with_inf, index=False)
     code, _, err = run(
-        capsys, "rank", with_nan, "--target", "creditability", "--method", "mi"
+        capsys, "rank", with_inf, "--target", "creditability", "--method", "mi"
     )
-    assert code == 2 and "duration_in_month" in err
+    assert code == 2 and "infinity" in err and "duration_in_month" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_console_entry_exit_code():
@@ -208,3 +213,343 @@ def test_rank_plot_writes_a_png(capsys, tmp_path):
     )
     assert code == 0
     assert out_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# Real tabular data end to end: every method, text and empty cells as they are.
+
+GERMAN_TARGET = "creditability"
+#: Fast configurations (as in tests/test_common.py), given as --param.
+FAST_PARAMS = {
+    "mi": ["random_state=0"],
+    "mrmr": ["random_state=0"],
+    "shap": ["max_samples=20", "n_background=10", "random_state=0"],
+    "permutation": ["n_repeats=2", "random_state=0"],
+    "gain": ["random_state=0"],
+    "lasso": ["n_grid=3", "random_state=0"],
+    "svm_rfe": ["step=0.5", "random_state=0"],
+    "consensus": [
+        'methods=["lasso", ["svm_rfe", {"step": 0.5}]]',
+        "n_bootstrap=2",
+        "random_state=0",
+    ],
+    "responsiveness": ["n_samples=3", "random_state=0"],
+    "kan": [
+        "grid_size=3",
+        "hidden_layer_sizes=[3]",
+        "max_iter=8",
+        "batch_size=64",
+        "learning_rate=0.1",
+        "cv=2",
+        "n_seeds=1",
+        "random_state=0",
+    ],
+}
+BLANKED = ("duration_in_month", "credit_amount", "purpose", "savings_account_and_bonds")
+
+
+def _params(method: str) -> list[str]:
+    return [a for p in FAST_PARAMS.get(method, []) for a in ("--param", p)]
+
+
+def _german_with_blanks() -> pd.DataFrame:
+    """German credit with 10 % empty cells in two numeric and two text columns."""
+    from featimp.datasets import load_german_credit
+
+    X, y = load_german_credit()
+    rng = np.random.default_rng(0)
+    frame = X.assign(**{GERMAN_TARGET: y})
+    for column in BLANKED:
+        rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
+        frame.loc[frame.index[rows], column] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def blank_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("blank") / "german_blanks.csv"
+    _german_with_blanks().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def typed_parquet(tmp_path_factory):
+    """Parquet with string, category, nullable Int64 and boolean columns."""
+    pytest.importorskip("pyarrow")
+    frame = _german_with_blanks()
+    frame = frame.astype(
+        {
+            "duration_in_month": "Int64",
+            "credit_amount": "Int64",
+            "purpose": "string",
+            "credit_history": "category",
+            "savings_account_and_bonds": "category",
+        }
+    )
+    frame["foreign_worker"] = (frame["foreign_worker"] == "yes").astype("boolean")
+    frame.loc[frame.index[:50], "foreign_worker"] = pd.NA
+    path = tmp_path_factory.mktemp("typed") / "german_typed.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def _rank_output(capsys, tmp_path, *argv):
+    out_path = tmp_path / "ranking.csv"
+    code, out, err = run(capsys, "rank", *argv, "--output", out_path, "--quiet")
+    assert code == 0, err
+    return pd.read_csv(out_path), out, err
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_every_method_ranks_german_credit(capsys, method):
+    code, out, err = run(
+        capsys,
+        "rank",
+        "--dataset",
+        "german_credit",
+        "--method",
+        method,
+        *_params(method),
+        "--quiet",
+    )
+    assert code == 0, err
+    assert out.startswith(f"method={method} task=classification rows=1000 features=20")
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_every_method_ranks_a_csv_with_text_and_empty_cells(
+    capsys, tmp_path, blank_csv, method
+):
+    ranking, _, _ = _rank_output(
+        capsys,
+        tmp_path,
+        blank_csv,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        method,
+        *_params(method),
+    )
+    columns = pd.read_csv(blank_csv, nrows=0).columns.drop(GERMAN_TARGET)
+    assert sorted(ranking["feature"]) == sorted(columns)  # original columns only
+    assert ranking["rank"].tolist() == list(range(1, 21))
+    assert np.isfinite(ranking["importance"]).all()
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_every_method_ranks_a_parquet_with_nullable_columns(
+    capsys, tmp_path, typed_parquet, method
+):
+    ranking, _, _ = _rank_output(
+        capsys,
+        tmp_path,
+        typed_parquet,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        method,
+        *_params(method),
+    )
+    columns = pd.read_parquet(typed_parquet).columns.drop(GERMAN_TARGET)
+    assert sorted(ranking["feature"]) == sorted(columns)
+    assert np.isfinite(ranking["importance"]).all()
+
+
+def test_task_reaches_the_selector(capsys, tmp_path):
+    from featimp.datasets import load_german_credit
+    from featimp.methods import get_method
+
+    X, _ = load_german_credit()
+    # A target of four integers: "auto" makes it a classification.
+    target = "installment_rate_in_percentage_of_disposable_income"
+    path = tmp_path / "numeric.csv"
+    X.select_dtypes("number").to_csv(path, index=False)
+    frame = pd.read_csv(path)
+    Xn, y = frame.drop(columns=target), frame[target]
+    ranking, out, _ = _rank_output(
+        capsys,
+        tmp_path,
+        path,
+        "--target",
+        target,
+        "--method",
+        "lasso",
+        *_params("lasso"),
+        "--task",
+        "regression",
+    )
+    assert "task=regression" in out
+    by_feature = ranking.set_index("feature").loc[list(Xn.columns), "importance"]
+
+    def library(task):
+        selector = get_method("lasso").make_selector(
+            task=task, n_grid=3, random_state=0
+        )
+        return selector.fit(Xn, y).importances_
+
+    np.testing.assert_allclose(by_feature, library("regression"), rtol=1e-5)
+    assert not np.allclose(library("classification"), library("regression"))
+
+    code, _, err = run(
+        capsys,
+        "rank",
+        path,
+        "--target",
+        target,
+        "--method",
+        "mi",
+        "--task",
+        "regression",
+        "--param",
+        "task=classification",
+        "--quiet",
+    )
+    assert code == 2 and "conflicts" in err
+
+
+@pytest.mark.parametrize("method", ["mi", "consensus"])
+def test_library_warnings_print_one_line_each(capsys, tmp_path, method):
+    frame = _german_with_blanks().assign(empty=np.nan)
+    path = tmp_path / "with_empty.csv"
+    frame.to_csv(path, index=False)
+    ranking, _, err = _rank_output(
+        capsys,
+        tmp_path,
+        path,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        method,
+        *_params(method),
+    )
+    lines = err.strip().splitlines()
+    unusable = [line for line in lines if "'empty' is entirely missing" in line]
+    assert len(unusable) == 1  # once, although consensus fits several methods
+    assert all(line.startswith("featimp: warning: ") for line in lines), lines
+    assert "warnings.warn" not in err
+    assert ranking.set_index("feature").loc["empty", "importance"] == 0
+
+
+def test_target_with_missing_values_names_the_rows(capsys, tmp_path):
+    frame = _german_with_blanks()
+    frame.loc[[3, 7], GERMAN_TARGET] = None
+    path = tmp_path / "blank_target.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run(
+        capsys, "rank", path, "--target", GERMAN_TARGET, "--method", "mi"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"target column '{GERMAN_TARGET}'" in err and "row(s) 3, 7" in err
+
+
+def test_select_keeps_the_columns_as_they_were(capsys, tmp_path, blank_csv):
+    out_path = tmp_path / "reduced.csv"
+    code, _, err = run(
+        capsys,
+        "select",
+        blank_csv,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        "lasso",
+        *_params("lasso"),
+        "-k",
+        "6",
+        "--output",
+        out_path,
+        "--quiet",
+    )
+    assert code == 0, err
+    reduced = pd.read_csv(out_path)
+    original = pd.read_csv(blank_csv)
+    assert reduced.shape == (1000, 7) and reduced.columns[-1] == GERMAN_TARGET
+    pd.testing.assert_frame_equal(reduced, original[reduced.columns])
+    assert "purpose" in reduced  # text with empty cells, kept as text
+    assert reduced["purpose"].isna().sum() == 100
+
+
+def test_select_to_parquet_keeps_dtypes(capsys, tmp_path, typed_parquet):
+    out_path = tmp_path / "reduced.parquet"
+    code, _, err = run(
+        capsys,
+        "select",
+        typed_parquet,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        "mi",
+        "--param",
+        "random_state=0",
+        "-k",
+        "20",
+        "--output",
+        out_path,
+        "--quiet",
+    )
+    assert code == 0, err
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out_path), pd.read_parquet(typed_parquet)
+    )
+
+
+class NumbersOnlySelector(MutualInfoSelector):
+    """A method whose tags refuse text and missing values."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = False
+        tags.input_tags.categorical = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def fit(self, X, y=None):  # pragma: no cover - the CLI must refuse first
+        raise AssertionError("the input check should have stopped the fit")
+
+
+@pytest.fixture
+def numbers_only(monkeypatch):
+    spec = MethodSpec(
+        name="numbers_only",
+        selector=f"{__name__}:NumbersOnlySelector",
+        function="featimp._mutual_info:mutual_info_importances",
+        tasks=("classification", "regression"),
+        summary="Test method that reads numbers only.",
+    )
+    monkeypatch.setitem(methods._REGISTRY, spec.name, spec)
+    return spec
+
+
+def test_methods_json_shows_input_tags(capsys, numbers_only):
+    code, out, _ = run(capsys, "methods", "--json")
+    assert code == 0
+    tags = {m["name"]: m["input_tags"] for m in json.loads(out)}
+    assert tags["mi"] == {"categorical": True, "string": True, "allow_nan": True}
+    assert tags["numbers_only"] == {
+        "categorical": False,
+        "string": False,
+        "allow_nan": False,
+    }
+
+
+def test_input_is_checked_against_the_tags_before_the_fit(
+    capsys, tmp_path, blank_csv, numbers_only
+):
+    code, _, err = run(
+        capsys,
+        "rank",
+        blank_csv,
+        "--target",
+        GERMAN_TARGET,
+        "--method",
+        "numbers_only",
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "does not read text" in err and "'purpose'" in err
+
+    numeric = pd.read_csv(blank_csv).select_dtypes("number")
+    path = tmp_path / "numeric.csv"
+    numeric.assign(y=np.arange(len(numeric)) % 2).to_csv(path, index=False)
+    code, _, err = run(
+        capsys, "rank", path, "--target", "y", "--method", "numbers_only"
+    )
+    assert code == 2 and "missing values" in err
+    assert "'duration_in_month', 'credit_amount'" in err

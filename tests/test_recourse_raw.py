@@ -139,6 +139,21 @@ def test_encode_refuses_what_the_action_set_does_not_know():
         A.encode(X.drop(columns="job"))
 
 
+def test_bool_and_category_columns():
+    X = pd.DataFrame({
+        "flag": [True, False, True],
+        "tier": pd.Categorical(["lo", "hi", None], categories=["lo", "hi"]),
+        "n": [1, 2, 3],
+    })
+    A = ActionSet.from_data(X)
+    assert A.names == ["flag", "tier=hi", "tier=lo", f"tier={MISSING}", "n"]
+    assert A["flag"].kind == "bool" and A["n"].kind == "int"
+    assert A.constraints == [OneHotEncoding(A.columns_of("tier"))]
+    decoded = A.decode(A.encode(X))
+    assert decoded["tier"].tolist()[:2] == ["lo", "hi"]
+    assert pd.isna(decoded["tier"].iloc[2])
+
+
 def test_many_categories_enumerate_one_point_each():
     levels = [f"c{k:02d}" for k in range(30)]
     A = ActionSet.from_data(pd.DataFrame({"city": levels}))

@@ -61,7 +61,9 @@ def responsiveness_scores(
     estimator : fitted estimator with ``predict``, or a callable
         ``estimator(X_2d) -> labels``.
     X : DataFrame or array of shape (n_samples, n_features)
-        Columns in the order of ``action_set`` (DataFrames by name).
+        Columns in the order of ``action_set`` (DataFrames by name), or a
+        pandas or polars frame in the user's own columns when the action set
+        has ``raw_columns`` (see :meth:`ActionSet.encode`).
     action_set : ActionSet
     target : label, default=1
         The desired prediction.

@@ -124,7 +124,9 @@ def _denied_scores(model, values, action_set, target, **kwargs):
 class ResponsivenessSelector(BaseImportanceSelector):
     """Select the features that are the strongest levers of recourse.
 
-    Wraps :func:`responsiveness_importances`.
+    Wraps :func:`responsiveness_importances`: ``X`` may be the user's own
+    table (text, categories, missing values), and every original column gets
+    one importance, the largest over the features that encode it.
 
     Parameters
     ----------

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at TEXT NOT NULL,
     started_at TEXT,
     finished_at TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
     UNIQUE (owner, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
@@ -69,6 +70,8 @@ CREATE TABLE IF NOT EXISTS models (
     created_at TEXT NOT NULL
 );
 """
+#: Columns added after a table was first released: (table, column, definition).
+_ADDED_COLUMNS = (("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),)
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _KINDS = {
@@ -150,4 +153,19 @@ def open_store(data_dir) -> Store:
     with store.connect() as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(_SCHEMA)
+        _add_columns(conn)
     return store
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an earlier version up to the schema."""
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column in present:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        except sqlite3.OperationalError as exc:
+            # Another process opening the same store added it first.
+            if "duplicate column" not in str(exc):
+                raise

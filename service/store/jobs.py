@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.store.db import Store, new_id, now
@@ -39,12 +40,15 @@ class JobRecord:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    #: Warnings raised while the job ran, one message each.
+    warnings: list[str]
 
 
 def _record(row) -> JobRecord:
     data = dict(row)
     data["request"] = json.loads(data["request"])
     data["error"] = json.loads(data["error"]) if data["error"] else None
+    data["warnings"] = json.loads(data["warnings"] or "[]")
     return JobRecord(**data)
 
 
@@ -162,13 +166,21 @@ def finish_job(
     lease: str,
     result_rows: int,
     selector_id: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> bool:
     with store.connect() as conn:
         cursor = conn.execute(
             "UPDATE jobs SET status = 'succeeded', progress = 1, stage = 'done', "
-            "result_rows = ?, selector_id = ?, finished_at = ? "
+            "result_rows = ?, selector_id = ?, warnings = ?, finished_at = ? "
             "WHERE id = ? AND status = 'running' AND lease = ?",
-            (result_rows, selector_id, now(), job_id, lease),
+            (
+                result_rows,
+                selector_id,
+                json.dumps(list(warnings)),
+                now(),
+                job_id,
+                lease,
+            ),
         )
     return cursor.rowcount == 1
 

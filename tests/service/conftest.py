@@ -153,3 +153,42 @@ def assert_problem(
     if contains is not None:
         assert contains in body["detail"], body
     return body
+
+
+GERMAN_TARGET = "creditability"
+#: Columns of German credit blanked by :func:`german_with_blanks`.
+BLANKED = ("duration_in_month", "credit_amount", "purpose", "savings_account_and_bonds")
+#: Fast configurations of the methods the mixed-data tests run (see
+#: tests/test_common.py).
+FAST_PARAMS = {
+    "mi": {"random_state": 0},
+    "ecfs": {},
+    "lasso": {"n_grid": 3, "random_state": 0},
+    "gain": {"random_state": 0},
+    "kan": {
+        "grid_size": 3,
+        "hidden_layer_sizes": [3],
+        "max_iter": 8,
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "cv": 2,
+        "n_seeds": 1,
+        "random_state": 0,
+    },
+}
+
+
+def german_with_blanks():
+    """German credit and its target, 10 % empty cells in two numeric and two
+    text columns (seeded)."""
+    import numpy as np
+
+    from featimp.datasets import load_german_credit
+
+    X, y = load_german_credit()
+    frame = X.assign(**{GERMAN_TARGET: y})
+    rng = np.random.default_rng(0)
+    for column in BLANKED:
+        rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
+        frame.loc[frame.index[rows], column] = None
+    return frame

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from featimp import methods
+from featimp._mutual_info import MutualInfoSelector
 from featimp.datasets import load_dataset, load_german_credit
-from featimp.methods import get_method
+from featimp.methods import MethodSpec, get_method
 from service import runner
 from service.store import datasets as ds
 from service.store import jobs as js
@@ -13,6 +15,7 @@ from service.store import open_store
 from service.store import selectors as ss
 from service.store.db import new_id
 from service.tables import describe_and_store
+from tests.service.conftest import FAST_PARAMS, german_with_blanks
 
 GERMAN_TARGET = "creditability"
 
@@ -22,9 +25,12 @@ def store(tmp_path):
     return open_store(tmp_path / "data")
 
 
-def add_dataset(store, frame: pd.DataFrame, owner="alice"):
-    upload = store.temp_path(".csv")
-    frame.to_csv(upload, index=False)
+def add_dataset(store, frame: pd.DataFrame, owner="alice", fmt="csv"):
+    upload = store.temp_path(f".{fmt}")
+    if fmt == "csv":
+        frame.to_csv(upload, index=False)
+    else:
+        frame.to_parquet(upload, index=False)
     dataset_id = new_id()
     table = describe_and_store(
         upload, store.path("datasets", dataset_id), max_rows=10**6, max_columns=1000
@@ -33,8 +39,8 @@ def add_dataset(store, frame: pd.DataFrame, owner="alice"):
         store=store,
         dataset_id=dataset_id,
         owner=owner,
-        name="t.csv",
-        fmt="csv",
+        name=f"t.{fmt}",
+        fmt=fmt,
         size_bytes=1,
         n_rows=table.n_rows,
         columns=table.columns,
@@ -70,7 +76,7 @@ def request(dataset, **changes):
         ({"params": {"bogus": 1}}, "params.bogus"),
         ({"params": {"n_features_to_select": 50}}, "params.n_features_to_select"),
         ({"features": ["duration_in_month", "missing"]}, "features"),
-        ({"method": "ecfs", "params": {}}, "features"),  # text columns, numeric method
+        ({"task": "regression", "params": {"task": "classification"}}, "params.task"),
         ({"task": "regression"}, "task"),  # a string target cannot be regressed
     ],
 )
@@ -171,3 +177,160 @@ def test_canceled_job_stops_at_its_next_progress_report(store, german):
     progress = runner._Progress(store, job.id, "L")
     with pytest.raises(runner.JobStopped):
         progress(0.5, "fitting")
+
+
+# Real tabular data: text, categories and missing values as they are.
+
+
+@pytest.fixture
+def blanks(store):
+    return add_dataset(store, german_with_blanks())
+
+
+@pytest.mark.parametrize("method", list(FAST_PARAMS))
+def test_rank_jobs_on_text_and_missing_values(store, blanks, method):
+    req = request(blanks, method=method, params=FAST_PARAMS[method])
+    status, job = _run(store, blanks, req)
+    assert status == "succeeded", job.error
+    result = pd.read_parquet(store.path("results", job.id))
+    assert sorted(result["feature"]) == sorted(
+        c for c in blanks.column_names if c != GERMAN_TARGET
+    )
+    assert job.warnings == []
+
+
+def test_parquet_types_reach_the_method(store):
+    frame = german_with_blanks().astype(
+        {"duration_in_month": "Int64", "purpose": "string", "job": "category"}
+    )
+    dataset = add_dataset(store, frame, fmt="parquet")
+    X, _ = runner.read_X_y(store, dataset.id, request(dataset))
+    assert (X["duration_in_month"].dtype, X["job"].dtype) == ("Int64", "category")
+    assert X["purpose"].isna().sum() == 100
+    status, job = _run(store, dataset, request(dataset))
+    assert status == "succeeded", job.error
+
+
+def test_task_reaches_the_selector(store):
+    X, _ = load_german_credit()
+    target = "installment_rate_in_percentage_of_disposable_income"
+    numeric = X.select_dtypes("number")
+    dataset = add_dataset(store, numeric)
+    params = FAST_PARAMS["lasso"]
+    req = request(dataset, target=target, method="lasso", params=params)
+    _, job = _run(store, dataset, {**req, "task": "regression"})
+    result = pd.read_parquet(store.path("results", job.id)).set_index("feature")
+    Xn, y = numeric.drop(columns=target), numeric[target]
+    expected = get_method("lasso").make_selector(task="regression", **params)
+    np.testing.assert_allclose(
+        result.loc[list(Xn.columns), "importance"],
+        expected.fit(Xn, y).importances_,
+    )
+    # auto is classification here: the task changed the scores.
+    _, auto = _run(store, dataset, req)
+    auto = pd.read_parquet(store.path("results", auto.id)).set_index("feature")
+    assert not np.allclose(auto.loc[Xn.columns, "importance"], expected.importances_)
+
+
+def test_warnings_about_unusable_columns_are_kept_on_the_job(store):
+    frame = german_with_blanks().assign(empty=np.nan, also_empty=np.nan)
+    dataset = add_dataset(store, frame)
+    status, job = _run(
+        store,
+        dataset,
+        request(
+            dataset,
+            method="consensus",
+            params={
+                "methods": ["mi", "lasso"],
+                "n_bootstrap": 2,
+                "random_state": 0,
+            },
+        ),
+    )
+    assert status == "succeeded", job.error
+    assert len(job.warnings) == 1  # said once, although each method warns
+    assert "'empty' is entirely missing" in job.warnings[0]
+    assert "'also_empty'" in job.warnings[0]
+    result = pd.read_parquet(store.path("results", job.id)).set_index("feature")
+    assert result.loc[["empty", "also_empty"], "importance"].tolist() == [0, 0]
+
+
+def test_select_and_transform_keep_text_and_missing_values(store, blanks):
+    params = {**FAST_PARAMS["lasso"], "n_features_to_select": 8}
+    status, job = _run(
+        store, blanks, request(blanks, type="select", method="lasso", params=params)
+    )
+    assert status == "succeeded", job.error
+    selector = ss.get_selector(store=store, owner="alice", selector_id=job.selector_id)
+    reduced = runner.transform_dataset(store=store, selector=selector, dataset=blanks)
+    assert list(reduced.columns) == selector.selected
+    stored = runner.read_dataset(store, blanks.id, columns=selector.selected)
+    pd.testing.assert_frame_equal(
+        reduced.astype(object).where(reduced.notna(), None),
+        stored.astype(object).where(stored.notna(), None),
+    )
+    dtypes = {c["name"]: c["dtype"] for c in blanks.columns}
+    text = [c for c in selector.selected if dtypes[c] == "string"]
+    assert text and all(pd.api.types.is_string_dtype(reduced[c]) for c in text)
+    assert reduced.isna().sum().sum() == stored.isna().sum().sum() > 0
+
+
+class NumbersOnlySelector(MutualInfoSelector):
+    """A method whose input tags refuse text and missing values."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = False
+        tags.input_tags.categorical = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+@pytest.fixture
+def numbers_only(monkeypatch):
+    spec = MethodSpec(
+        name="numbers_only",
+        selector=f"{__name__}:NumbersOnlySelector",
+        function="featimp._mutual_info:mutual_info_importances",
+        tasks=("classification", "regression"),
+        summary="Test method that reads numbers only.",
+    )
+    monkeypatch.setitem(methods._REGISTRY, spec.name, spec)
+    return spec
+
+
+def test_columns_the_tags_refuse_are_named(store, blanks, numbers_only):
+    with pytest.raises(runner.JobRejected) as info:
+        runner.validate_job(
+            store=store, dataset=blanks, request=request(blanks, method="numbers_only")
+        )
+    assert info.value.field == "features"
+    assert "does not read text" in info.value.detail
+    assert "'purpose'" in info.value.detail
+
+    numeric = [c for c in blanks.columns if c["dtype"] in ("int64", "double")]
+    req = request(
+        blanks,
+        method="numbers_only",
+        features=[c["name"] for c in numeric if c["name"] != GERMAN_TARGET],
+    )
+    with pytest.raises(runner.JobRejected, match="'duration_in_month'") as info:
+        runner.validate_job(store=store, dataset=blanks, request=req)
+    assert "missing values" in info.value.detail
+    catalog = {m["name"]: m for m in runner.method_catalog()}
+    assert catalog["numbers_only"]["input_tags"]["string"] is False
+    assert catalog["mi"]["input_tags"] == {
+        "categorical": True,
+        "string": True,
+        "allow_nan": True,
+    }
+
+
+def test_target_with_missing_values_is_refused(store):
+    frame = german_with_blanks()
+    frame.loc[[4, 9], GERMAN_TARGET] = None
+    dataset = add_dataset(store, frame)
+    with pytest.raises(runner.JobRejected, match=GERMAN_TARGET) as info:
+        runner.validate_job(store=store, dataset=dataset, request=request(dataset))
+    assert info.value.field == "target" and "2 missing" in info.value.detail

@@ -121,3 +121,20 @@ def test_each_thread_keeps_one_connection(store):
     thread.start()
     thread.join()
     assert seen and seen[0] is not first
+
+
+def test_job_warnings_are_kept_and_older_stores_gain_the_column(store):
+    job, _ = _job(store)
+    js.start_job(store=store, job_id=job.id, lease="L", executor="local")
+    js.finish_job(
+        store=store, job_id=job.id, lease="L", result_rows=1, warnings=["w1", "w2"]
+    )
+    assert js.get_job(store=store, job_id=job.id).warnings == ["w1", "w2"]
+
+    # A store made before job warnings existed.
+    with store.connect() as conn:
+        conn.execute("ALTER TABLE jobs DROP COLUMN warnings")
+    store.close()
+    reopened = open_store(store.data_dir)
+    assert js.get_job(store=reopened, job_id=job.id).warnings == []
+    assert _job(reopened)[0].warnings == []

@@ -63,3 +63,28 @@ def test_bad_uploads(tmp_path, data, status, message):
         _store(tmp_path, data, max_columns=2, max_rows=2)
     assert info.value.status == status
     assert not (tmp_path / "out.arrow").exists()
+
+
+def test_empty_csv_cells_are_missing_in_text_columns_too(tmp_path):
+    table = _store(tmp_path, b"n,t,e\n1,x,\n,,\n3,y,\n")
+    described = {c["name"]: c for c in table.columns}
+    assert [described[n]["n_missing"] for n in "nte"] == [1, 1, 3]
+    assert described["t"]["dtype"] == "string"
+    stored = feather.read_feather(tmp_path / "out.arrow")
+    assert stored["t"].tolist()[::2] == ["x", "y"] and pd.isna(stored["t"][1])
+
+
+def test_parquet_types_survive(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "kind": pd.Categorical(["a", None, "b"]),
+            "text": pd.array(["x", None, "y"], dtype="string"),
+        }
+    )
+    frame.to_parquet(tmp_path / "in.parquet")
+    table = _store(tmp_path, (tmp_path / "in.parquet").read_bytes())
+    assert [c["n_missing"] for c in table.columns] == [1, 1, 1, 1]
+    assert table.columns[2]["dtype"].startswith("dictionary")
+    pd.testing.assert_frame_equal(feather.read_feather(tmp_path / "out.arrow"), frame)
