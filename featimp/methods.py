@@ -132,7 +132,7 @@ class MethodSpec:
             params[name] = Parameter(
                 name=name,
                 default=p.default,
-                constraints=tuple(str(c) for c in constraints.get(name, ())),
+                constraints=_describe_constraints(constraints.get(name, ())),
             )
         return params
 
@@ -359,3 +359,22 @@ register(
         extra="kan",
     )
 )
+
+
+def _describe_constraints(constraints) -> tuple[str, ...]:
+    """Readable forms of one parameter's scikit-learn constraints.
+
+    ``"no_validation"`` is a whole constraint, not a list of them; classes
+    read as ``an instance of 'name'``.
+    """
+    if isinstance(constraints, str):
+        constraints = [constraints]
+    described = []
+    for constraint in constraints:
+        if constraint == "no_validation":
+            described.append("any value")
+        elif isinstance(constraint, type):
+            described.append(f"an instance of '{constraint.__name__}'")
+        else:
+            described.append(str(constraint))
+    return tuple(described)

@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._shared import numbers_only  # noqa: F401  (a fixture for every test)
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

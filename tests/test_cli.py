@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featimp import methods
-from featimp._mutual_info import MutualInfoSelector
 from featimp.cli import main, parse_params
-from featimp.methods import MethodSpec, method_names
+from featimp.methods import method_names
+from tests._shared import GERMAN_TARGET, TEST_PARAMS, german_with_blanks
 
 
 @pytest.fixture
@@ -41,8 +40,11 @@ def test_parse_params_types():
 def test_methods_lists_registry(capsys):
     code, out, _ = run(capsys, "methods", "--json")
     assert code == 0
-    names = {m["name"] for m in json.loads(out)}
-    assert {"mi", "mrmr", "ecfs", "inffs"} <= names
+    listed = {m["name"]: m for m in json.loads(out)}
+    assert {"mi", "mrmr", "ecfs", "inffs"} <= listed.keys()
+    parameters = {p["name"]: p for p in listed["responsiveness"]["parameters"]}
+    assert parameters["target"]["constraints"] == ["any value"]
+    assert "an instance of 'ActionSet'" in parameters["action_set"]["constraints"]
 
 
 def test_rank_bundled_dataset(capsys):
@@ -217,57 +219,20 @@ def test_rank_plot_writes_a_png(capsys, tmp_path):
 
 # Real tabular data end to end: every method, text and empty cells as they are.
 
-GERMAN_TARGET = "creditability"
-#: Fast configurations (as in tests/test_common.py), given as --param.
-FAST_PARAMS = {
-    "mi": ["random_state=0"],
-    "mrmr": ["random_state=0"],
-    "shap": ["max_samples=20", "n_background=10", "random_state=0"],
-    "permutation": ["n_repeats=2", "random_state=0"],
-    "gain": ["random_state=0"],
-    "lasso": ["n_grid=3", "random_state=0"],
-    "svm_rfe": ["step=0.5", "random_state=0"],
-    "consensus": [
-        'methods=["lasso", ["svm_rfe", {"step": 0.5}]]',
-        "n_bootstrap=2",
-        "random_state=0",
-    ],
-    "responsiveness": ["n_samples=3", "random_state=0"],
-    "kan": [
-        "grid_size=3",
-        "hidden_layer_sizes=[3]",
-        "max_iter=8",
-        "batch_size=64",
-        "learning_rate=0.1",
-        "cv=2",
-        "n_seeds=1",
-        "random_state=0",
-    ],
-}
-BLANKED = ("duration_in_month", "credit_amount", "purpose", "savings_account_and_bonds")
-
 
 def _params(method: str) -> list[str]:
-    return [a for p in FAST_PARAMS.get(method, []) for a in ("--param", p)]
-
-
-def _german_with_blanks() -> pd.DataFrame:
-    """German credit with 10 % empty cells in two numeric and two text columns."""
-    from featimp.datasets import load_german_credit
-
-    X, y = load_german_credit()
-    rng = np.random.default_rng(0)
-    frame = X.assign(**{GERMAN_TARGET: y})
-    for column in BLANKED:
-        rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
-        frame.loc[frame.index[rows], column] = None
-    return frame
+    """The method's fast test configuration as ``--param`` arguments."""
+    return [
+        argument
+        for name, value in TEST_PARAMS.get(method, {}).items()
+        for argument in ("--param", f"{name}={json.dumps(value)}")
+    ]
 
 
 @pytest.fixture(scope="module")
 def blank_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("blank") / "german_blanks.csv"
-    _german_with_blanks().to_csv(path, index=False)
+    german_with_blanks().to_csv(path, index=False)
     return path
 
 
@@ -275,7 +240,7 @@ def blank_csv(tmp_path_factory):
 def typed_parquet(tmp_path_factory):
     """Parquet with string, category, nullable Int64 and boolean columns."""
     pytest.importorskip("pyarrow")
-    frame = _german_with_blanks()
+    frame = german_with_blanks()
     frame = frame.astype(
         {
             "duration_in_month": "Int64",
@@ -315,42 +280,25 @@ def test_every_method_ranks_german_credit(capsys, method):
     assert out.startswith(f"method={method} task=classification rows=1000 features=20")
 
 
+@pytest.mark.parametrize("table", ["blank_csv", "typed_parquet"])
 @pytest.mark.parametrize("method", method_names())
-def test_every_method_ranks_a_csv_with_text_and_empty_cells(
-    capsys, tmp_path, blank_csv, method
-):
+def test_every_method_ranks_a_raw_file(capsys, tmp_path, request, table, method):
+    """CSV with text and empty cells; Parquet with nullable and string columns."""
+    path = request.getfixturevalue(table)
     ranking, _, _ = _rank_output(
         capsys,
         tmp_path,
-        blank_csv,
+        path,
         "--target",
         GERMAN_TARGET,
         "--method",
         method,
         *_params(method),
     )
-    columns = pd.read_csv(blank_csv, nrows=0).columns.drop(GERMAN_TARGET)
+    read = pd.read_csv if path.suffix == ".csv" else pd.read_parquet
+    columns = read(path).columns.drop(GERMAN_TARGET)
     assert sorted(ranking["feature"]) == sorted(columns)  # original columns only
     assert ranking["rank"].tolist() == list(range(1, 21))
-    assert np.isfinite(ranking["importance"]).all()
-
-
-@pytest.mark.parametrize("method", method_names())
-def test_every_method_ranks_a_parquet_with_nullable_columns(
-    capsys, tmp_path, typed_parquet, method
-):
-    ranking, _, _ = _rank_output(
-        capsys,
-        tmp_path,
-        typed_parquet,
-        "--target",
-        GERMAN_TARGET,
-        "--method",
-        method,
-        *_params(method),
-    )
-    columns = pd.read_parquet(typed_parquet).columns.drop(GERMAN_TARGET)
-    assert sorted(ranking["feature"]) == sorted(columns)
     assert np.isfinite(ranking["importance"]).all()
 
 
@@ -408,7 +356,7 @@ def test_task_reaches_the_selector(capsys, tmp_path):
 
 @pytest.mark.parametrize("method", ["mi", "consensus"])
 def test_library_warnings_print_one_line_each(capsys, tmp_path, method):
-    frame = _german_with_blanks().assign(empty=np.nan)
+    frame = german_with_blanks().assign(empty=np.nan)
     path = tmp_path / "with_empty.csv"
     frame.to_csv(path, index=False)
     ranking, _, err = _rank_output(
@@ -430,7 +378,7 @@ def test_library_warnings_print_one_line_each(capsys, tmp_path, method):
 
 
 def test_target_with_missing_values_names_the_rows(capsys, tmp_path):
-    frame = _german_with_blanks()
+    frame = german_with_blanks()
     frame.loc[[3, 7], GERMAN_TARGET] = None
     path = tmp_path / "blank_target.csv"
     frame.to_csv(path, index=False)
@@ -489,33 +437,6 @@ def test_select_to_parquet_keeps_dtypes(capsys, tmp_path, typed_parquet):
     pd.testing.assert_frame_equal(
         pd.read_parquet(out_path), pd.read_parquet(typed_parquet)
     )
-
-
-class NumbersOnlySelector(MutualInfoSelector):
-    """A method whose tags refuse text and missing values."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = False
-        tags.input_tags.categorical = False
-        tags.input_tags.allow_nan = False
-        return tags
-
-    def fit(self, X, y=None):  # pragma: no cover - the CLI must refuse first
-        raise AssertionError("the input check should have stopped the fit")
-
-
-@pytest.fixture
-def numbers_only(monkeypatch):
-    spec = MethodSpec(
-        name="numbers_only",
-        selector=f"{__name__}:NumbersOnlySelector",
-        function="featimp._mutual_info:mutual_info_importances",
-        tasks=("classification", "regression"),
-        summary="Test method that reads numbers only.",
-    )
-    monkeypatch.setitem(methods._REGISTRY, spec.name, spec)
-    return spec
 
 
 def test_methods_json_shows_input_tags(capsys, numbers_only):

@@ -13,33 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from featimp.methods import all_methods
-
-# A small, fast configuration per method (sktime's get_test_params idea).
-TEST_PARAMS: dict[str, dict] = {
-    "mi": {"random_state": 0},
-    "mrmr": {"random_state": 0},
-    "shap": {"max_samples": 20, "n_background": 10, "random_state": 0},
-    "permutation": {"n_repeats": 2, "random_state": 0},
-    "gain": {"random_state": 0},
-    "lasso": {"n_grid": 3, "random_state": 0},
-    "svm_rfe": {"step": 0.5, "random_state": 0},
-    "consensus": {
-        "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
-        "n_bootstrap": 2,
-        "random_state": 0,
-    },
-    "responsiveness": {"n_samples": 3, "random_state": 0},
-    "kan": {
-        "grid_size": 3,
-        "hidden_layer_sizes": [3],
-        "max_iter": 8,
-        "batch_size": 64,
-        "learning_rate": 0.1,
-        "cv": 2,
-        "n_seeds": 1,
-        "random_state": 0,
-    },
-}
+from tests._shared import TEST_PARAMS
 
 
 def _instances(**selection):

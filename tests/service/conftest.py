@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._shared import TEST_PARAMS
+
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
@@ -134,6 +136,15 @@ def wait_for_job(
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
 
 
+def run_job(client, body: dict) -> dict:
+    """Submit a job, wait for it and return it; it must succeed."""
+    response = client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, response.json()["id"])
+    assert job["status"] == "succeeded", job
+    return job
+
+
 def upload_frame(client, frame, *, name="data.csv") -> dict:
     body = frame.to_csv(index=False).encode()
     response = client.post("/v1/datasets", files={"file": (name, body, "text/csv")})
@@ -155,40 +166,7 @@ def assert_problem(
     return body
 
 
-GERMAN_TARGET = "creditability"
-#: Columns of German credit blanked by :func:`german_with_blanks`.
-BLANKED = ("duration_in_month", "credit_amount", "purpose", "savings_account_and_bonds")
-#: Fast configurations of the methods the mixed-data tests run (see
-#: tests/test_common.py).
+#: Fast configurations of the methods the mixed-data tests run.
 FAST_PARAMS = {
-    "mi": {"random_state": 0},
-    "ecfs": {},
-    "lasso": {"n_grid": 3, "random_state": 0},
-    "gain": {"random_state": 0},
-    "kan": {
-        "grid_size": 3,
-        "hidden_layer_sizes": [3],
-        "max_iter": 8,
-        "batch_size": 64,
-        "learning_rate": 0.1,
-        "cv": 2,
-        "n_seeds": 1,
-        "random_state": 0,
-    },
+    name: TEST_PARAMS.get(name, {}) for name in ("mi", "ecfs", "lasso", "gain", "kan")
 }
-
-
-def german_with_blanks():
-    """German credit and its target, 10 % empty cells in two numeric and two
-    text columns (seeded)."""
-    import numpy as np
-
-    from featimp.datasets import load_german_credit
-
-    X, y = load_german_credit()
-    frame = X.assign(**{GERMAN_TARGET: y})
-    rng = np.random.default_rng(0)
-    for column in BLANKED:
-        rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
-        frame.loc[frame.index[rows], column] = None
-    return frame

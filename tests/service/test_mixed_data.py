@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.service.conftest import (
-    FAST_PARAMS,
-    GERMAN_TARGET,
-    assert_problem,
-    german_with_blanks,
-    upload_frame,
-    wait_for_job,
-)
+from tests._shared import GERMAN_TARGET, german_with_blanks
+from tests.service.conftest import FAST_PARAMS, assert_problem, run_job, upload_frame
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +19,6 @@ def blanks_frame():
 def blanks(server, blanks_frame):
     with server.client() as c:
         return upload_frame(c, blanks_frame, name="german_blanks.csv")
-
-
-def run_job(client, body) -> dict:
-    response = client.post("/v1/jobs", json=body)
-    assert response.status_code == 202, response.text
-    job = wait_for_job(client, response.json()["id"])
-    assert job["status"] == "succeeded", job
-    return job
 
 
 def test_upload_keeps_text_and_counts_empty_cells(blanks):

@@ -9,7 +9,12 @@ from sklearn.linear_model import LogisticRegression
 
 from featimp.datasets._recourse import load_german_recourse
 from featimp.recourse import ResponsivenessExplainer, german_action_set
-from tests.service.conftest import KEY_B, assert_problem, upload_frame, wait_for_job
+from tests.service.conftest import (
+    KEY_B,
+    assert_problem,
+    run_job,
+    upload_frame,
+)
 
 TARGET = "IsCreditRiskGood"
 
@@ -44,14 +49,6 @@ def body(dataset, A, **changes):
         "rows": {"filter": "denied"},
         **changes,
     }
-
-
-def run_job(client, payload) -> dict:
-    response = client.post("/v1/jobs", json=payload)
-    assert response.status_code == 202, response.text
-    job = wait_for_job(client, response.json()["id"])
-    assert job["status"] == "succeeded", job
-    return job
 
 
 def all_pages(client, job_id: str) -> pd.DataFrame:

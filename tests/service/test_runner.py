@@ -4,10 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featimp import methods
-from featimp._mutual_info import MutualInfoSelector
 from featimp.datasets import load_dataset, load_german_credit
-from featimp.methods import MethodSpec, get_method
+from featimp.methods import get_method
 from service import runner
 from service.store import datasets as ds
 from service.store import jobs as js
@@ -15,9 +13,8 @@ from service.store import open_store
 from service.store import selectors as ss
 from service.store.db import new_id
 from service.tables import describe_and_store
-from tests.service.conftest import FAST_PARAMS, german_with_blanks
-
-GERMAN_TARGET = "creditability"
+from tests._shared import GERMAN_TARGET, german_with_blanks
+from tests.service.conftest import FAST_PARAMS
 
 
 @pytest.fixture
@@ -274,30 +271,6 @@ def test_select_and_transform_keep_text_and_missing_values(store, blanks):
     text = [c for c in selector.selected if dtypes[c] == "string"]
     assert text and all(pd.api.types.is_string_dtype(reduced[c]) for c in text)
     assert reduced.isna().sum().sum() == stored.isna().sum().sum() > 0
-
-
-class NumbersOnlySelector(MutualInfoSelector):
-    """A method whose input tags refuse text and missing values."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = False
-        tags.input_tags.categorical = False
-        tags.input_tags.allow_nan = False
-        return tags
-
-
-@pytest.fixture
-def numbers_only(monkeypatch):
-    spec = MethodSpec(
-        name="numbers_only",
-        selector=f"{__name__}:NumbersOnlySelector",
-        function="featimp._mutual_info:mutual_info_importances",
-        tasks=("classification", "regression"),
-        summary="Test method that reads numbers only.",
-    )
-    monkeypatch.setitem(methods._REGISTRY, spec.name, spec)
-    return spec
 
 
 def test_columns_the_tags_refuse_are_named(store, blanks, numbers_only):

@@ -1,0 +1,82 @@
+"""Test helpers shared by the library, CLI and service tests."""
+
+import numpy as np
+import pytest
+
+from featimp import methods
+from featimp._mutual_info import MutualInfoSelector
+from featimp.methods import MethodSpec
+
+# A small, fast configuration per method (sktime's get_test_params idea).
+TEST_PARAMS: dict[str, dict] = {
+    "mi": {"random_state": 0},
+    "mrmr": {"random_state": 0},
+    "shap": {"max_samples": 20, "n_background": 10, "random_state": 0},
+    "permutation": {"n_repeats": 2, "random_state": 0},
+    "gain": {"random_state": 0},
+    "lasso": {"n_grid": 3, "random_state": 0},
+    "svm_rfe": {"step": 0.5, "random_state": 0},
+    "consensus": {
+        "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
+        "n_bootstrap": 2,
+        "random_state": 0,
+    },
+    "responsiveness": {"n_samples": 3, "random_state": 0},
+    "kan": {
+        "grid_size": 3,
+        "hidden_layer_sizes": [3],
+        "max_iter": 8,
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "cv": 2,
+        "n_seeds": 1,
+        "random_state": 0,
+    },
+}
+
+
+class NumbersOnlySelector(MutualInfoSelector):
+    """A method whose input tags refuse text and missing values."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = False
+        tags.input_tags.categorical = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def fit(self, X, y=None):  # pragma: no cover - the input check must refuse first
+        raise AssertionError("the input check should have stopped the fit")
+
+
+@pytest.fixture
+def numbers_only(monkeypatch):
+    """``numbers_only`` in the registry: a method that reads numbers only."""
+    spec = MethodSpec(
+        name="numbers_only",
+        selector=f"{__name__}:NumbersOnlySelector",
+        function="featimp._mutual_info:mutual_info_importances",
+        tasks=("classification", "regression"),
+        summary="Test method that reads numbers only.",
+    )
+    monkeypatch.setitem(methods._REGISTRY, spec.name, spec)
+    return spec
+
+
+GERMAN_TARGET = "creditability"
+#: Columns of German credit blanked by :func:`german_with_blanks`.
+BLANKED = ("duration_in_month", "credit_amount", "purpose", "savings_account_and_bonds")
+
+
+def german_with_blanks():
+    """German credit and its target, 10 % empty cells in two numeric and two
+    text columns (seeded)."""
+    from featimp.datasets import load_german_credit
+
+    X, y = load_german_credit()
+    frame = X.assign(**{GERMAN_TARGET: y})
+    rng = np.random.default_rng(0)
+    for column in BLANKED:
+        rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
+        frame.loc[frame.index[rows], column] = None
+    return frame
