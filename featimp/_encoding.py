@@ -245,7 +245,7 @@ def inspect_table(X) -> tuple[list[Column], list[np.ndarray]]:
 def _category_codes(column: Column, values: np.ndarray) -> np.ndarray:
     """Codes ``0 .. k-1`` in the order of ``column.categories``; NaN if missing
     (or, for new data, a category that was not seen in fit)."""
-    codes = pd.Categorical(values, categories=list(column.categories)).codes
+    codes = pd.Index(list(column.categories), dtype=object).get_indexer(values)
     return np.where(codes < 0, np.nan, codes.astype(float))
 
 
