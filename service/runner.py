@@ -34,7 +34,7 @@ from featimp.methods import (
     all_methods,
     get_method,
 )
-from service import recourse
+from service import job_warnings, recourse
 from service.schemas import MAX_JOB_WARNINGS
 from service.store import Store, open_store
 from service.store import jobs as job_store
@@ -289,8 +289,7 @@ def run_job(
     job = job_store.get_job(store=store, job_id=job_id)
     started = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UserWarning)
+        with job_warnings.capture() as caught:
             result_rows, selector_id = _fit_and_write(
                 store, job, _Progress(store, job_id, lease)
             )
