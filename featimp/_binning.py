@@ -263,8 +263,14 @@ def corrected_mi(codes, cards, target, n_target: int, permutations) -> np.ndarra
     the permuted MI estimates what a column of the same cardinality scores by
     chance. With no permutations, the plain plug-in MI is returned.
     """
+    return plugin_and_corrected_mi(codes, cards, target, n_target, permutations)[1]
+
+
+def plugin_and_corrected_mi(codes, cards, target, n_target: int, permutations):
+    """``(plug-in MI, corrected MI)`` of every row of ``codes`` with ``target``,
+    from one pass over the data (see :func:`corrected_mi`)."""
     targets = [target, *(target[p] for p in permutations)]
     mi = plugin_mi(codes, cards, targets, n_target)
     if len(permutations) == 0:
-        return mi[0]
-    return np.maximum(mi[0] - mi[1:].mean(axis=0), 0.0)
+        return mi[0], mi[0]
+    return mi[0], np.maximum(mi[0] - mi[1:].mean(axis=0), 0.0)

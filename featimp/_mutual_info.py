@@ -33,6 +33,7 @@ from featimp._binning import (
     _target_codes,
     corrected_mi,
     discretize,
+    plugin_and_corrected_mi,
     resolve_discrete_mask,
     resolve_n_bins,
 )
@@ -217,6 +218,12 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
     The redundancy of every candidate to the selected set is kept as a running
     sum, so each step counts the MI of the newly selected column against all
     remaining columns once: O(k d n) work instead of O(d² n).
+
+    MID subtracts the null-corrected redundancy. MIQ divides by the plug-in
+    redundancy: the corrected one is 0 for a candidate independent of the
+    selected set, and a quotient by (nearly) 0 would put any noise column
+    with a chance-level relevance first. The plug-in redundancy is what the
+    MIQ of Ding and Peng (2005) divides by, and it stays above 0.
     """
     d = codes.shape[0]
     remaining = np.arange(d)
@@ -231,13 +238,14 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
         remaining = remaining[remaining != best]
         if step + 1 == n_features:
             break
-        redundancy_sum[remaining] += corrected_mi(
+        plugin, corrected = plugin_and_corrected_mi(
             codes[remaining],
             cards[remaining],
             codes[best],
             int(cards[best]),
             permutations,
         )
+        redundancy_sum[remaining] += corrected if criterion == "mid" else plugin
     return np.asarray(order, dtype=np.intp)
 
 
@@ -273,7 +281,10 @@ def mrmr_importances(
     :func:`mutual_info_importances` with ``estimator="binned"``. At each
     step the feature maximising ``relevance - mean redundancy`` (``"mid"``)
     or ``relevance / mean redundancy`` (``"miq"``) to the already selected
-    features is added.
+    features is added. With ``null_correction``, relevance and the MID
+    redundancy are corrected; the MIQ quotient divides by the plug-in
+    redundancy, as Ding and Peng's MIQ does, because a corrected redundancy
+    of 0 would let a noise column's chance-level relevance win the quotient.
 
     Parameters
     ----------
