@@ -359,3 +359,50 @@ def test_selector_on_german_with_action_set_dict():
     )
     with pytest.raises(ValueError, match="do not match"):
         ResponsivenessSelector(action_set=A).fit(X.iloc[:, ::-1], y)
+
+
+def _linear_model(w, b):
+    clf = LogisticRegression()
+    clf.coef_, clf.intercept_ = np.asarray(w, float)[None, :], np.array([float(b)])
+    clf.classes_ = np.array([0, 1])
+    return clf
+
+
+def test_if_then_on_an_integer_feature_is_not_certified_fixed_wrongly():
+    # "if ndep = 1 then childcare = 1" once became -ndep + childcare >= 0,
+    # true only for 0/1 features: the MILP then said fixed although
+    # (3, 0, 1, 1.0) is reachable, valid and approved.
+    X = pd.DataFrame({"ndep": [0, 1, 2, 3], "childcare": [0, 1, 0, 1],
+                      "z": [False, True, False, True], "income": [1.0, 2.5, 3.0, 4.0]})
+    A = ActionSet.from_data(X)
+    A.add_constraint(IfThen(["ndep", "childcare"], if_value=1, then_value=1))
+    clf = _linear_model([1.0, 0.0, 2.0, 0.0], -4.5)
+    person = pd.DataFrame([[0, 0, 0, 1.0]], columns=X.columns)
+    for certify in ("auto", "milp"):
+        result = ResponsivenessExplainer(clf, A, certify=certify).explain(person)
+        assert result.fixed.tolist() == [False], certify
+        reached = person.to_numpy(float) + result.actions.to_numpy()
+        assert A.validate(pd.DataFrame(reached, columns=X.columns)).all(axis=None)
+        assert clf.predict(reached) == [1]
+
+
+def test_milp_with_if_then_agrees_with_complete_enumeration():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": [0, 3], "b": [0, 2], "c": [0, 1]})
+    for trial in range(40):
+        A = ActionSet.from_data(X)
+        v, u = rng.integers(0, 4), rng.integers(0, 3)
+        A.add_constraint(IfThen(["a", "b"], if_value=v, then_value=u))
+        if trial % 3 == 0:
+            A["b"].actionable = False
+        w = rng.normal(size=3)
+        x = np.array([rng.integers(0, 4), rng.integers(0, 3), rng.integers(0, 2)])
+        if x[0] == v and x[1] != u:
+            x[0] = (v + 1) % 4  # start from a valid point
+        points = reachable_set(A, x)
+        best = (points @ w).max()
+        margin, change = best_linear_action(w, 0.0, x, A)
+        assert margin == pytest.approx(best, abs=1e-9), (v, u, x, w)
+        assert IfThen(["a", "b"], if_value=v, then_value=u).check(
+            (x + change)[None, :2]
+        ).all()
