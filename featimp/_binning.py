@@ -23,16 +23,22 @@ _GRID = 4096
 _DENSE_CELLS_PER_ENTRY = 4
 
 
-def resolve_discrete_mask(X, discrete_features) -> np.ndarray:
+def resolve_discrete_mask(X, discrete_features, max_values=None) -> np.ndarray:
     """Boolean mask of the columns of ``X`` to treat as discrete.
 
     ``"auto"`` marks the integer-valued columns (which includes categorical
-    columns encoded as codes); a bool applies to all columns; otherwise a
-    boolean mask or an array of column indices, as in scikit-learn.
+    columns encoded as codes), and with ``max_values`` only those with at
+    most that many distinct values; a bool applies to all columns; otherwise
+    a boolean mask or an array of column indices, as in scikit-learn.
     """
     d = X.shape[1]
     if isinstance(discrete_features, str):
-        return np.all((X == np.round(X)) | np.isnan(X), axis=0)
+        mask = np.all((X == np.round(X)) | np.isnan(X), axis=0)
+        if max_values is not None:
+            for j in np.flatnonzero(mask):
+                column = X[:, j]
+                mask[j] = np.unique(column[~np.isnan(column)]).size <= max_values
+        return mask
     if isinstance(discrete_features, bool | np.bool_):
         return np.full(d, bool(discrete_features))
     spec = np.asarray(discrete_features)
