@@ -113,6 +113,14 @@ def eigenvector_centrality_importances(
     - ``A = alpha K + (1 - alpha) S``; importance = ``|u|``, ``u`` the unit
       eigenvector of the largest eigenvalue of ``A``.
 
+    Where featimp differs from the reference on the same input: a constant
+    column scores 0 (the reference's ``muteinf`` gives it a large spurious
+    symmetric uncertainty, about 33, because its marginal and joint
+    histograms then disagree, and so a high rank);
+    standard deviations that differ only by rounding count as equal; the
+    zero-variance test is exact; a graph with no edges gives every feature
+    the same score instead of NaN.
+
     Where the reference stops (``mode="extended"``, or ``"auto"`` with a
     non-binary target):
 
