@@ -48,7 +48,28 @@ class Settings(BaseSettings):
     max_rows: int = Field(5_000_000, ge=1)
     max_columns: int = Field(10_000, ge=1)
     max_page_size: int = Field(10_000, ge=1)
+    # Uploaded models: checked within these limits in the web process, then
+    # loaded once in a sandbox process (see service.model_files).
+    model_max_bytes: int = Field(64 * 1024**2, ge=1, description="Largest model file.")
+    model_max_trees: int = Field(10_000, ge=1)
+    model_max_nodes: int = Field(
+        131_072, ge=1, description="Most nodes (splits and leaves) in one tree."
+    )
+    model_max_depth: int = Field(256, ge=1, description="Most splits on one path.")
+    model_max_classes: int = Field(1000, ge=2)
+    model_max_features: int = Field(10_000, ge=1)
+    model_sandbox_memory_mb: int = Field(
+        2048, ge=256, description="Address space of the process that tries a model."
+    )
+    model_sandbox_seconds: float = Field(
+        30, gt=0, description="Wall-clock and CPU time that process may take."
+    )
     log_level: str = "INFO"
+    max_json_bytes: int = Field(
+        1024**2,
+        ge=1,
+        description="Largest JSON request body (a job, a transform); 413 above.",
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

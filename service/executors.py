@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -88,11 +89,7 @@ class LocalProcessExecutor:
                 self._running.pop(job_id, None)
         if outcome is None:
             # Canceled (terminated) or crashed: a failed job stays canceled.
-            _fail_lost(
-                self.store,
-                job_id,
-                f"the worker process exited with code {worker.exitcode()}",
-            )
+            _fail_lost(self.store, job_id, _exit_reason(worker.exitcode()))
         if outcome is None or worker.jobs >= self.max_jobs_per_worker:
             worker.stop()
             if not self._closed:
@@ -281,6 +278,24 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _exit_reason(code: int | None) -> str:
+    """Why a worker ended, e.g. killed by SIGSEGV (a model crashing XGBoost).
+
+    Examples
+    --------
+    >>> _exit_reason(-11)
+    'the worker process was killed by SIGSEGV'
+    >>> _exit_reason(3)
+    'the worker process exited with code 3'
+    """
+    if code is not None and code < 0:
+        try:
+            return f"the worker process was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"the worker process was killed by signal {-code}"
+    return f"the worker process exited with code {code}"
 
 
 def _fail_lost(store: Store, job_id: str, detail: str) -> None:

@@ -35,7 +35,9 @@ read `/v1/jobs/{id}/result`. A `responsiveness` job scores, for each row, how
 responsive every feature is (recourse), with a model the service trains or
 an XGBoost JSON / LightGBM text model uploaded to `/v1/models`. Every request
 needs an `X-API-Key` header; each key sees only its own datasets, jobs,
-selectors and models. Errors are RFC 9457 `application/problem+json`.
+selectors and models. JSON bodies are `application/json` of at most
+`FEATIMP_MAX_JSON_BYTES` (1 MiB by default). Errors are RFC 9457
+`application/problem+json`, and never name a path on the server.
 """
 
 

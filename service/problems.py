@@ -1,4 +1,9 @@
-"""RFC 9457 problem details: every 4xx/5xx the service sends looks like this."""
+"""RFC 9457 problem details: every 4xx/5xx the service sends looks like this.
+
+A detail never names a server path (they are replaced by ``<path>``), and an
+error nobody handled is logged once, by :class:`UnhandledErrorMiddleware`,
+and answered with a 500 problem.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.schemas import JOB_REQUEST_TAGS
+from service.store.db import redact_paths
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("service")
@@ -70,12 +77,35 @@ def not_found(kind: str, item_id: str) -> Problem:
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
-    return JSONResponse(
-        problem.to_dict(request.url.path),
-        status_code=problem.status,
-        media_type=PROBLEM_JSON,
-        headers=problem.headers,
+    return _response(
+        request, problem.to_dict(request.url.path), problem.status, problem.headers
     )
+
+
+def _response(request: Request, body: dict, status: int, headers=None):
+    roots = [request.app.state.settings.data_dir]
+    store = getattr(request.app.state, "store", None)
+    if store is not None:
+        roots.append(store.data_dir)
+    return JSONResponse(
+        _clean(body, roots),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _clean(value, roots):
+    """No server paths, and text that encodes as UTF-8 (JSON may carry lone
+    surrogates such as ``"\\ud800"``, which a detail then quotes)."""
+    if isinstance(value, str):
+        text = redact_paths(value, *roots)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _clean(v, roots) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, roots) for v in value]
+    return value
 
 
 def _field_name(loc) -> str:
@@ -103,7 +133,7 @@ async def _on_validation_error(request: Request, exc: RequestValidationError):
         "instance": request.url.path,
         "errors": errors,
     }
-    return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
+    return _response(request, body, 422)
 
 
 async def _on_problem(request: Request, exc: Problem):
@@ -115,14 +145,46 @@ async def _on_http_exception(request: Request, exc: StarletteHTTPException):
     return problem_response(problem, request)
 
 
-async def _on_unexpected(request: Request, exc: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    problem = Problem(500, f"internal error ({type(exc).__name__}); see the logs")
-    return problem_response(problem, request)
+class UnhandledErrorMiddleware:
+    """Log an unhandled error once and answer with a 500 problem.
+
+    An ``Exception`` handler would not do: Starlette calls it and then raises
+    the error again for the server, which logs it a second time (and closes
+    the connection). Once a response has started there is nothing left to
+    answer with: the error goes on to the server, which logs it, alone.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_watched)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope)
+            log.exception("unhandled error on %s %s", request.method, scope["path"])
+            problem = Problem(
+                500, f"internal error ({type(exc).__name__}); see the logs"
+            )
+            await problem_response(problem, request)(scope, receive, send)
 
 
 def add_problem_handlers(app: FastAPI) -> None:
+    """Problem handlers for what routes raise, and the catch-all middleware
+    (added first, so that it runs inside the request log)."""
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(UnhandledErrorMiddleware)

@@ -16,7 +16,7 @@ import pyarrow.feather as feather
 from sklearn.linear_model import LogisticRegression
 
 from featimp.recourse import ActionSet, ResponsivenessExplainer
-from service.model_files import load_model
+from service.model_files import import_booster, load_model
 from service.store import Store
 from service.store import datasets as dataset_store
 from service.store import models as model_store
@@ -264,20 +264,10 @@ def make_estimator(kind: str, params: dict):
     if kind == "logistic_regression":
         return LogisticRegression(**params)
     if kind == "xgboost":
-        return _boost_module("xgboost").XGBClassifier(**params)
+        return import_booster("xgboost").XGBClassifier(**params)
     if kind == "lightgbm":
-        return _boost_module("lightgbm").LGBMClassifier(**{"verbose": -1, **params})
+        return import_booster("lightgbm").LGBMClassifier(**{"verbose": -1, **params})
     raise ValueError(f"unknown model type {kind!r}")
-
-
-def _boost_module(name: str):
-    try:
-        return __import__(name)
-    except ImportError as exc:
-        raise ImportError(
-            f"model type {name!r} needs the 'boost' extra: "
-            "pip install 'featimp-toolkit[boost]'"
-        ) from exc
 
 
 def read_columns(store: Store, dataset_id: str, columns: list[str]) -> pd.DataFrame:

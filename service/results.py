@@ -25,9 +25,13 @@ def decode_cursor(cursor: str | None) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raise ValueError("cursor is not one this service issued") from None
-    if not text.startswith(_CURSOR_PREFIX) or not text[2:].isdigit():
+    digits = text[len(_CURSOR_PREFIX) :]
+    # ASCII digits only ("²" and "١" are digits too), and at most an int64.
+    if not text.startswith(_CURSOR_PREFIX) or not (
+        digits.isascii() and digits.isdigit() and len(digits) <= 18
+    ):
         raise ValueError("cursor is not one this service issued")
-    return int(text[2:])
+    return int(digits)
 
 
 def read_page(

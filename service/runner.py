@@ -40,7 +40,7 @@ from service.store import Store, open_store
 from service.store import jobs as job_store
 from service.store import selectors as selector_store
 from service.store.datasets import DatasetRecord
-from service.store.db import new_id
+from service.store.db import new_id, redact_paths
 from service.store.selectors import SelectorRecord
 
 log = logging.getLogger("service.runner")
@@ -296,7 +296,8 @@ def run_job(
     except JobStopped:
         return "canceled"
     except Exception as exc:
-        job_store.fail_job(store=store, job_id=job_id, lease=lease, error=_problem(exc))
+        error = _problem(exc, store.data_dir)
+        job_store.fail_job(store=store, job_id=job_id, lease=lease, error=error)
         return "failed"
     job_store.finish_job(
         store=store,
@@ -316,20 +317,23 @@ def run_job_on_dask(job_id: str, data_dir: str, lease: str) -> str:
         return run_job(job_id, data_dir, lease, executor="dask")
 
 
-def _problem(exc: Exception) -> dict:
+def _problem(exc: Exception, data_dir: Path) -> dict:
+    # A message naming a file (a dataset deleted under the job, say) must not
+    # show where the service keeps its files.
+    message = redact_paths(" ".join(str(exc).split()), data_dir)
     if isinstance(exc, ValueError | TypeError):
         return {
             "type": "about:blank",
             "title": "Job failed: invalid input",
             "status": 422,
-            "detail": " ".join(str(exc).split()),
+            "detail": message,
         }
     log.error("job failed", exc_info=exc)
     return {
         "type": "about:blank",
         "title": "Job failed",
         "status": 500,
-        "detail": f"{type(exc).__name__}: {exc}",
+        "detail": f"{type(exc).__name__}: {message}",
     }
 
 

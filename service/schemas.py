@@ -209,8 +209,12 @@ class ResponsivenessJobCreate(BaseModel):
 
 
 def _job_kind(value) -> str:
-    kind = value.get("type") if isinstance(value, dict) else value.type
-    # Anything else goes to the rank/select schema, whose error names 'type'.
+    if isinstance(value, dict):
+        kind = value.get("type")
+    else:
+        kind = getattr(value, "type", None)
+    # Anything else goes to the rank/select schema, whose error names 'type'
+    # (or, for a body that is not an object, says that it must be one).
     return "responsiveness" if kind == "responsiveness" else "rank"
 
 
@@ -224,14 +228,15 @@ JobRequest = Annotated[
 JOB_REQUEST_TAGS = ("rank", "responsiveness")
 
 
-class JobPublic(BaseModel):
+class JobSummary(BaseModel):
+    """A job as listed: everything but its request (see :class:`JobPublic`)."""
+
     id: str
     type: str
     status: JobStatus
     progress: float = Field(ge=0, le=1)
     stage: str
     dataset_id: str
-    request: dict
     executor: str | None
     created_at: str
     started_at: str | None
@@ -249,8 +254,18 @@ class JobPublic(BaseModel):
     links: dict[str, str]
 
 
+class JobPublic(JobSummary):
+    """A job with the request it was started with."""
+
+    request: dict = Field(
+        description="The request as accepted, defaults filled in. Only here, "
+        "not in GET /v1/jobs: a request may be large (an action set, a list "
+        "of features), and a listing would send every one of them again."
+    )
+
+
 class JobsPublic(BaseModel):
-    data: list[JobPublic]
+    data: list[JobSummary]
     count: int
 
 

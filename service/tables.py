@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 _PARQUET_MAGIC = b"PAR1"
+_PARQUET_SOURCE = re.compile(r"^Could not open Parquet input source '[^']*': ")
 _CHUNK = 1 << 24
 # Arrow's default null markers ("", "NA", "NaN", "null", ...), as pandas
 # reads them, and in text columns too: an empty cell is missing, not "".
@@ -71,9 +73,12 @@ def sniff_format(path: Path) -> str:
 
 def _read_parquet(path: Path) -> pa.Table:
     try:
-        return pq.read_table(path)
+        # From an open file, not a path: Arrow's errors name the path they read.
+        with pa.OSFile(str(path)) as source:
+            return pq.read_table(source)
     except (pa.ArrowException, OSError) as exc:
-        raise TableError(f"not a valid Parquet file: {exc}") from None
+        reason = _PARQUET_SOURCE.sub("", str(exc))
+        raise TableError(f"not a valid Parquet file: {reason}") from None
 
 
 def _check_head_is_text(path: Path) -> None:
@@ -121,7 +126,7 @@ def read_csv_checked(path: Path) -> pa.Table:
         table = pa_csv.read_csv(path, convert_options=_CSV_CONVERT)
     except pa.ArrowInvalid as exc:
         check_utf8_text(path)
-        raise TableError(_ragged_line(path) or f"cannot parse the CSV: {exc}") from None
+        raise TableError(_ragged_line(path, str(exc))) from None
     if any(pa.types.is_binary(f.type) for f in table.schema):
         # Arrow reads bytes that are not UTF-8 as a binary column.
         check_utf8_text(path)
@@ -130,18 +135,24 @@ def read_csv_checked(path: Path) -> pa.Table:
     return table
 
 
-def _ragged_line(path: Path) -> str | None:
-    """Name the first row whose field count differs from the header's."""
+def _ragged_line(path: Path, reason: str) -> str:
+    """Name the first row whose field count differs from the header's, or
+    the line where Python's csv module fails too, with Arrow's ``reason``."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
-        header = next(reader, [])
-        for row in reader:
-            if row and len(row) != len(header):
-                return (
-                    f"ragged CSV: line {reader.line_num} has {len(row)} fields, "
-                    f"the header has {len(header)}"
-                )
-    return None
+        try:
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    return (
+                        f"ragged CSV: line {reader.line_num} has {len(row)} "
+                        f"fields, the header has {len(header)}"
+                    )
+        except csv.Error:
+            # Such as a field over the csv module's 128 KiB limit (an
+            # unclosed quote, often): the line is the one it was on.
+            return f"cannot parse the CSV at line {reader.line_num}: {reason}"
+    return f"cannot parse the CSV: {reason}"
 
 
 def _check_table(table: pa.Table, *, max_rows: int, max_columns: int) -> None:

@@ -6,12 +6,13 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
 from service.config import Settings
 from service.problems import Problem
 from service.store import Store
+from service.store.db import MAX_SQL_INT
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -55,3 +56,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ExecutorDep = Annotated[object, Depends(get_executor)]
 OwnerDep = Annotated[str, Depends(get_owner)]
+#: ``?limit=`` and ``?offset=`` of a listing; SQLite's integers end at 2**63 - 1.
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=MAX_SQL_INT, description="Items to skip, oldest first.")
+]

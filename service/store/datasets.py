@@ -1,11 +1,20 @@
-"""Dataset metadata: one row per uploaded table, the data in a Parquet file."""
+"""Dataset metadata: one row per uploaded table, the data in an Arrow file."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from service.store.db import Store, now
+from service.store.db import Store, now, page
+from service.store.jobs import READS_DATASET, active_jobs_reading
+
+
+class DatasetInUse(Exception):
+    """A dataset that queued or running jobs (``job_ids``) still read."""
+
+    def __init__(self, job_ids: list[str]):
+        super().__init__(", ".join(job_ids))
+        self.job_ids = job_ids
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def list_datasets(
         rows = conn.execute(
             "SELECT * FROM datasets WHERE owner = ? ORDER BY created_at, id "
             "LIMIT ? OFFSET ?",
-            (owner, limit, offset),
+            (owner, *page(limit, offset)),
         ).fetchall()
         (count,) = conn.execute(
             "SELECT COUNT(*) FROM datasets WHERE owner = ?", (owner,)
@@ -94,12 +103,23 @@ def list_datasets(
 
 
 def delete_dataset(*, store: Store, owner: str, dataset_id: str) -> bool:
-    """Remove the metadata, then the file; False if there was no such dataset."""
+    """Remove the metadata, then the file; False if there was no such dataset.
+
+    Raises :class:`DatasetInUse` while a queued or running job reads it. The
+    check and the delete are one statement, so a job accepted meanwhile (see
+    :func:`~service.store.jobs.create_job`) either blocks the delete or is
+    refused.
+    """
     with store.connect() as conn:
         cursor = conn.execute(
-            "DELETE FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+            "DELETE FROM datasets WHERE id = :dataset AND owner = :owner AND NOT "
+            "EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'running') "
+            f"AND {READS_DATASET})",
+            {"dataset": dataset_id, "owner": owner},
         )
     if cursor.rowcount == 0:
-        return False
+        if get_dataset(store=store, owner=owner, dataset_id=dataset_id) is None:
+            return False
+        raise DatasetInUse(active_jobs_reading(store=store, dataset_id=dataset_id))
     store.path("datasets", dataset_id).unlink(missing_ok=True)
     return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
+import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -74,12 +76,38 @@ CREATE TABLE IF NOT EXISTS models (
 _ADDED_COLUMNS = (("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),)
 
 _ID = re.compile(r"[0-9a-f]{32}")
+#: SQLite integers are 64-bit: a larger LIMIT or OFFSET cannot be bound.
+MAX_SQL_INT = 2**63 - 1
 _KINDS = {
     "datasets": ".arrow",
     "results": ".parquet",
     "selectors": ".joblib",
     "models": ".model",
 }
+
+
+def redact_paths(text: str, *roots) -> str:
+    """``text`` with every path under ``roots`` (and the temporary directory
+    and the Python installation) replaced by ``<path>``.
+
+    Messages of Arrow, the OS or a library name the file they failed on;
+    users must see what went wrong, never where the service keeps its files.
+
+    Examples
+    --------
+    >>> redact_paths("cannot open '/srv/featimp/tmp/1f.upload': gone", "/srv/featimp")
+    "cannot open '<path>': gone"
+    """
+    candidates = {*map(str, roots), tempfile.gettempdir(), sys.prefix, sys.base_prefix}
+    for root in sorted((r.rstrip("/") for r in candidates), key=len, reverse=True):
+        if os.path.isabs(root) and len(root) > 1:  # "/v1/jobs" is not a path
+            text = re.sub(re.escape(root) + r"(?![\w.-])[^\s'\"]*", "<path>", text)
+    return text
+
+
+def page(limit: int, offset: int) -> tuple[int, int]:
+    """``LIMIT ? OFFSET ?`` arguments SQLite can bind; past the end is empty."""
+    return min(limit, MAX_SQL_INT), min(offset, MAX_SQL_INT)
 
 
 def new_id() -> str:

@@ -14,10 +14,29 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.store.db import Store, new_id, now
+from service.store.db import Store, new_id, now, page
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "canceled")
+#: A job that reads dataset ``:dataset``: its own, or its rows' (responsiveness).
+READS_DATASET = (
+    "(dataset_id = :dataset OR CASE WHEN json_valid(request) THEN "
+    "json_extract(request, '$.rows.dataset_id') END = :dataset)"
+)
+#: Every column but ``request``: a listing neither reads nor sends requests.
+_SUMMARY_COLUMNS = (
+    "id, owner, type, dataset_id, status, progress, stage, error, executor, "
+    "lease, idempotency_key, request_hash, result_rows, selector_id, "
+    "created_at, started_at, finished_at, warnings"
+)
+
+
+class DatasetGone(LookupError):
+    """A dataset a new job reads was deleted while the job was being checked."""
+
+    def __init__(self, dataset_id: str):
+        super().__init__(dataset_id)
+        self.dataset_id = dataset_id
 
 
 @dataclass(frozen=True)
@@ -26,7 +45,8 @@ class JobRecord:
     owner: str
     type: str
     dataset_id: str
-    request: dict
+    #: The request as accepted; None on the records of a listing.
+    request: dict | None
     status: str
     progress: float
     stage: str
@@ -46,7 +66,7 @@ class JobRecord:
 
 def _record(row) -> JobRecord:
     data = dict(row)
-    data["request"] = json.loads(data["request"])
+    data["request"] = json.loads(data["request"]) if "request" in data else None
     data["error"] = json.loads(data["error"]) if data["error"] else None
     data["warnings"] = json.loads(data["warnings"] or "[]")
     return JobRecord(**data)
@@ -61,18 +81,26 @@ def create_job(
     request: dict,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
+    requires: Sequence[str] = (),
 ) -> tuple[JobRecord, bool]:
     """Insert a queued job; with a known idempotency key, return that job.
 
-    Returns ``(job, created)``.
+    The job is only inserted while every dataset in ``requires`` exists and
+    belongs to ``owner``, in the same statement, so it cannot race a
+    :func:`~service.store.datasets.delete_dataset`; raises
+    :class:`DatasetGone` otherwise. Returns ``(job, created)``.
     """
     job_id = new_id()
+    requires = list(dict.fromkeys(requires))
+    marks = ", ".join("?" * len(requires))
     try:
         with store.connect() as conn:
-            conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO jobs (id, owner, type, dataset_id, request, status, "
                 "idempotency_key, request_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                "SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ? "
+                "WHERE (SELECT COUNT(*) FROM datasets WHERE owner = ? "
+                f"AND id IN ({marks})) = ?",
                 (
                     job_id,
                     owner,
@@ -82,6 +110,9 @@ def create_job(
                     idempotency_key,
                     request_hash,
                     now(),
+                    owner,
+                    *requires,
+                    len(requires),
                 ),
             )
     except sqlite3.IntegrityError:
@@ -91,7 +122,24 @@ def create_job(
         if existing is None:  # pragma: no cover - the unique key is the only one
             raise
         return existing, False
+    if cursor.rowcount == 0:
+        gone = [d for d in requires if not _dataset_exists(store, owner, d)]
+        raise DatasetGone(gone[0] if gone else requires[0])
     return get_job(store=store, owner=owner, job_id=job_id), True
+
+
+def _dataset_exists(store: Store, owner: str, dataset_id: str) -> bool:
+    with store.connect() as conn:
+        row = conn.execute(
+            "SELECT 1 FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+        ).fetchone()
+    return row is not None
+
+
+def input_datasets(request: dict) -> list[str]:
+    """The datasets a job reads: its own and, for responsiveness, its rows'."""
+    rows = (request.get("rows") or {}).get("dataset_id")
+    return list(dict.fromkeys(d for d in (request.get("dataset_id"), rows) if d))
 
 
 def find_by_idempotency_key(
@@ -120,14 +168,15 @@ def get_job(*, store: Store, job_id: str, owner: str | None = None) -> JobRecord
 def list_jobs(
     *, store: Store, owner: str, limit: int, offset: int = 0, status: str | None = None
 ) -> tuple[list[JobRecord], int]:
+    """A page of jobs, oldest first, without their requests, and the total."""
     where, args = "owner = ?", [owner]
     if status is not None:
         where, args = where + " AND status = ?", [*args, status]
     with store.connect() as conn:
         rows = conn.execute(
-            f"SELECT * FROM jobs WHERE {where} ORDER BY created_at, id "
-            "LIMIT ? OFFSET ?",
-            [*args, limit, offset],
+            f"SELECT {_SUMMARY_COLUMNS} FROM jobs WHERE {where} "
+            "ORDER BY created_at, id LIMIT ? OFFSET ?",
+            [*args, *page(limit, offset)],
         ).fetchall()
         (count,) = conn.execute(
             f"SELECT COUNT(*) FROM jobs WHERE {where}", args
@@ -249,11 +298,12 @@ def recover_jobs(*, store: Store) -> tuple[list[str], list[str]]:
     return failed, queued
 
 
-def count_active_for_dataset(*, store: Store, dataset_id: str) -> int:
+def active_jobs_reading(*, store: Store, dataset_id: str) -> list[str]:
+    """Ids of the queued or running jobs that read the dataset, oldest first."""
     with store.connect() as conn:
-        (count,) = conn.execute(
-            "SELECT COUNT(*) FROM jobs WHERE dataset_id = ? "
-            "AND status IN ('queued', 'running')",
-            (dataset_id,),
-        ).fetchone()
-    return count
+        rows = conn.execute(
+            "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
+            f"AND {READS_DATASET} ORDER BY created_at, id",
+            {"dataset": dataset_id},
+        ).fetchall()
+    return [r[0] for r in rows]

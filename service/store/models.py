@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from service.store.db import Store, now
+from service.store.db import Store, now, page
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def list_models(
         rows = conn.execute(
             "SELECT * FROM models WHERE owner = ? ORDER BY created_at, id "
             "LIMIT ? OFFSET ?",
-            (owner, limit, offset),
+            (owner, *page(limit, offset)),
         ).fetchall()
         (count,) = conn.execute(
             "SELECT COUNT(*) FROM models WHERE owner = ?", (owner,)

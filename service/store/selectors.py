@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from service.store.db import Store, now
+from service.store.db import Store, now, page
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def list_selectors(
         rows = conn.execute(
             "SELECT * FROM selectors WHERE owner = ? ORDER BY created_at, id "
             "LIMIT ? OFFSET ?",
-            (owner, limit, offset),
+            (owner, *page(limit, offset)),
         ).fetchall()
         (count,) = conn.execute(
             "SELECT COUNT(*) FROM selectors WHERE owner = ?", (owner,)

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.api.deps import OwnerDep, SettingsDep, StoreDep
+from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, SettingsDep, StoreDep
 from service.api.uploads import ingest_upload
 from service.problems import Problem, not_found
 from service.schemas import DatasetPublic, DatasetsPublic
 from service.store import datasets as dataset_store
 from service.store.db import new_id
-from service.store.jobs import count_active_for_dataset
 from service.tables import TableError, describe_and_store
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -72,6 +71,23 @@ def _ingest(
     status_code=201,
     response_model=DatasetPublic,
     openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses={
+        400: {
+            "description": "Malformed multipart (no closing boundary, two "
+            "'file' parts, a bad boundary or part header)"
+        },
+        413: {
+            "description": "Larger than FEATIMP_MAX_UPLOAD_BYTES, or too many "
+            "rows or columns"
+        },
+        415: {
+            "description": "Binary data that is not Parquet, or a multipart "
+            "type other than form-data"
+        },
+        422: {
+            "description": "A table that cannot be parsed; the detail names the line"
+        },
+    },
     summary="Upload a CSV or Parquet table (multipart field 'file', or raw body)",
 )
 async def upload_dataset(
@@ -99,8 +115,8 @@ async def upload_dataset(
 def list_datasets(
     store: StoreDep,
     owner: OwnerDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> DatasetsPublic:
     records, count = dataset_store.list_datasets(
         store=store, owner=owner, limit=limit, offset=offset
@@ -116,18 +132,36 @@ def get_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> DatasetPub
     return _public(record)
 
 
-@router.delete("/{dataset_id}", status_code=204)
+@router.delete(
+    "/{dataset_id}",
+    status_code=204,
+    responses={
+        404: {"description": "No such dataset"},
+        409: {"description": "Queued or running jobs read the dataset"},
+    },
+    summary="Delete a dataset no queued or running job reads",
+)
 def delete_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> Response:
-    if (
-        dataset_store.get_dataset(store=store, owner=owner, dataset_id=dataset_id)
-        is None
-    ):
-        raise not_found("dataset", dataset_id)
-    if count_active_for_dataset(store=store, dataset_id=dataset_id):
+    """Delete the dataset and its file.
+
+    Refused with 409, naming the jobs, while a queued or running job reads
+    it (as its dataset, or as the rows of a responsiveness job): cancel them
+    or wait for them to end. The check and the delete are one step, so a job
+    submitted at the same moment is either refused or blocks the delete.
+    """
+    try:
+        deleted = dataset_store.delete_dataset(
+            store=store, owner=owner, dataset_id=dataset_id
+        )
+    except dataset_store.DatasetInUse as exc:
+        shown = ", ".join(exc.job_ids[:10])
+        more = f" and {len(exc.job_ids) - 10} more" if len(exc.job_ids) > 10 else ""
         raise Problem(
             409,
-            "jobs on this dataset are queued or running; cancel "
-            "them or wait for them to finish",
-        )
-    dataset_store.delete_dataset(store=store, owner=owner, dataset_id=dataset_id)
+            f"dataset {dataset_id!r} is read by queued or running job(s) "
+            f"{shown}{more}: cancel them (DELETE /v1/jobs/{{id}}) or wait for "
+            "them to end",
+        ) from None
+    if not deleted:
+        raise not_found("dataset", dataset_id)
     return Response(status_code=204)

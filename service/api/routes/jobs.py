@@ -10,13 +10,28 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from service import results, runner
-from service.api.deps import ExecutorDep, OwnerDep, SettingsDep, StoreDep
+from service.api.deps import (
+    ExecutorDep,
+    LimitQuery,
+    OffsetQuery,
+    OwnerDep,
+    SettingsDep,
+    StoreDep,
+)
+from service.api.uploads import JSONBodyRoute
 from service.problems import Problem, not_found
-from service.schemas import JobPublic, JobRequest, JobsPublic, JobStatus, ResultPage
+from service.schemas import (
+    JobPublic,
+    JobRequest,
+    JobsPublic,
+    JobStatus,
+    JobSummary,
+    ResultPage,
+)
 from service.store import jobs as job_store
 from service.store.datasets import get_dataset
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=JSONBodyRoute)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -28,18 +43,14 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _public(job: job_store.JobRecord) -> JobPublic:
+def _public(job: job_store.JobRecord, schema=JobPublic):
     links = {"self": f"/v1/jobs/{job.id}"}
     if job.status == "succeeded":
         links["result"] = f"/v1/jobs/{job.id}/result"
     if job.selector_id:
         links["selector"] = f"/v1/selectors/{job.selector_id}"
-    data = {
-        k: v
-        for k, v in vars(job).items()
-        if k not in ("owner", "lease", "idempotency_key", "request_hash")
-    }
-    return JobPublic(**data, links=links)
+    data = {k: v for k, v in vars(job).items() if k in schema.model_fields}
+    return schema(**data, links=links)
 
 
 def _get_owned(store, owner: str, job_id: str) -> job_store.JobRecord:
@@ -66,7 +77,13 @@ def _replay(store, owner: str, key: str | None, digest: str):
     "",
     status_code=202,
     response_model=JobPublic,
-    responses={422: {"description": "The request names a bad field"}},
+    responses={
+        400: {"description": "The body is not UTF-8 or nested too deeply"},
+        409: {"description": "The Idempotency-Key was used with another request"},
+        413: {"description": "The body is larger than FEATIMP_MAX_JSON_BYTES"},
+        415: {"description": "The body is not application/json"},
+        422: {"description": "The request names a bad field"},
+    },
     summary="Start a rank, select or responsiveness job",
 )
 def create_job(
@@ -90,33 +107,46 @@ def create_job(
             runner.validate_job(store=store, dataset=dataset, request=request)
         except runner.JobRejected as exc:
             raise Problem(422, exc.detail, field=exc.field) from None
-        job, created = job_store.create_job(
-            store=store,
-            owner=owner,
-            job_type=job_in.type,
-            dataset_id=job_in.dataset_id,
-            request=request,
-            idempotency_key=idempotency_key,
-            request_hash=digest,
-        )
+        try:
+            job, created = job_store.create_job(
+                store=store,
+                owner=owner,
+                job_type=job_in.type,
+                dataset_id=job_in.dataset_id,
+                request=request,
+                idempotency_key=idempotency_key,
+                request_hash=digest,
+                requires=job_store.input_datasets(request),
+            )
+        except job_store.DatasetGone as exc:
+            field = (
+                "dataset_id"
+                if exc.dataset_id == job_in.dataset_id
+                else "rows.dataset_id"
+            )
+            raise Problem(
+                422, f"dataset {exc.dataset_id!r} was deleted meanwhile", field=field
+            ) from None
         if created:
             executor.submit(job.id)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return _public(job)
 
 
-@router.get("", response_model=JobsPublic)
+@router.get("", response_model=JobsPublic, summary="List jobs (without requests)")
 def list_jobs(
     store: StoreDep,
     owner: OwnerDep,
     status: JobStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> JobsPublic:
+    """The jobs of this key, oldest first. Each comes without its `request`,
+    which may be large: `GET /v1/jobs/{id}` has it."""
     records, count = job_store.list_jobs(
         store=store, owner=owner, limit=limit, offset=offset, status=status
     )
-    return JobsPublic(data=[_public(r) for r in records], count=count)
+    return JobsPublic(data=[_public(r, JobSummary) for r in records], count=count)
 
 
 @router.get("/{job_id}", response_model=JobPublic)
@@ -124,7 +154,11 @@ def get_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobPublic:
     return _public(_get_owned(store, owner, job_id))
 
 
-@router.delete("/{job_id}", response_model=JobPublic)
+@router.delete(
+    "/{job_id}",
+    response_model=JobPublic,
+    responses={409: {"description": "The job has ended already"}},
+)
 def cancel_job(
     job_id: str, store: StoreDep, executor: ExecutorDep, owner: OwnerDep
 ) -> JobPublic:
@@ -144,7 +178,9 @@ def cancel_job(
     "/{job_id}/result",
     response_model=ResultPage,
     responses={
-        200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}
+        200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}},
+        409: {"description": "The job has not succeeded (yet)"},
+        422: {"description": "A cursor this service did not issue"},
     },
 )
 def get_result(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from service.api.deps import OwnerDep, SettingsDep, StoreDep
 from service.api.uploads import ingest_upload
-from service.model_files import ModelFileError, describe_model
+from service.model_files import ModelFileError, ModelLimits, describe_model
 from service.problems import Problem, not_found
 from service.schemas import ModelPublic, ModelsPublic
 from service.store import models as model_store
@@ -39,9 +39,9 @@ def _public(record) -> ModelPublic:
     return ModelPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
 
 
-def _ingest(*, store, owner, upload, tmp, name) -> model_store.ModelRecord:
+def _ingest(*, store, owner, upload, tmp, name, limits) -> model_store.ModelRecord:
     try:
-        model = describe_model(tmp)
+        model = describe_model(tmp, limits=limits)
     except ModelFileError as exc:
         raise Problem(
             exc.status, str(exc), title="Invalid model", field="file"
@@ -86,6 +86,7 @@ async def upload_model(
         name=name,
         ingest=_ingest,
         owner=owner,
+        limits=ModelLimits.from_settings(settings),
     )
     response.headers["Location"] = f"/v1/models/{record.id}"
     return _public(record)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from service import runner
-from service.api.deps import OwnerDep, StoreDep
+from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, StoreDep
+from service.api.uploads import JSONBodyRoute
 from service.problems import Problem, not_found
 from service.schemas import SelectorPublic, SelectorsPublic, TransformRequest
 from service.store import selectors as selector_store
 from service.store.datasets import get_dataset
 
-router = APIRouter(prefix="/selectors", tags=["selectors"])
+router = APIRouter(prefix="/selectors", tags=["selectors"], route_class=JSONBodyRoute)
 
 _MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -38,8 +37,8 @@ def _get_owned(store, owner: str, selector_id: str):
 def list_selectors(
     store: StoreDep,
     owner: OwnerDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> SelectorsPublic:
     records, count = selector_store.list_selectors(
         store=store, owner=owner, limit=limit, offset=offset
@@ -75,7 +74,13 @@ def _write_reduced(*, store, selector, dataset, fmt: str):
         200: {
             "description": "The reduced dataset",
             "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
-        }
+        },
+        400: {"description": "The body is not UTF-8 or nested too deeply"},
+        404: {"description": "No such selector"},
+        409: {"description": "The dataset or selector was deleted meanwhile"},
+        413: {"description": "The body is larger than FEATIMP_MAX_JSON_BYTES"},
+        415: {"description": "The body is not application/json"},
+        422: {"description": "No such dataset, or it lacks the selector's columns"},
     },
 )
 async def transform(
@@ -97,6 +102,10 @@ async def transform(
         )
     except runner.JobRejected as exc:
         raise Problem(422, exc.detail, field=exc.field) from None
+    except FileNotFoundError:  # the dataset or selector, deleted meanwhile
+        raise Problem(
+            409, "the dataset or the selector was deleted meanwhile"
+        ) from None
     return FileResponse(
         path,
         media_type=_MEDIA[body.format],
