@@ -272,6 +272,22 @@ def corrected_mi(codes, cards, target, n_target: int, permutations) -> np.ndarra
     return plugin_and_corrected_mi(codes, cards, target, n_target, permutations)[1]
 
 
+def standardized_mi(codes, cards, target, n_target: int, permutations) -> np.ndarray:
+    """Plug-in MI minus its permutation-null mean, over the null's standard
+    deviation (ddof=1), clipped at 0; 0 where the null does not vary.
+
+    Unlike :func:`corrected_mi`, a many-valued noise column and a binary one
+    then score on the same scale: each is about N(0, 1) under the null.
+    """
+    targets = [target, *(target[p] for p in permutations)]
+    mi = plugin_mi(codes, cards, targets, n_target)
+    null = mi[1:]
+    spread = null.std(axis=0, ddof=1)
+    excess = mi[0] - null.mean(axis=0)
+    z = np.divide(excess, spread, out=np.zeros_like(excess), where=spread > 0)
+    return np.maximum(z, 0.0)
+
+
 def plugin_and_corrected_mi(codes, cards, target, n_target: int, permutations):
     """``(plug-in MI, corrected MI)`` of every row of ``codes`` with ``target``,
     from one pass over the data (see :func:`corrected_mi`)."""

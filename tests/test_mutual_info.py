@@ -399,3 +399,30 @@ def test_knn_corrects_the_chance_level_of_discrete_columns():
     assert raw[1] > 0.02  # plug-in MI of 15-valued noise with 3 classes
     assert corrected[1] < raw[1] / 2
     assert corrected[0] == pytest.approx(raw[0])  # continuous: KSG as it is
+
+
+def test_zscore_puts_many_valued_noise_on_the_scale_of_a_binary_column():
+    # The mean-corrected MI of 1,000-valued noise scatters widely around 0
+    # and beats a weak real feature on ~40 % of seeds; as a z-value it rarely
+    # does.
+    wins = {True: 0, "zscore": 0}
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 2, 2000)
+        X = np.column_stack([y + rng.normal(0, 5, 2000), rng.integers(0, 1000, 2000)])
+        for correction in wins:
+            scores = mutual_info_importances(
+                X, y, null_correction=correction, random_state=seed
+            )
+            wins[correction] += scores[1] > scores[0]
+    assert wins["zscore"] <= 4 < wins[True]
+
+
+def test_zscore_needs_the_binned_estimator_and_two_permutations():
+    X, y = make_classification(200, 4, random_state=0)
+    with pytest.raises(ValueError, match="estimator='binned'"):
+        mutual_info_importances(X, y, estimator="knn", null_correction="zscore")
+    with pytest.raises(ValueError, match="n_permutations >= 2"):
+        mutual_info_importances(X, y, null_correction="zscore", n_permutations=1)
+    scores = MutualInfoSelector(null_correction="zscore", random_state=0).fit(X, y)
+    assert np.isfinite(scores.importances_).all()
