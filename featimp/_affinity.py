@@ -195,8 +195,9 @@ def spearman_with_target(X, y) -> np.ndarray:
     return scores
 
 
-def spearman_matrix(X) -> np.ndarray:
-    """|Spearman correlation| between all columns, d x d (constant: 0)."""
+def spearman_matrix(X, signed=False) -> np.ndarray:
+    """|Spearman correlation| (or the signed one) between all columns, d x d
+    (constant columns: 0)."""
     d = X.shape[1]
     if d > _MAX_DENSE_FEATURES:
         raise ValueError(
@@ -205,7 +206,8 @@ def spearman_matrix(X) -> np.ndarray:
             f"most {_MAX_DENSE_FEATURES} features first"
         )
     ranks = _standardized_ranks(X)
-    return np.abs(ranks.T @ ranks)
+    correlation = ranks.T @ ranks
+    return correlation if signed else np.abs(correlation)
 
 
 def _target_bins(y) -> tuple[np.ndarray, int]:
@@ -373,6 +375,10 @@ def resolve_standardize(standardize, table) -> bool:
     return bool(standardize)
 
 
+#: Graphs :func:`feature_affinity` builds.
+AFFINITIES = ("ecfs", "inffs", "inffs_v4")
+
+
 def feature_affinity(
     X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
     affinity="ecfs",
@@ -380,14 +386,17 @@ def feature_affinity(
     """The EC-FS feature graph of ``X`` (and ``y``) as a matrix-free operator.
 
     See :func:`eigenvector_centrality_importances` for the parameters.
-    ``affinity="inffs"`` builds the graph of the original Inf-FS code instead:
-    ``v`` is the Fisher score alone, and without ``y`` the kernel is
-    ``1 - |Spearman|`` (not min-max scaled). The nodes are the one-hot
+    ``affinity="inffs"`` builds the graph of the Inf-FS code instead: ``v``
+    is the Fisher score alone, and without ``y`` the kernel is
+    ``1 - |Spearman|`` (not min-max scaled), as in the Feature Selection
+    Library's ``rank_fir_infinite.m``; ``"inffs_v4"`` uses the signed
+    Spearman correlation without ``y``, as ``infFS.m`` version 4.0 (August
+    2016) does. The nodes are the one-hot
     encoded columns of ``X`` (see :mod:`featimp._encoding`); the graph's
     ``table`` maps them back to the columns of ``X``.
     """
     _check_alpha(alpha)
-    _check_choice("affinity", affinity, ("ecfs", "inffs"))
+    _check_choice("affinity", affinity, AFFINITIES)
     table, y = check_X_y(X, y, encoding="onehot", y_required=False)
     graph = _graph(table.values, y, alpha=alpha, mode=mode, task=task,
                    standardize=resolve_standardize(standardize, table),
@@ -401,6 +410,9 @@ def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
     if y is None:
         if mode == "reference":
             raise ValueError("mode='reference' needs y: EC-FS is supervised")
+        if affinity == "inffs_v4":
+            signed = spearman_matrix(X, signed=True)
+            return _Affinity(alpha, _DenseKernel(signed), spread)
         correlation = spearman_matrix(X)
         if affinity == "inffs":
             return _Affinity(alpha, _DenseKernel(1.0 - correlation), spread)
@@ -408,4 +420,5 @@ def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
         kernel = _minmax_scale(low, high) * (correlation - low)
         return _Affinity(alpha, _DenseKernel(kernel), spread)
     v = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
+    # Both Inf-FS codes build the same supervised graph.
     return _Affinity(alpha, _OuterKernel(v), spread)

@@ -32,7 +32,7 @@ from scipy.sparse.linalg import LinearOperator, cg, eigsh
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from featimp._affinity import _Affinity, _check_choice, feature_affinity
+from featimp._affinity import AFFINITIES, _Affinity, _check_choice, feature_affinity
 from featimp._base import BaseImportanceSelector
 
 
@@ -213,10 +213,16 @@ def inffs_importances(
     By default ``A`` is the EC-FS affinity (see
     :func:`eigenvector_centrality_importances` for ``alpha``, ``mode``,
     ``task``, ``standardize`` and ``solver``). ``affinity="inffs"`` builds the
-    graph of the Inf-FS code of the Feature Selection Library (2016):
-    ``A = alpha minmax(f f^T) + (1 - alpha) S`` with ``f`` the Fisher score
-    alone, or, without ``y``, ``A = alpha (1 - |Spearman|) + (1 - alpha) S``;
-    with ``decay=0.99`` this is that code's ranking. (The 2020 code,
+    graph of the Inf-FS code of the Feature Selection Library (2016,
+    ``rank_fir_infinite.m``): ``A = alpha minmax(f f^T) + (1 - alpha) S``
+    with ``f`` the Fisher score alone, or, without ``y``,
+    ``A = alpha (1 - |Spearman|) + (1 - alpha) S``; with ``decay=0.99``
+    this is that code's ranking. ``affinity="inffs_v4"`` is ``infFS.m``
+    version 4.0 (August 2016): the same supervised graph, but without ``y``
+    the signed Spearman correlation in place of ``1 - |Spearman|``; with
+    ``decay=0.9`` (the default) this is that code's ranking. The two
+    disagree on what makes a feature central without labels: redundancy
+    with many others (v4) or being uncorrelated with them. (The 2020 code,
     ``InfFS_S``, mixes three non-symmetric kernels with a 3-vector alpha and
     is not offered.)
 
@@ -227,7 +233,7 @@ def inffs_importances(
     alpha : float in [0, 1], default=0.5
     decay : float in (0, 1), default=0.9
         ``r * lambda_max(A)``: how fast long paths fade.
-    affinity : {"ecfs", "inffs"}, default="ecfs"
+    affinity : {"ecfs", "inffs", "inffs_v4"}, default="ecfs"
     mode, task, standardize, solver
         As in :func:`eigenvector_centrality_importances`.
 
@@ -344,7 +350,7 @@ class InfFSSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         **_SHARED_CONSTRAINTS,
         "decay": [Interval(Real, 0, 1, closed="neither")],
-        "affinity": [StrOptions({"ecfs", "inffs"})],
+        "affinity": [StrOptions(set(AFFINITIES))],
     }
 
     _reads_tables = True

@@ -104,6 +104,20 @@ def matlab_inffs_2016(X, y, alpha):
     return S.sum(axis=1)
 
 
+def matlab_inffs_unsupervised(X, alpha, kernel, factor):
+    """The unsupervised branch of rank_fir_infinite.m (``kernel="1-|rho|"``,
+    factor 0.99, ``eig(A + eps)``) or infFS.m v4.0 (``"rho"``, 0.9)."""
+    rho = pd.DataFrame(X).corr(method="spearman").to_numpy(copy=True)
+    rho[~np.isfinite(rho)] = 0
+    corr = 1 - np.abs(rho) if kernel == "1-|rho|" else rho
+    A = alpha * corr + (1 - alpha) * matlab_sigma(X)
+    eye = np.eye(A.shape[0])
+    shift = np.finfo(float).eps if kernel == "1-|rho|" else 0.0
+    r = factor / np.max(np.linalg.eigvals(A + shift).real)
+    S = np.linalg.inv(eye - r * A) - eye
+    return S.sum(axis=1)
+
+
 # --------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------
@@ -231,6 +245,18 @@ def test_inffs_original_affinity_matches_fslib_2016(small):
     X, y = small
     scores = inffs_importances(X, y, alpha=0.4, decay=0.99, affinity="inffs")
     np.testing.assert_allclose(scores, matlab_inffs_2016(X, y, 0.4), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("affinity", "kernel", "decay"),
+    [("inffs", "1-|rho|", 0.99), ("inffs_v4", "rho", 0.9)],
+    ids=["rank_fir_infinite.m", "infFS.m-v4.0"],
+)
+def test_inffs_unsupervised_matches_both_fslib_codes(small, affinity, kernel, decay):
+    X, _ = small
+    scores = inffs_importances(X, alpha=0.4, decay=decay, affinity=affinity)
+    expected = matlab_inffs_unsupervised(X, 0.4, kernel, decay)
+    np.testing.assert_allclose(scores, expected, rtol=1e-8)
 
 
 def test_inffs_original_unsupervised_kernel(small):
