@@ -31,6 +31,7 @@ EXPLAINER_PARAMETERS = (
     "certify",
     "max_joint",
     "n_jobs",
+    "rule",
 )
 _NUMERIC_PREFIXES = ("int", "uint", "float", "double", "bool")
 

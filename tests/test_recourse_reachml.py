@@ -3,9 +3,11 @@
 The reference was computed once with reachml 0.2.0a1 in a side environment
 (benchmarks/bench_responsiveness.py --write-fixture runs
 benchmarks/reachml_reference.py there) with the logistic regression stored in
-the fixture, so both libraries score the identical model. ``paper_rule`` are
-reachml's interventions filtered by the paper's fewest-changes rule; ``raw``
-are reachml's own enumerate-mode scores (all completions of each new value).
+the fixture, so both libraries score the identical model. ``paper_rule``
+(the key's name is historical) are reachml's interventions filtered by
+featimp's ``rule="per_value"``, which on this model equals reachml's own
+marginal filter (``rule="reference"``, tests/test_recourse_rule.py); ``raw``
+are reachml's enumerate-mode scores (all completions of each new value).
 """
 
 import json

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._milp import best_linear_action
-from featimp.recourse._reachable import build_groups, reachable_set
+from featimp.recourse._reachable import RULES, build_groups, reachable_set
 from featimp.recourse._scores import (
     check_input,
     linear_form,
@@ -98,6 +98,11 @@ class ResponsivenessExplainer(BaseEstimator):
     action_set : ActionSet
     target : label, default=1
     method : {"auto", "enumerate", "sample"}, default="auto"
+    rule : {"per_value", "reference"}, default="per_value"
+        Which points make up each feature's reachable set: featimp's rule,
+        or exactly the authors' code (reachml's marginal filter); see
+        :func:`~featimp.recourse.responsiveness_scores`. It also decides
+        where the action of a row with a responsive feature is looked for.
     n_samples : int, default=100
         Values drawn per continuous feature in sample mode.
     random_state : int or None
@@ -149,6 +154,7 @@ class ResponsivenessExplainer(BaseEstimator):
         "action_set": [ActionSet],
         "target": "no_validation",
         "method": [StrOptions({"auto", "enumerate", "sample"})],
+        "rule": [StrOptions(set(RULES))],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
@@ -157,13 +163,15 @@ class ResponsivenessExplainer(BaseEstimator):
     }
 
     def __init__(
-        self, estimator, action_set, *, target=1, method="auto", n_samples=100,
-        random_state=None, n_jobs=None, certify="auto", max_joint=100_000,
+        self, estimator, action_set, *, target=1, method="auto",
+        rule="per_value", n_samples=100, random_state=None, n_jobs=None,
+        certify="auto", max_joint=100_000,
     ):
         self.estimator = estimator
         self.action_set = action_set
         self.target = target
         self.method = method
+        self.rule = rule
         self.n_samples = n_samples
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -212,7 +220,7 @@ class ResponsivenessExplainer(BaseEstimator):
     def _details(self, X):
         return score_details(
             self.estimator, X, self.action_set, target=self.target,
-            method=self.method, n_samples=self.n_samples,
+            method=self.method, rule=self.rule, n_samples=self.n_samples,
             random_state=self.random_state, n_jobs=self.n_jobs,
         )
 
@@ -224,7 +232,7 @@ class ResponsivenessExplainer(BaseEstimator):
         model = on_features(self.estimator, self.action_set)
         predict = prediction_function(model, self.action_set.names)
         linear = linear_form(model, self.action_set.names)
-        groups = build_groups(self.action_set)
+        groups = build_groups(self.action_set, rule=self.rule)
         for i, x in enumerate(values):
             if i % 1000 == 999:  # bound the memory of the per-state caches
                 for g in groups:

@@ -4,10 +4,47 @@ Features tied by constraints form a *group*; a person's joint reachable set
 is the product of one reachable set per group. For a group we enumerate the
 product of its actionable features' value grids, push each action through the
 linkages (``c = a (I - L)^-1``, so chains propagate), and keep the points that
-satisfy the group's constraints. The 1-D set ``R_j`` keeps, for each new value
-of ``j``, the completions that change the fewest other features (the paper's
-rule). Results are cached per distinct state of the group's features, so
-identical people cost nothing.
+satisfy the group's constraints. Results are cached per distinct state of the
+group's features, so identical people cost nothing.
+
+The 1-D set ``R_j`` of feature ``j`` is cut from the group's joint set by one
+of two rules (``RULES``); both keep only changes with ``c_j != 0`` that leave
+the other groups alone, and both give a feature without constraints every
+value it can reach:
+
+``"per_value"`` (featimp's rule, the default)
+    For every change ``v != 0`` that ``j``'s own action allows (its bounds,
+    steps and direction), the completions with ``c_j = v`` that change the
+    fewest features; any feature of the group may complete a move.
+``"reference"`` (the authors' code)
+    reachml's marginal filter, ``EnumeratingScorer._filter_1D`` in reachml
+    0.2.0a1: the path of the authors' experiment scripts, which build the
+    scorer on a reachable-set database. If some change moves ``j`` alone,
+    ``R_j`` is every such change. Otherwise it is the changes touching only
+    ``j``'s direct neighbours (features sharing a constraint with ``j``)
+    that change the fewest features, fewest over all values of ``j``.
+    ``c_j`` may be any value, also one only another feature's linkage makes.
+
+They differ in exactly three ways (tests/test_recourse_rule.py has a case
+for each, checked against reachml):
+
+1. Fewest changes per value against fewest overall. Accounts -> CreditLines,
+   one line closable: +1 account can come alone (close a line), +2 cannot,
+   so ``"reference"`` keeps only +1.
+2. The whole group against direct neighbours. A renter switching to "own"
+   must leave "rent", which moves HousingCost through a linkage; HousingCost
+   shares no constraint with "own", so ``"reference"`` has no point for
+   "own" at all and scores it 0.
+3. Values only a linkage reaches. CityYears at its upper bound moves only
+   with JobYears (linked one for one): ``"reference"`` puts those moves in
+   CityYears' set, ``"per_value"`` leaves them to JobYears'.
+
+``"reference"`` reproduces reachml's scores wherever the two libraries reach
+the same joint set. They do not for linkage chains (reachml moves only a
+source's direct targets), ``keep_bounds=True`` (reachml pins the target to
+its own action bounds, so an immutable target stops the source),
+increase-only linkage targets (reachml lets them fall with their source)
+and IfThen (reachml's acts on changes, not values).
 """
 
 from __future__ import annotations
@@ -18,6 +55,8 @@ import numpy as np
 
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._constraints import DirectionalLinkage, OneHotEncoding
+
+RULES = ("per_value", "reference")
 
 
 class GroupReach:
@@ -31,10 +70,14 @@ class GroupReach:
     sample_values : callable or None
         ``sample_values(element, x)`` returns the values of a feature that
         cannot be enumerated (sample mode); None means enumerate everything.
+    rule : {"per_value", "reference"}
+        How :meth:`one_dim` cuts ``R_j`` from the joint set (module docstring).
     """
 
-    def __init__(self, action_set: ActionSet, group, sample_values=None):
+    def __init__(self, action_set: ActionSet, group, sample_values=None,
+                 rule="per_value"):
         self.action_set = action_set
+        self.rule = check_rule(rule)
         self.group = list(group)
         self.elements = [action_set[j] for j in self.group]
         self.free = [k for k, e in enumerate(self.elements) if e.actionable]
@@ -47,7 +90,17 @@ class GroupReach:
             for c in action_set.constraints
             if set(c.names) <= names
         ]
+        self.neighbours = self._neighbours()
         self._cache: dict[tuple, tuple] = {}
+
+    def _neighbours(self) -> list[np.ndarray]:
+        """Per feature, the group's features sharing a constraint with it
+        (itself included)."""
+        near = [{k} for k in range(len(self.group))]
+        for _, cols in self.constraints:
+            for k in cols:
+                near[k].update(cols)
+        return [np.array(sorted(n)) for n in near]
 
     def _linkage_operator(self) -> np.ndarray:
         L = self.action_set.linkage_matrix()[np.ix_(self.group, self.group)]
@@ -91,7 +144,7 @@ class GroupReach:
         return self._get(xg)[0]
 
     def one_dim(self, xg: np.ndarray, k: int) -> np.ndarray:
-        """Changes in ``R_j`` for the group's ``k``-th feature (paper's rule)."""
+        """Changes in ``R_j`` for the group's ``k``-th feature, by ``rule``."""
         return self._get(xg)[1][k]
 
     def clear(self) -> None:
@@ -165,29 +218,55 @@ class GroupReach:
         return keep
 
     def _one_dim_sets(self, joint, grids) -> dict[int, np.ndarray]:
-        out = {}
         support = np.count_nonzero(joint, axis=1)
-        for k in self.free:
-            moves = (joint[:, k] != 0) & np.isin(joint[:, k], grids[k])
-            rows, change_k, n_changed = joint[moves], joint[moves, k], support[moves]
-            if rows.shape[0] == 0:
-                out[k] = rows
-                continue
-            # Per new value of j, keep the completions with the fewest changes.
-            fewest = {}
-            for value, n in zip(change_k, n_changed, strict=True):
-                fewest[value] = min(fewest.get(value, n), n)
-            best = np.array([fewest[v] for v in change_k])
-            out[k] = rows[n_changed == best]
-        return out
+        if self.rule == "per_value":
+            return {k: _per_value(joint, support, k, grids[k]) for k in self.free}
+        return {k: self._reference(joint, support, k) for k in self.free}
+
+    def _reference(self, joint, support, k) -> np.ndarray:
+        """reachml's marginal filter: moves of j alone if there are any,
+        else the smallest moves through j's direct neighbours."""
+        moves = joint[:, k] != 0
+        rows, n_changed = joint[moves], support[moves]
+        alone = n_changed == 1
+        if alone.any():
+            return rows[alone]
+        others = np.ones(joint.shape[1], dtype=bool)
+        others[self.neighbours[k]] = False
+        near = ~np.any(rows[:, others] != 0, axis=1)
+        rows, n_changed = rows[near], n_changed[near]
+        if rows.shape[0] == 0:
+            return rows
+        return rows[n_changed == n_changed.min()]
 
 
-def build_groups(action_set: ActionSet, sample_values=None) -> list[GroupReach]:
+def _per_value(joint, support, k, grid) -> np.ndarray:
+    """Per new value of j in its own grid, the completions with the fewest
+    changes."""
+    moves = (joint[:, k] != 0) & np.isin(joint[:, k], grid)
+    rows, change_k, n_changed = joint[moves], joint[moves, k], support[moves]
+    if rows.shape[0] == 0:
+        return rows
+    fewest = {}
+    for value, n in zip(change_k, n_changed, strict=True):
+        fewest[value] = min(fewest.get(value, n), n)
+    best = np.array([fewest[v] for v in change_k])
+    return rows[n_changed == best]
+
+
+def check_rule(rule) -> str:
+    if not isinstance(rule, str) or rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return rule
+
+
+def build_groups(action_set: ActionSet, sample_values=None,
+                 rule="per_value") -> list[GroupReach]:
     """One :class:`GroupReach` per group holding an actionable feature."""
     groups = []
     for group in action_set.partition():
         if any(action_set[j].actionable for j in group):
-            groups.append(GroupReach(action_set, group, sample_values))
+            groups.append(GroupReach(action_set, group, sample_values, rule))
     return groups
 
 

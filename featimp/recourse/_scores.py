@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from featimp._validation import check_random_state_seed
 from featimp.recourse._action_set import ActionSet
-from featimp.recourse._reachable import GroupReach, build_groups
+from featimp.recourse._reachable import GroupReach, build_groups, check_rule
 
 METHODS = ("auto", "enumerate", "sample")
 #: Points stacked into one ``predict`` call.
@@ -44,6 +44,7 @@ def responsiveness_scores(
     *,
     target=1,
     method="auto",
+    rule="per_value",
     n_samples=100,
     random_state=None,
     n_jobs=None,
@@ -72,6 +73,29 @@ def responsiveness_scores(
         a ``grid``); ``"sample"`` draws ``n_samples`` values uniformly over the
         allowed interval of each continuous feature; ``"auto"`` enumerates
         when it can.
+    rule : {"per_value", "reference"}, default="per_value"
+        Which points make up ``j``'s reachable set when ``j`` shares a
+        constraint with other features (see :mod:`featimp.recourse._reachable`
+        for the exact definitions and where they part):
+
+        - ``"per_value"``: every value ``j`` can take by its own action,
+          each with the fewest changes the constraints force alongside. The
+          score answers "if I set ``j`` to any value I can reach, doing
+          only what that requires, how often do I get ``target``?".
+        - ``"reference"``: exactly the authors' code (reachml's marginal
+          filter): the changes of ``j`` alone if there are any, otherwise
+          the smallest changes among those touching only features that
+          share a constraint with ``j``, counting changes of ``j`` that
+          only another feature's linkage causes.
+
+        ``"per_value"`` is the default because ``"reference"`` can hide a
+        lever from the person: once one value of ``j`` needs no other
+        change it ignores the values that do (which may be the only ones
+        that work), and it scores 0 a switch whose forced changes reach
+        past ``j``'s direct neighbours. It also credits ``j`` with moves
+        the person can only make through another feature, whose own score
+        already counts them. On the German credit case both give the same
+        scores.
     n_samples : int, default=100
     random_state : int, Generator or None
     n_jobs : int or None
@@ -95,17 +119,33 @@ def responsiveness_scores(
     >>> approve = lambda Z: (Z[:, 0] >= 2).astype(int)
     >>> responsiveness_scores(approve, X, A)[:, 0].round(3).tolist()
     [0.667, 0.667, 0.333, 0.333]
+
+    The rules part when a feature moves only through another one's linkage:
+    here CityYears is at its upper bound, and each year at the job is a
+    year in the city too.
+
+    >>> from featimp.recourse import DirectionalLinkage
+    >>> X = pd.DataFrame({"JobYears": [4, 9], "CityYears": [3, 0]})
+    >>> A = ActionSet.from_data(X)
+    >>> A[["JobYears", "CityYears"]].step_direction = 1
+    >>> _ = A.add_constraint(DirectionalLinkage(["JobYears", "CityYears"]))
+    >>> settled = lambda Z: (Z[:, 1] >= 4).astype(int)
+    >>> responsiveness_scores(settled, X.head(1), A).tolist()
+    [[1.0, 0.0]]
+    >>> responsiveness_scores(settled, X.head(1), A, rule="reference").tolist()
+    [[1.0, 1.0]]
     """
     return score_details(
-        estimator, X, action_set, target=target, method=method,
+        estimator, X, action_set, target=target, method=method, rule=rule,
         n_samples=n_samples, random_state=random_state, n_jobs=n_jobs,
         batch_size=batch_size, progress=progress,
     ).scores
 
 
 def score_details(
-    estimator, X, action_set, *, target=1, method="auto", n_samples=100,
-    random_state=None, n_jobs=None, batch_size=4096, progress=False,
+    estimator, X, action_set, *, target=1, method="auto", rule="per_value",
+    n_samples=100, random_state=None, n_jobs=None, batch_size=4096,
+    progress=False,
 ) -> ScoreDetails:
     """Like :func:`responsiveness_scores`, with set sizes and standard errors."""
     values = check_input(X, action_set)
@@ -113,10 +153,11 @@ def score_details(
     predict = prediction_function(estimator, action_set.names)
     check_target(estimator, target)
     method = resolve_method(action_set, method)
+    rule = check_rule(rule)
     if not isinstance(n_samples, int | np.integer) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
     sampler = _uniform_sampler(n_samples, random_state) if method == "sample" else None
-    groups = build_groups(action_set, sampler)
+    groups = build_groups(action_set, sampler, rule)
     unique, inverse = np.unique(values, axis=0, return_inverse=True)
     scorer = _FeatureScorer(estimator, predict, target, action_set)
     n, d = unique.shape

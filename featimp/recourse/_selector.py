@@ -17,12 +17,13 @@ from featimp._base import BaseImportanceSelector
 from featimp._encoding import is_frame, to_pandas
 from featimp._validation import check_X_y
 from featimp.recourse._action_set import ActionSet
+from featimp.recourse._reachable import RULES
 from featimp.recourse._scores import check_input, prediction_function, score_details
 
 
 def responsiveness_importances(
     X, y, *, estimator=None, action_set=None, target=None, method="auto",
-    n_samples=20, random_state=None,
+    rule="per_value", n_samples=20, random_state=None,
 ):
     """Mean responsiveness of each column over the rows a fitted model does
     not predict as ``target``: how often changing the column (within the
@@ -59,7 +60,7 @@ def responsiveness_importances(
         features must be the columns of ``X``, in order.
     target : label or None
         The desired prediction; None takes the last class.
-    method, n_samples, random_state
+    method, rule, n_samples, random_state
         As in :func:`featimp.recourse.responsiveness_scores`.
 
     Returns
@@ -106,7 +107,8 @@ def responsiveness_importances(
     if target is None:
         target = model.classes_[-1]
     scores = _denied_scores(model, values, action_set, target, method=method,
-                            n_samples=n_samples, random_state=random_state)
+                            rule=rule, n_samples=n_samples,
+                            random_state=random_state)
     if raw:
         scores = action_set._raw.aggregate_rows(scores, "max")
     return scores.mean(axis=0)
@@ -134,6 +136,9 @@ class ResponsivenessSelector(BaseImportanceSelector):
     action_set : ActionSet, dict or None, default=None
     target : label or None, default=None
     method : {"auto", "enumerate", "sample"}, default="auto"
+    rule : {"per_value", "reference"}, default="per_value"
+        Which points make up each feature's reachable set; see
+        :func:`~featimp.recourse.responsiveness_scores`.
     n_samples : int, default=20
     random_state : int or None, default=None
     stability, n_features_to_select, threshold
@@ -157,13 +162,14 @@ class ResponsivenessSelector(BaseImportanceSelector):
         "action_set": [ActionSet, dict, None],
         "target": "no_validation",
         "method": [StrOptions({"auto", "enumerate", "sample"})],
+        "rule": [StrOptions(set(RULES))],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
     def __init__(
         self, *, estimator=None, action_set=None, target=None, method="auto",
-        stability=False,
+        rule="per_value", stability=False,
         n_samples=20, random_state=None, n_features_to_select=None,
         threshold=None,
     ):
@@ -174,6 +180,7 @@ class ResponsivenessSelector(BaseImportanceSelector):
         self.action_set = action_set
         self.target = target
         self.method = method
+        self.rule = rule
         self.n_samples = n_samples
         self.random_state = random_state
 
@@ -190,6 +197,7 @@ class ResponsivenessSelector(BaseImportanceSelector):
             seed = seed.randint(2**31 - 1)
         return responsiveness_importances(
             X, y, estimator=self.estimator, action_set=self.action_set,
-            target=self.target, method=self.method, n_samples=self.n_samples,
+            target=self.target, method=self.method, rule=self.rule,
+            n_samples=self.n_samples,
             random_state=seed,
         )

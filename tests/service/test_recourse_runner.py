@@ -95,6 +95,7 @@ def test_denied_rows_of_a_trained_model_equal_the_explainer(store, data, german)
     assert (result["prediction"] == 0).all() and len(result) == len(denied)
 
 
+
 @pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])
 def test_boosters_trained_by_the_service_on_a_second_dataset(
     store, data, german, kind
@@ -188,6 +189,7 @@ def test_uploaded_models_equal_their_originals(
             "unique",
         ),
         ({"params": {"n_samples": 0}}, "params.n_samples", "n_samples"),
+        ({"params": {"rule": "paper"}}, "params.rule", "rule"),
         ({"params": {"estimator": "x"}}, "params.estimator", "unknown"),
         ({"desired": "good"}, "desired", "not a label"),
         ({"target": "Age"}, "target", "feature of the action set"),
