@@ -7,11 +7,41 @@ environment.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Upper bounds of job parameters, wherever they appear in a job's ``params``
+#: (a consensus member's too) or a trained model's ``params``. An int, or a
+#: list of ints (``hidden_layer_sizes``), above its bound is refused; a
+#: negative ``n_jobs`` means every CPU and counts as such.
+DEFAULT_PARAM_CAPS = {
+    "n_bootstrap": 200,
+    "stability": 200,
+    "n_permutations": 100,
+    "n_repeats": 100,
+    "n_neighbors": 100,
+    "n_bins": 1000,
+    "max_samples": 10_000,
+    "n_background": 1000,
+    "max_evals": 100_000,
+    "n_grid": 100,
+    "cv": 20,
+    "n_seeds": 20,
+    "grid_size": 100,
+    "spline_order": 10,
+    "max_iter": 10_000,
+    "hidden_layer_sizes": 1024,
+    "n_samples": 10_000,
+    "max_joint": 1_000_000,
+    "n_estimators": 5000,
+    "max_depth": 32,
+    "num_leaves": 131_072,
+    "n_jobs": 4,
+}
 
 
 class Settings(BaseSettings):
@@ -70,6 +100,96 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest JSON request body (a job, a transform); 413 above.",
     )
+    result_retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Delete jobs that ended longer ago than this, with their "
+        "results (not the selectors they fitted). Unset: jobs stay until "
+        "DELETE /v1/jobs/{id}.",
+    )
+    retention_sweep_seconds: float = Field(
+        3600, gt=0, description="How often expired jobs are looked for."
+    )
+    transform_workers: int = Field(
+        1, ge=1, le=64, description="Processes that apply fitted selectors."
+    )
+
+    # Jobs: limits enforced on every job (the local pool enforces all of
+    # them; on Dask the deadline only, memory is the cluster's business).
+    job_deadline_seconds: float = Field(
+        3600,
+        ge=0,
+        description="Wall-clock time a job may run; it is then stopped and "
+        "failed. 0: no deadline.",
+    )
+    job_memory_mb: int = Field(
+        4096,
+        ge=0,
+        description="Memory a job may add to its worker process (and the "
+        "processes it starts); the job is then stopped and failed. 0: no limit.",
+    )
+    cancel_grace_seconds: float = Field(
+        5,
+        gt=0,
+        description="After SIGTERM, how long a canceled or stopped worker has "
+        "before SIGKILL.",
+    )
+    shutdown_grace_seconds: float = Field(
+        20,
+        ge=0,
+        description="On shutdown (SIGTERM), how long running jobs may take to "
+        "finish; the rest are queued again for the next start.",
+    )
+    # Per API key.
+    max_queued_jobs_per_key: int = Field(
+        100, ge=1, description="Queued jobs one key may have; 429 above."
+    )
+    max_running_jobs_per_key: int = Field(
+        0,
+        ge=0,
+        description="Jobs of one key that run at once; 0: as many as there are "
+        "workers. Keys take turns for free workers either way.",
+    )
+    max_datasets_per_key: int = Field(
+        1000, ge=1, description="Datasets one key may store; 507 above."
+    )
+    max_stored_bytes_per_key: int = Field(
+        20 * 1024**3,
+        ge=1,
+        description="Bytes of datasets and models (as uploaded) one key may "
+        "store; 507 above.",
+    )
+    rate_limit_per_second: float = Field(
+        50,
+        ge=0,
+        description="Requests per second one key may make on /v1, on average; "
+        "429 with Retry-After above. 0: no limit.",
+    )
+    rate_limit_burst: int = Field(
+        200, ge=1, description="Requests one key may make at once above the rate."
+    )
+    param_caps: dict[str, int] = Field(
+        default_factory=dict,
+        validate_default=True,
+        description="Upper bounds of job parameters by name, as JSON (e.g. "
+        "'{\"n_bootstrap\": 50}'); each replaces the default bound of the "
+        "parameter it names (DEFAULT_PARAM_CAPS).",
+    )
+    # Disk: below min_free_disk_bytes uploads and new jobs get a 507 and
+    # /readyz a 503; the reserve is a file the service deletes when the disk
+    # fills, so that deletes and job outcomes can still be written.
+    min_free_disk_bytes: int = Field(64 * 1024**2, ge=0)
+    disk_reserve_bytes: int = Field(32 * 1024**2, ge=0)
+
+    @field_validator("param_caps", mode="before")
+    @classmethod
+    def _caps_from_json(cls, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("param_caps", mode="after")
+    @classmethod
+    def _with_default_caps(cls, value: dict[str, int]) -> dict[str, int]:
+        return {**DEFAULT_PARAM_CAPS, **value}
 
     @field_validator("api_keys", mode="before")
     @classmethod

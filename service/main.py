@@ -6,11 +6,12 @@ settings, and its lifespan opens the store and starts the executor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import shutil
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,11 +19,17 @@ from fastapi import FastAPI
 from service import runner
 from service.api import api_router, health
 from service.config import Settings, get_settings
+from service.diskspace import DiskSpace
+from service.docs import add_docs
 from service.executors import make_executor
+from service.housekeeping import run_housekeeping
 from service.logs import RequestLogMiddleware, configure_logging
-from service.problems import add_problem_handlers
+from service.problems import add_problem_handlers, problem_schemas
+from service.quotas import add_disk_full_handler
+from service.ratelimit import RateLimitMiddleware
 from service.store import Store, open_store
 from service.store.jobs import recover_jobs
+from service.transforms import TransformPool
 
 log = logging.getLogger("service")
 
@@ -57,23 +64,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=_DESCRIPTION,
         version=runner.featimp_version(),
         lifespan=_lifespan,
+        docs_url=None,  # add_docs serves them, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.version = runner.featimp_version()
     add_problem_handlers(app)
+    add_disk_full_handler(app)
+    app.add_middleware(
+        RateLimitMiddleware,
+        rate=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+    )
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health.router)
     app.include_router(api_router())
+    add_docs(app)
     app.openapi = _openapi_with_methods(app)
     return app
 
 
 def _openapi_with_methods(app: FastAPI):
-    """The OpenAPI schema, with the registry's method names as an enum."""
+    """The OpenAPI schema, with the registry's method names as an enum, and
+    the problem schemas that every route's error responses refer to."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
+            schema["components"]["schemas"].update(problem_schemas())
             method = schema["components"]["schemas"]["JobCreate"]["properties"][
                 "method"
             ]
@@ -87,13 +105,17 @@ def _openapi_with_methods(app: FastAPI):
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     settings: Settings = app.state.settings
+    # Files the service and its workers create are the service's alone.
+    umask = os.umask(0o077)
     store = open_store(settings.data_dir)
     _clear_temporary_files(store)
     app.state.store = store
     app.state.api_keys = settings.api_keys or [_stored_api_key(store)]
+    DiskSpace.from_settings(settings, store.data_dir).refresh()  # the reserve
+    # Before the executor starts, which runs queued jobs at once.
+    failed, queued = recover_jobs(store=store)
     executor = make_executor(settings, store)
     app.state.executor = executor
-    failed, queued = recover_jobs(store=store)
     if failed or queued:
         log.warning(
             "recovered after a restart",
@@ -101,6 +123,14 @@ async def _lifespan(app: FastAPI):
         )
     for job_id in queued:
         executor.submit(job_id)
+    app.state.transforms = TransformPool(workers=settings.transform_workers)
+    housekeeping = asyncio.create_task(
+        run_housekeeping(
+            store,
+            retention_days=settings.result_retention_days,
+            interval=settings.retention_sweep_seconds,
+        )
+    )
     log.info(
         "service started",
         extra={
@@ -112,7 +142,12 @@ async def _lifespan(app: FastAPI):
     try:
         yield
     finally:
+        housekeeping.cancel()
+        with suppress(asyncio.CancelledError):
+            await housekeeping
+        app.state.transforms.shutdown()
         executor.shutdown()
+        os.umask(umask)
 
 
 def _clear_temporary_files(store: Store) -> None:

@@ -2,20 +2,24 @@
 
 A detail never names a server path (they are replaced by ``<path>``), and an
 error nobody handled is logged once, by :class:`UnhandledErrorMiddleware`,
-and answered with a 500 problem.
+and answered with a 500 problem. Routes declare the problems they send with
+:func:`problem_responses`, so the OpenAPI document lists every status and
+its ``application/problem+json`` body (:class:`ProblemDetails`).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.schemas import JOB_REQUEST_TAGS
+from service.schemas import JOB_REQUEST_TAGS, ProblemDetails
 from service.store.db import redact_paths
 
 PROBLEM_JSON = "application/problem+json"
@@ -68,8 +72,68 @@ _TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
+    507: "Insufficient storage",
 }
+#: What a status means on any route; a route may say more (problem_responses).
+_MEANINGS = {
+    400: "The body is malformed: not UTF-8, JSON nested too deeply, or "
+    "broken multipart",
+    401: "No X-API-Key header, or a key this service does not accept",
+    404: "Nothing with this id belongs to this key",
+    409: "The request conflicts with the state of the resource",
+    413: "The body is larger than this service's limit",
+    415: "The body is of a media type this route does not take",
+    422: "A field of the request is invalid; `errors` names it",
+    429: "Too many requests from this key (see Retry-After); retry later",
+    503: "The service is not taking this request now; retry later",
+    507: "No room is left to store it: the disk, or this key's quota, is full",
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
+
+
+def problem_responses(
+    *statuses: int, described: dict[int, str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The OpenAPI ``responses`` of the problems a route sends.
+
+    Each status is declared with an ``application/problem+json`` body of
+    :class:`ProblemDetails`: those in ``statuses`` with their usual meaning,
+    those in ``described`` with what they mean on this route. 401, 422 and
+    429 are always there: every route that declares problems takes an API
+    key, has its parameters checked, and counts against the key's rate limit.
+
+    Examples
+    --------
+    >>> r = problem_responses(404, described={409: "The job has ended"})
+    >>> sorted(r), r[409]["description"], list(r[404]["content"])
+    ([401, 404, 409, 422, 429], 'The job has ended', ['application/problem+json'])
+    """
+    declared = {s: _MEANINGS[s] for s in (401, 422, 429, *statuses)}
+    declared.update(described or {})
+    return {
+        status: {
+            "description": declared[status],
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+        }
+        for status in sorted(declared)
+    }
+
+
+def problem_schemas() -> dict[str, dict]:
+    """The OpenAPI components :func:`problem_responses` refers to.
+
+    Examples
+    --------
+    >>> sorted(problem_schemas())
+    ['FieldError', 'ProblemDetails']
+    """
+    schema = ProblemDetails.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    return {**schema.pop("$defs", {}), "ProblemDetails": schema}
 
 
 def not_found(kind: str, item_id: str) -> Problem:
@@ -141,8 +205,27 @@ async def _on_problem(request: Request, exc: Problem):
 
 
 async def _on_http_exception(request: Request, exc: StarletteHTTPException):
-    problem = Problem(exc.status_code, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    problem = Problem(exc.status_code, str(exc.detail), headers=headers)
     return problem_response(problem, request)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of the path: Starlette's 405 names only those of the first
+    route that matched it (POST of POST /v1/datasets, not GET too)."""
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class UnhandledErrorMiddleware:

@@ -46,8 +46,15 @@ def read_page(
 
 
 def iter_csv(path: Path, *, batch_size: int = 65536) -> Iterator[bytes]:
-    """The Parquet file as CSV, one record batch at a time."""
-    parquet = pq.ParquetFile(path)
+    """The Parquet file as CSV, one record batch at a time.
+
+    The file is opened now (FileNotFoundError here, not while streaming),
+    so a job deleted meanwhile cannot cut the CSV short.
+    """
+    return _csv_batches(pq.ParquetFile(path), batch_size)
+
+
+def _csv_batches(parquet: pq.ParquetFile, batch_size: int) -> Iterator[bytes]:
     header = True
     for batch in parquet.iter_batches(batch_size=batch_size):
         buffer = io.BytesIO()

@@ -35,6 +35,7 @@ from featimp.methods import (
     get_method,
 )
 from service import job_warnings, recourse
+from service.diskspace import HOW_TO_FREE, is_disk_full, release_reserve
 from service.schemas import MAX_JOB_WARNINGS
 from service.store import Store, open_store
 from service.store import jobs as job_store
@@ -121,9 +122,7 @@ def read_X_y(store: Store, dataset_id: str, request: dict):
     """
     table = feather.read_table(store.path("datasets", dataset_id), memory_map=True)
     target = request.get("target")
-    features = request.get("features") or [
-        c for c in table.column_names if c != target
-    ]
+    features = request.get("features") or [c for c in table.column_names if c != target]
     X = table.select(features).to_pandas()
     y = None if target is None else table.column(target).to_pandas()
     return X, y
@@ -274,19 +273,22 @@ def run_job(
     executor: str = "local",
     *,
     store: Store | None = None,
+    claimed: bool = False,
+    memory_limit: int | None = None,
 ) -> str:
     """Run one job to its end and record the outcome; returns the final status.
 
-    Every error is recorded on the job as problem details, never raised: a
-    bad job cannot take its worker down. A worker that runs many jobs passes
-    its open ``store``.
+    Every error of the job is recorded on it as problem details, never
+    raised: a bad job cannot take its worker down. Only when even that
+    record cannot be written (a full disk) does the error go to the caller.
+    A worker that runs many jobs passes its open ``store``; a ``claimed``
+    job was started under ``lease`` by the executor already.
+    ``memory_limit`` (bytes) is named when the job runs out of memory.
     """
     store = store or open_store(data_dir)
-    if not job_store.start_job(
-        store=store, job_id=job_id, lease=lease, executor=executor
-    ):
+    job = _take(store, job_id, lease, executor, claimed)
+    if job is None:
         return "skipped"
-    job = job_store.get_job(store=store, job_id=job_id)
     started = time.perf_counter()
     try:
         with job_warnings.capture() as caught:
@@ -296,7 +298,7 @@ def run_job(
     except JobStopped:
         return "canceled"
     except Exception as exc:
-        error = _problem(exc, store.data_dir)
+        error = job_problem(exc, store.data_dir, memory_limit=memory_limit)
         job_store.fail_job(store=store, job_id=job_id, lease=lease, error=error)
         return "failed"
     job_store.finish_job(
@@ -311,13 +313,52 @@ def run_job(
     return "succeeded"
 
 
+def _take(store: Store, job_id: str, lease: str, executor: str, claimed: bool):
+    """The job, started under ``lease`` (or checked to run under it); None
+    if it is no longer ours to run."""
+    if not claimed and not job_store.start_job(
+        store=store, job_id=job_id, lease=lease, executor=executor
+    ):
+        return None
+    job = job_store.get_job(store=store, job_id=job_id)
+    if job is None or job.status != "running" or job.lease != lease:
+        return None
+    return job
+
+
 def run_job_on_dask(job_id: str, data_dir: str, lease: str) -> str:
     """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster."""
     with joblib.parallel_config(backend="dask"):
         return run_job(job_id, data_dir, lease, executor="dask")
 
 
-def _problem(exc: Exception, data_dir: Path) -> dict:
+def job_problem(
+    exc: BaseException, data_dir: Path, *, memory_limit: int | None = None
+) -> dict:
+    """The problem details a job failed with."""
+    if is_disk_full(exc):
+        # Let the outcome of this job, and deletes, be written.
+        release_reserve(data_dir)
+        return {
+            "type": "about:blank",
+            "title": "Job failed: disk full",
+            "status": 507,
+            "detail": "no space left on the disk of the service while the job "
+            f"ran; {HOW_TO_FREE}, then submit the job again",
+        }
+    if isinstance(exc, MemoryError):
+        limit = (
+            f"the memory limit of {memory_limit // 1024**2} MiB (FEATIMP_JOB_MEMORY_MB)"
+            if memory_limit
+            else "the memory of the service"
+        )
+        return {
+            "type": "about:blank",
+            "title": "Job failed: memory limit exceeded",
+            "status": 422,
+            "detail": f"the job exceeded {limit}; give it fewer rows or "
+            "features, or lighter parameters",
+        }
     # A message naming a file (a dataset deleted under the job, say) must not
     # show where the service keeps its files.
     message = redact_paths(" ".join(str(exc).split()), data_dir)
@@ -401,16 +442,22 @@ def ranking_table(selector, features: list[str]) -> pd.DataFrame:
 
 def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_suffix(".partial")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-    tmp.replace(path)
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        tmp.replace(path)
+    finally:  # a full disk leaves no half-written file behind
+        tmp.unlink(missing_ok=True)
 
 
 def _store_selector(store: Store, job, selector, features: list[str]) -> str:
     selector_id = new_id()
     path = store.path("selectors", selector_id)
     tmp = path.with_suffix(".partial")
-    joblib.dump(selector, tmp)
-    tmp.replace(path)
+    try:
+        joblib.dump(selector, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     support = selector.get_support()
     selector_store.create_selector(
         store=store,

@@ -21,15 +21,25 @@ TableFormat = Literal["json", "csv", "parquet"]
 MAX_JOB_WARNINGS = 20
 
 
-class ProblemPublic(BaseModel):
-    """RFC 9457 problem details."""
+class FieldError(BaseModel):
+    """One field at fault in a request."""
+
+    field: str = Field(description="The field, dotted: 'params.n_bins'.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: the body of every 4xx and 5xx response, as
+    application/problem+json, and the error of a failed job."""
 
     type: str = "about:blank"
     title: str
-    status: int
+    status: int = Field(ge=100, le=599)
     detail: str
-    instance: str | None = None
-    errors: list[dict] | None = None
+    instance: str | None = Field(None, description="The path requested.")
+    errors: list[FieldError] | None = Field(
+        None, description="The fields at fault, when the problem is in the request."
+    )
 
 
 class ColumnPublic(BaseModel):
@@ -204,7 +214,8 @@ class ResponsivenessJobCreate(BaseModel):
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="Parameters of ResponsivenessExplainer: method, n_samples, "
-        "random_state, certify, max_joint, n_jobs.",
+        "random_state, certify, max_joint, n_jobs, rule ('per_value' or "
+        "'reference').",
     )
 
 
@@ -241,7 +252,7 @@ class JobSummary(BaseModel):
     created_at: str
     started_at: str | None
     finished_at: str | None
-    error: ProblemPublic | None
+    error: ProblemDetails | None
     result_rows: int | None
     selector_id: str | None
     warnings: list[str] = Field(
@@ -357,7 +368,21 @@ class ModelsPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: Literal["ok"]
+    """What the service can do now; ``problems`` says why it is degraded."""
+
+    status: Literal["ok", "degraded"]
     version: str
     executor: str
-    workers: int
+    workers: int = Field(description="Workers configured (FEATIMP_WORKERS).")
+    workers_alive: int = Field(description="Workers that can take a job now.")
+    jobs_running: int
+    jobs_queued: int
+    accepting_jobs: bool = Field(
+        description="False while the service drains to shut down."
+    )
+    disk_free_bytes: int | None = Field(
+        description="Free space of the data directory's filesystem."
+    )
+    problems: list[str] = Field(
+        default_factory=list, description="What degrades the service, if anything."
+    )

@@ -38,6 +38,10 @@ def owner_of(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def get_transforms(request: Request):
+    return request.app.state.transforms
+
+
 def get_owner(
     request: Request, key: Annotated[str | None, Security(_api_key_header)]
 ) -> str:
@@ -55,6 +59,7 @@ def get_owner(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ExecutorDep = Annotated[object, Depends(get_executor)]
+TransformsDep = Annotated[object, Depends(get_transforms)]
 OwnerDep = Annotated[str, Depends(get_owner)]
 #: ``?limit=`` and ``?offset=`` of a listing; SQLite's integers end at 2**63 - 1.
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]

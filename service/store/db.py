@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
+import stat
 import sys
 import tempfile
 import threading
@@ -76,6 +78,9 @@ CREATE TABLE IF NOT EXISTS models (
 _ADDED_COLUMNS = (("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),)
 
 _ID = re.compile(r"[0-9a-f]{32}")
+#: Everything in the data directory is the service's alone: uploads, results,
+#: fitted selectors and the generated API key are nobody else's to read.
+DIR_MODE, FILE_MODE = 0o700, 0o600
 #: SQLite integers are 64-bit: a larger LIMIT or OFFSET cannot be bound.
 MAX_SQL_INT = 2**63 - 1
 _KINDS = {
@@ -174,15 +179,31 @@ class Store:
 
 
 def open_store(data_dir) -> Store:
-    """Create the directory layout and the schema (idempotent)."""
+    """Create the directory layout and the schema (idempotent).
+
+    The folders are made (or made again) 0700 and the database 0600; SQLite
+    gives its WAL and shared-memory files the database's mode.
+    """
     store = Store(Path(data_dir).resolve())
-    for folder in (*_KINDS, "tmp"):
-        (store.data_dir / folder).mkdir(parents=True, exist_ok=True)
+    store.data_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for folder in (store.data_dir, *(store.data_dir / f for f in (*_KINDS, "tmp"))):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
+        _restrict(folder, DIR_MODE)
+    os.close(os.open(store.database_path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    for suffix in ("", "-wal", "-shm"):
+        _restrict(Path(f"{store.database_path}{suffix}"), FILE_MODE)
     with store.connect() as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(_SCHEMA)
         _add_columns(conn)
     return store
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """chmod ``path`` to ``mode`` if it exists with another and is ours."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

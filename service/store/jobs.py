@@ -31,6 +31,14 @@ _SUMMARY_COLUMNS = (
 )
 
 
+class QueueFull(Exception):
+    """The owner has ``limit`` queued jobs already."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
 class DatasetGone(LookupError):
     """A dataset a new job reads was deleted while the job was being checked."""
 
@@ -82,13 +90,16 @@ def create_job(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     requires: Sequence[str] = (),
+    max_queued: int | None = None,
 ) -> tuple[JobRecord, bool]:
     """Insert a queued job; with a known idempotency key, return that job.
 
     The job is only inserted while every dataset in ``requires`` exists and
-    belongs to ``owner``, in the same statement, so it cannot race a
-    :func:`~service.store.datasets.delete_dataset`; raises
-    :class:`DatasetGone` otherwise. Returns ``(job, created)``.
+    belongs to ``owner``, and while the owner has fewer than ``max_queued``
+    queued jobs, in the same statement: it cannot race a
+    :func:`~service.store.datasets.delete_dataset` or another submission.
+    Raises :class:`DatasetGone` or :class:`QueueFull` otherwise. Returns
+    ``(job, created)``.
     """
     job_id = new_id()
     requires = list(dict.fromkeys(requires))
@@ -100,7 +111,8 @@ def create_job(
                 "idempotency_key, request_hash, created_at) "
                 "SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ? "
                 "WHERE (SELECT COUNT(*) FROM datasets WHERE owner = ? "
-                f"AND id IN ({marks})) = ?",
+                f"AND id IN ({marks})) = ? AND (? IS NULL OR (SELECT COUNT(*) "
+                "FROM jobs WHERE owner = ? AND status = 'queued') < ?)",
                 (
                     job_id,
                     owner,
@@ -113,6 +125,9 @@ def create_job(
                     owner,
                     *requires,
                     len(requires),
+                    max_queued,
+                    owner,
+                    max_queued,
                 ),
             )
     except sqlite3.IntegrityError:
@@ -124,7 +139,9 @@ def create_job(
         return existing, False
     if cursor.rowcount == 0:
         gone = [d for d in requires if not _dataset_exists(store, owner, d)]
-        raise DatasetGone(gone[0] if gone else requires[0])
+        if gone or max_queued is None:
+            raise DatasetGone(gone[0] if gone else requires[0])
+        raise QueueFull(max_queued)
     return get_job(store=store, owner=owner, job_id=job_id), True
 
 
@@ -193,6 +210,77 @@ def start_job(*, store: Store, job_id: str, lease: str, executor: str) -> bool:
             (lease, executor, now(), job_id),
         )
     return cursor.rowcount == 1
+
+
+@dataclass(frozen=True)
+class OwnerQueue:
+    """An owner with queued jobs: its oldest one and how many of its run."""
+
+    owner: str
+    oldest: str
+    running: int
+
+
+def queued_owners(*, store: Store) -> list[OwnerQueue]:
+    """The owners with queued jobs."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT owner, MIN(created_at), (SELECT COUNT(*) FROM jobs r "
+            "WHERE r.status = 'running' AND r.owner = q.owner) "
+            "FROM jobs q WHERE status = 'queued' GROUP BY owner"
+        ).fetchall()
+    return [OwnerQueue(*row) for row in rows]
+
+
+def claim_job(*, store: Store, owner: str, lease: str, executor: str) -> str | None:
+    """Start the oldest queued job of ``owner`` under ``lease``; its id.
+
+    The job then runs under that lease, as after :func:`start_job`.
+    """
+    with store.connect() as conn:
+        rows = conn.execute(
+            "UPDATE jobs SET status = 'running', lease = ?, executor = ?, "
+            "started_at = ?, stage = 'starting' WHERE id = (SELECT id FROM jobs "
+            "WHERE owner = ? AND status = 'queued' ORDER BY created_at, rowid "
+            "LIMIT 1) AND status = 'queued' RETURNING id",
+            (lease, executor, now(), owner),
+        ).fetchall()  # all rows: the statement ends, and commits, here
+    return rows[0][0] if rows else None
+
+
+def requeue_job(*, store: Store, job_id: str, lease: str) -> bool:
+    """Put a job running under ``lease`` back in the queue, as never started."""
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET status = 'queued', stage = 'queued', progress = 0, "
+            "lease = NULL, executor = NULL, started_at = NULL "
+            "WHERE id = ? AND status = 'running' AND lease = ?",
+            (job_id, lease),
+        )
+    return cursor.rowcount == 1
+
+
+def count_active(*, store: Store, owner: str | None = None) -> dict[str, int]:
+    """How many jobs are queued and running (of ``owner``, or in all)."""
+    where, args = "status IN ('queued', 'running')", []
+    if owner is not None:
+        where, args = where + " AND owner = ?", [owner]
+    with store.connect() as conn:
+        rows = conn.execute(
+            f"SELECT status, COUNT(*) FROM jobs WHERE {where} GROUP BY status", args
+        ).fetchall()
+    return {"queued": 0, "running": 0, **dict(rows)}
+
+
+def running_since(*, store: Store, executor: str, before: str) -> list[JobRecord]:
+    """Jobs of ``executor`` running since before ``before`` (an ISO time)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            f"SELECT {_SUMMARY_COLUMNS} FROM jobs WHERE status = 'running' "
+            "AND executor = ? AND started_at < ?",
+            (executor, before),
+        ).fetchall()
+    return [_record(r) for r in rows]
 
 
 def report_progress(
@@ -307,3 +395,32 @@ def active_jobs_reading(*, store: Store, dataset_id: str) -> list[str]:
             {"dataset": dataset_id},
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def delete_job(*, store: Store, owner: str, job_id: str) -> bool:
+    """Delete a finished job and its result file; False if there is no such
+    finished job (a queued or running one is canceled, not deleted)."""
+    with store.connect() as conn:
+        cursor = conn.execute(
+            "DELETE FROM jobs WHERE id = ? AND owner = ? "
+            "AND status IN ('succeeded', 'failed', 'canceled')",
+            (job_id, owner),
+        )
+    if cursor.rowcount == 0:
+        return False
+    store.path("results", job_id).unlink(missing_ok=True)
+    return True
+
+
+def delete_jobs_finished_before(*, store: Store, cutoff: str) -> list[str]:
+    """Delete the jobs that ended before ``cutoff`` (an ISO time, as
+    :func:`~service.store.db.now` writes them) and their result files."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'canceled') "
+            "AND finished_at < ? RETURNING id",
+            (cutoff,),
+        ).fetchall()
+    for (job_id,) in rows:
+        store.path("results", job_id).unlink(missing_ok=True)
+    return [job_id for (job_id,) in rows]

@@ -32,10 +32,19 @@ def free_port() -> int:
 class Server:
     """``python -m service`` in a subprocess; restartable on the same data dir."""
 
-    def __init__(self, data_dir: Path, *, workers: int = 2, env: dict | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        env: dict | None = None,
+        command_prefix: tuple[str, ...] = (),
+    ):
         self.data_dir = data_dir
         self.workers = workers
         self.env = env or {}
+        #: Runs the service, e.g. ``("unshare", ...)``: it must exec it.
+        self.command_prefix = command_prefix
         self.process = None
         self.port = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
@@ -51,11 +60,17 @@ class Server:
             "PYTHONPATH": str(REPO),
             "FEATIMP_API_KEYS": f"{KEY_A},{KEY_B}",
             "FEATIMP_MAX_UPLOAD_BYTES": str(8 * 1024**2),
+            # The tests poll every 50 ms, from up to 20 threads with one key;
+            # test_quotas checks the limit.
+            "FEATIMP_RATE_LIMIT_PER_SECOND": "0",
+            # Stopped at once: a test's job still running is requeued.
+            "FEATIMP_SHUTDOWN_GRACE_SECONDS": "0",
             **self.env,
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
+                *self.command_prefix,
                 sys.executable,
                 "-m",
                 "service",

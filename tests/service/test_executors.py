@@ -62,9 +62,10 @@ def test_cancel_replaces_the_worker_and_later_jobs_run(store):
         executor.cancel(slow)
         jobs = [_wait(store, job_id) for job_id in after]
         deadline = time.monotonic() + 30
-        while executor._idle.qsize() < 1 and time.monotonic() < deadline:
+        (slot,) = executor._slots
+        while slot.job is not None and time.monotonic() < deadline:
             time.sleep(0.02)
-        idle = executor._idle.queue[0]
+        idle = slot.worker
     finally:
         executor.shutdown()
     assert js.get_job(store=store, job_id=slow).status == "canceled"

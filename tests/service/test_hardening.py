@@ -35,8 +35,14 @@ FILE_PART = (
     "Content-Type: text/csv\r\n\r\na,b\n1,2\n3,4\r\n"
 ).encode()
 JSON = {"Content-Type": "application/json"}
-#: A job that runs for minutes on a tiny dataset, in little memory.
-SLOW = {"stability": 100_000, "random_state": 0}
+#: A job that runs for seconds on a tiny dataset, in little memory (within
+#: the service's parameter bounds).
+SLOW = {
+    "estimator": "knn",
+    "discrete_features": False,
+    "stability": 200,
+    "random_state": 0,
+}
 
 
 @pytest.fixture(scope="module")

@@ -211,8 +211,10 @@ def test_cancel_a_running_job(client):
     wait_for_job(client, job["id"], until=("running", "succeeded", "failed"))
     canceled = client.delete(f"/v1/jobs/{job['id']}")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
-    assert_problem(client.delete(f"/v1/jobs/{job['id']}"), 409)
     assert_problem(client.get(f"/v1/jobs/{job['id']}/result"), 409)
+    # A second DELETE removes the job that the first one stopped.
+    assert client.delete(f"/v1/jobs/{job['id']}").status_code == 204
+    assert_problem(client.get(f"/v1/jobs/{job['id']}"), 404)
     assert client.get("/healthz").status_code == 200
 
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from service import quotas
 from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, SettingsDep, StoreDep
 from service.api.uploads import ingest_upload
-from service.problems import Problem, not_found
+from service.problems import Problem, not_found, problem_responses
 from service.schemas import DatasetPublic, DatasetsPublic
 from service.store import datasets as dataset_store
 from service.store.db import new_id
@@ -44,6 +45,13 @@ def _public(record) -> DatasetPublic:
 def _ingest(
     *, store, settings, owner, upload, tmp, name
 ) -> dataset_store.DatasetRecord:
+    quotas.check_upload(
+        settings=settings,
+        store=store,
+        owner=owner,
+        kind="datasets",
+        incoming=upload.size,
+    )
     dataset_id = new_id()
     try:
         table = describe_and_store(
@@ -71,23 +79,18 @@ def _ingest(
     status_code=201,
     response_model=DatasetPublic,
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses={
-        400: {
-            "description": "Malformed multipart (no closing boundary, two "
-            "'file' parts, a bad boundary or part header)"
+    responses=problem_responses(
+        507,
+        described={
+            400: "Malformed multipart: no closing boundary, two 'file' parts, "
+            "a bad boundary or part header",
+            413: "Larger than FEATIMP_MAX_UPLOAD_BYTES, or too many rows or columns",
+            415: "Binary data that is not Parquet, or a multipart type other "
+            "than form-data",
+            422: "A table that cannot be parsed (the detail names the line), "
+            "or no part named 'file'",
         },
-        413: {
-            "description": "Larger than FEATIMP_MAX_UPLOAD_BYTES, or too many "
-            "rows or columns"
-        },
-        415: {
-            "description": "Binary data that is not Parquet, or a multipart "
-            "type other than form-data"
-        },
-        422: {
-            "description": "A table that cannot be parsed; the detail names the line"
-        },
-    },
+    ),
     summary="Upload a CSV or Parquet table (multipart field 'file', or raw body)",
 )
 async def upload_dataset(
@@ -98,6 +101,10 @@ async def upload_dataset(
     owner: OwnerDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DatasetPublic:
+    incoming = quotas.declared_length(request)
+    quotas.check_upload(
+        settings=settings, store=store, owner=owner, kind="datasets", incoming=incoming
+    )
     record = await ingest_upload(
         request,
         store=store,
@@ -111,7 +118,7 @@ async def upload_dataset(
     return _public(record)
 
 
-@router.get("", response_model=DatasetsPublic)
+@router.get("", response_model=DatasetsPublic, responses=problem_responses())
 def list_datasets(
     store: StoreDep,
     owner: OwnerDep,
@@ -124,7 +131,11 @@ def list_datasets(
     return DatasetsPublic(data=[_public(r) for r in records], count=count)
 
 
-@router.get("/{dataset_id}", response_model=DatasetPublic)
+@router.get(
+    "/{dataset_id}",
+    response_model=DatasetPublic,
+    responses=problem_responses(described={404: "No such dataset"}),
+)
 def get_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> DatasetPublic:
     record = dataset_store.get_dataset(store=store, owner=owner, dataset_id=dataset_id)
     if record is None:
@@ -135,10 +146,12 @@ def get_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> DatasetPub
 @router.delete(
     "/{dataset_id}",
     status_code=204,
-    responses={
-        404: {"description": "No such dataset"},
-        409: {"description": "Queued or running jobs read the dataset"},
-    },
+    responses=problem_responses(
+        described={
+            404: "No such dataset",
+            409: "Queued or running jobs read the dataset",
+        }
+    ),
     summary="Delete a dataset no queued or running job reads",
 )
 def delete_dataset(dataset_id: str, store: StoreDep, owner: OwnerDep) -> Response:

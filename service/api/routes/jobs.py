@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
-from service import results, runner
+from service import quotas, results, runner
 from service.api.deps import (
     ExecutorDep,
     LimitQuery,
@@ -19,7 +19,7 @@ from service.api.deps import (
     StoreDep,
 )
 from service.api.uploads import JSONBodyRoute
-from service.problems import Problem, not_found
+from service.problems import Problem, not_found, problem_responses
 from service.schemas import (
     JobPublic,
     JobRequest,
@@ -77,13 +77,17 @@ def _replay(store, owner: str, key: str | None, digest: str):
     "",
     status_code=202,
     response_model=JobPublic,
-    responses={
-        400: {"description": "The body is not UTF-8 or nested too deeply"},
-        409: {"description": "The Idempotency-Key was used with another request"},
-        413: {"description": "The body is larger than FEATIMP_MAX_JSON_BYTES"},
-        415: {"description": "The body is not application/json"},
-        422: {"description": "The request names a bad field"},
-    },
+    responses=problem_responses(
+        400,
+        413,
+        507,
+        described={
+            409: "The Idempotency-Key was used with another request",
+            415: "The body is not application/json",
+            422: "The request names a bad field, or a dataset that does not exist",
+            429: "Too many requests, or queued jobs, for this key; retry later",
+        },
+    ),
     summary="Start a rank, select or responsiveness job",
 )
 def create_job(
@@ -92,12 +96,14 @@ def create_job(
     store: StoreDep,
     executor: ExecutorDep,
     owner: OwnerDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JobPublic:
     request = job_in.model_dump()
     digest = _request_hash(request)
     job = _replay(store, owner, idempotency_key, digest)
     if job is None:
+        quotas.check_job(settings=settings, store=store, owner=owner, request=request)
         dataset = get_dataset(store=store, owner=owner, dataset_id=job_in.dataset_id)
         if dataset is None:
             raise Problem(
@@ -117,7 +123,10 @@ def create_job(
                 idempotency_key=idempotency_key,
                 request_hash=digest,
                 requires=job_store.input_datasets(request),
+                max_queued=settings.max_queued_jobs_per_key,
             )
+        except job_store.QueueFull as exc:
+            raise quotas.queue_full(exc.limit) from None
         except job_store.DatasetGone as exc:
             field = (
                 "dataset_id"
@@ -133,7 +142,12 @@ def create_job(
     return _public(job)
 
 
-@router.get("", response_model=JobsPublic, summary="List jobs (without requests)")
+@router.get(
+    "",
+    response_model=JobsPublic,
+    responses=problem_responses(),
+    summary="List jobs (without requests)",
+)
 def list_jobs(
     store: StoreDep,
     owner: OwnerDep,
@@ -149,7 +163,11 @@ def list_jobs(
     return JobsPublic(data=[_public(r, JobSummary) for r in records], count=count)
 
 
-@router.get("/{job_id}", response_model=JobPublic)
+@router.get(
+    "/{job_id}",
+    response_model=JobPublic,
+    responses=problem_responses(described={404: "No such job"}),
+)
 def get_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobPublic:
     return _public(_get_owned(store, owner, job_id))
 
@@ -157,21 +175,36 @@ def get_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobPublic:
 @router.delete(
     "/{job_id}",
     response_model=JobPublic,
-    responses={409: {"description": "The job has ended already"}},
+    responses={
+        200: {"description": "The job was queued or running: it is canceled"},
+        204: {"description": "The job had ended: it is deleted, with its result"},
+        **problem_responses(described={404: "No such job"}),
+    },
+    summary="Cancel a queued or running job; delete one that has ended",
 )
-def cancel_job(
+def delete_job(
     job_id: str, store: StoreDep, executor: ExecutorDep, owner: OwnerDep
-) -> JobPublic:
+) -> JobPublic | Response:
+    """A queued or running job is canceled (its worker stopped) and stays,
+    with status `canceled`, until it is deleted: answered with 200 and the
+    job. A job that has ended (succeeded, failed or canceled) is deleted with
+    its result file: answered with 204, and from then on the job is a 404.
+    A selector fitted by a `select` job is not deleted with it (see
+    `DELETE /v1/selectors/{id}`). So one DELETE stops a job, a second one
+    removes it. When FEATIMP_RESULT_RETENTION_DAYS is set, jobs that ended
+    longer ago than that are deleted the same way.
+    """
     job = _get_owned(store, owner, job_id)
-    if job.status not in job_store.ACTIVE:
-        raise Problem(
-            409,
-            f"job {job_id!r} already {job.status}: only queued or "
-            "running jobs can be canceled",
-        )
-    job = job_store.cancel_job(store=store, owner=owner, job_id=job_id)
-    executor.cancel(job_id)
-    return _public(job)
+    if job.status in job_store.ACTIVE:
+        # A job that ends meanwhile is answered as it ended, not deleted.
+        job = job_store.cancel_job(store=store, owner=owner, job_id=job_id)
+        executor.cancel(job_id)
+        if job is None:  # deleted by another request meanwhile
+            raise not_found("job", job_id)
+        return _public(job)
+    if not job_store.delete_job(store=store, owner=owner, job_id=job_id):
+        raise not_found("job", job_id)  # deleted by another request meanwhile
+    return Response(status_code=204)
 
 
 @router.get(
@@ -179,8 +212,13 @@ def cancel_job(
     response_model=ResultPage,
     responses={
         200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}},
-        409: {"description": "The job has not succeeded (yet)"},
-        422: {"description": "A cursor this service did not issue"},
+        **problem_responses(
+            described={
+                404: "No such job",
+                409: "The job has not succeeded (yet)",
+                422: "A cursor this service did not issue, or a bad parameter",
+            }
+        ),
     },
 )
 def get_result(
@@ -199,8 +237,24 @@ def get_result(
             f"job {job_id!r} is {job.status}: no result",
             title="Result not available",
         )
+    try:
+        return _result(
+            job,
+            format=format,
+            limit=limit,
+            cursor=cursor,
+            store=store,
+            settings=settings,
+        )
+    except FileNotFoundError:  # the job was deleted meanwhile
+        raise not_found("job", job_id) from None
+
+
+def _result(job, *, format: str, limit: int, cursor, store, settings):
     path = store.path("results", job.id)
     if format == "parquet":
+        if not path.exists():
+            raise FileNotFoundError(path)
         return FileResponse(
             path,
             media_type="application/vnd.apache.parquet",

@@ -4,19 +4,23 @@ from fastapi import APIRouter
 
 from service import runner
 from service.api.deps import OwnerDep
-from service.problems import Problem
+from service.problems import Problem, problem_responses
 from service.schemas import MethodPublic, MethodsPublic
 
 router = APIRouter(prefix="/methods", tags=["methods"])
 
 
-@router.get("", response_model=MethodsPublic)
+@router.get("", response_model=MethodsPublic, responses=problem_responses())
 def list_methods(owner: OwnerDep) -> MethodsPublic:
     catalog = runner.method_catalog()
     return MethodsPublic(data=catalog, count=len(catalog))
 
 
-@router.get("/{name}", response_model=MethodPublic)
+@router.get(
+    "/{name}",
+    response_model=MethodPublic,
+    responses=problem_responses(described={404: "No such method"}),
+)
 def get_method(name: str, owner: OwnerDep) -> MethodPublic:
     for method in runner.method_catalog():
         if method["name"] == name:

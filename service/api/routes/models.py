@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from service import quotas
 from service.api.deps import OwnerDep, SettingsDep, StoreDep
 from service.api.uploads import ingest_upload
 from service.model_files import ModelFileError, ModelLimits, describe_model
-from service.problems import Problem, not_found
+from service.problems import Problem, not_found, problem_responses
 from service.schemas import ModelPublic, ModelsPublic
 from service.store import models as model_store
 from service.store.db import new_id
@@ -26,11 +27,20 @@ _UPLOAD_BODY = {
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
         },
+        # No examples: the smallest model either library saves is a few KB,
+        # and a shorter excerpt is not a model (a 422 for whoever tries it).
         "application/json": {
-            "schema": {"type": "object"},
-            "example": {"learner": {"objective": {"name": "binary:logistic"}}},
+            "schema": {
+                "type": "object",
+                "description": "An XGBoost model: booster.save_model('model.json')",
+            }
         },
-        "text/plain": {"schema": {"type": "string"}, "example": "tree\nversion=v4\n"},
+        "text/plain": {
+            "schema": {
+                "type": "string",
+                "description": "A LightGBM model: booster_.save_model('model.txt')",
+            }
+        },
     },
 }
 
@@ -39,7 +49,12 @@ def _public(record) -> ModelPublic:
     return ModelPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
 
 
-def _ingest(*, store, owner, upload, tmp, name, limits) -> model_store.ModelRecord:
+def _ingest(
+    *, store, settings, owner, upload, tmp, name, limits
+) -> model_store.ModelRecord:
+    quotas.check_upload(
+        settings=settings, store=store, owner=owner, kind="models", incoming=upload.size
+    )
     try:
         model = describe_model(tmp, limits=limits)
     except ModelFileError as exc:
@@ -69,6 +84,18 @@ def _ingest(*, store, owner, upload, tmp, name, limits) -> model_store.ModelReco
     status_code=201,
     response_model=ModelPublic,
     openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses=problem_responses(
+        507,
+        described={
+            400: "Malformed multipart: no closing boundary, two 'file' parts, "
+            "a bad boundary or part header",
+            413: "Larger than FEATIMP_MAX_UPLOAD_BYTES or FEATIMP_MODEL_MAX_BYTES",
+            415: "Neither XGBoost JSON nor LightGBM text, or a multipart type "
+            "other than form-data",
+            422: "A model that fails its checks (structure, limits, a trial "
+            "load and prediction), or no part named 'file'",
+        },
+    ),
     summary="Upload an XGBoost JSON or LightGBM text classifier (never a pickle)",
 )
 async def upload_model(
@@ -79,12 +106,17 @@ async def upload_model(
     owner: OwnerDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ModelPublic:
+    incoming = quotas.declared_length(request)
+    quotas.check_upload(
+        settings=settings, store=store, owner=owner, kind="models", incoming=incoming
+    )
     record = await ingest_upload(
         request,
         store=store,
         limit=settings.max_upload_bytes,
         name=name,
         ingest=_ingest,
+        settings=settings,
         owner=owner,
         limits=ModelLimits.from_settings(settings),
     )
@@ -92,7 +124,7 @@ async def upload_model(
     return _public(record)
 
 
-@router.get("", response_model=ModelsPublic)
+@router.get("", response_model=ModelsPublic, responses=problem_responses())
 def list_models(
     store: StoreDep,
     owner: OwnerDep,
@@ -105,7 +137,11 @@ def list_models(
     return ModelsPublic(data=[_public(r) for r in records], count=count)
 
 
-@router.get("/{model_id}", response_model=ModelPublic)
+@router.get(
+    "/{model_id}",
+    response_model=ModelPublic,
+    responses=problem_responses(described={404: "No such model"}),
+)
 def get_model(model_id: str, store: StoreDep, owner: OwnerDep) -> ModelPublic:
     record = model_store.get_model(store=store, owner=owner, model_id=model_id)
     if record is None:
@@ -113,7 +149,11 @@ def get_model(model_id: str, store: StoreDep, owner: OwnerDep) -> ModelPublic:
     return _public(record)
 
 
-@router.delete("/{model_id}", status_code=204)
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    responses=problem_responses(described={404: "No such model"}),
+)
 def delete_model(model_id: str, store: StoreDep, owner: OwnerDep) -> Response:
     if not model_store.delete_model(store=store, owner=owner, model_id=model_id):
         raise not_found("model", model_id)

@@ -7,13 +7,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from service import runner
-from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, StoreDep
+from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, StoreDep, TransformsDep
 from service.api.uploads import JSONBodyRoute
-from service.problems import Problem, not_found
+from service.problems import Problem, not_found, problem_responses
 from service.schemas import SelectorPublic, SelectorsPublic, TransformRequest
 from service.store import selectors as selector_store
 from service.store.datasets import get_dataset
+from service.transforms import TransformFailed, TransformRejected
 
 router = APIRouter(prefix="/selectors", tags=["selectors"], route_class=JSONBodyRoute)
 
@@ -33,7 +33,7 @@ def _get_owned(store, owner: str, selector_id: str):
     return record
 
 
-@router.get("", response_model=SelectorsPublic)
+@router.get("", response_model=SelectorsPublic, responses=problem_responses())
 def list_selectors(
     store: StoreDep,
     owner: OwnerDep,
@@ -46,46 +46,58 @@ def list_selectors(
     return SelectorsPublic(data=[_public(r) for r in records], count=count)
 
 
-@router.get("/{selector_id}", response_model=SelectorPublic)
+@router.get(
+    "/{selector_id}",
+    response_model=SelectorPublic,
+    responses=problem_responses(described={404: "No such selector"}),
+)
 def get_selector(selector_id: str, store: StoreDep, owner: OwnerDep) -> SelectorPublic:
     return _public(_get_owned(store, owner, selector_id))
 
 
-@router.delete("/{selector_id}", status_code=204)
+@router.delete(
+    "/{selector_id}",
+    status_code=204,
+    responses=problem_responses(described={404: "No such selector"}),
+)
 def delete_selector(selector_id: str, store: StoreDep, owner: OwnerDep) -> Response:
     _get_owned(store, owner, selector_id)
     selector_store.delete_selector(store=store, owner=owner, selector_id=selector_id)
     return Response(status_code=204)
 
 
-def _write_reduced(*, store, selector, dataset, fmt: str):
-    frame = runner.transform_dataset(store=store, selector=selector, dataset=dataset)
-    path = store.temp_path(f".{fmt}")
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
-    return path
-
-
 @router.post(
     "/{selector_id}/transform",
+    response_class=FileResponse,
     responses={
         200: {
             "description": "The reduced dataset",
             "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
         },
-        400: {"description": "The body is not UTF-8 or nested too deeply"},
-        404: {"description": "No such selector"},
-        409: {"description": "The dataset or selector was deleted meanwhile"},
-        413: {"description": "The body is larger than FEATIMP_MAX_JSON_BYTES"},
-        415: {"description": "The body is not application/json"},
-        422: {"description": "No such dataset, or it lacks the selector's columns"},
+        **problem_responses(
+            400,
+            413,
+            described={
+                404: "No such selector",
+                409: "The dataset or selector was deleted meanwhile",
+                415: "The body is not application/json",
+                422: "No such dataset, or it lacks the selector's columns",
+            },
+        ),
     },
 )
 async def transform(
-    selector_id: str, body: TransformRequest, store: StoreDep, owner: OwnerDep
+    selector_id: str,
+    body: TransformRequest,
+    store: StoreDep,
+    owner: OwnerDep,
+    transforms: TransformsDep,
 ) -> FileResponse:
+    """The dataset reduced to the selector's columns, as CSV or Parquet.
+
+    The fitted selector is loaded and applied in a worker process, not in
+    the web process.
+    """
     selector = await run_in_threadpool(_get_owned, store, owner, selector_id)
     dataset = get_dataset(store=store, owner=owner, dataset_id=body.dataset_id)
     if dataset is None:
@@ -94,18 +106,20 @@ async def transform(
         )
     try:
         path = await run_in_threadpool(
-            _write_reduced,
+            transforms.transform,
             store=store,
             selector=selector,
             dataset=dataset,
             fmt=body.format,
         )
-    except runner.JobRejected as exc:
+    except TransformRejected as exc:
         raise Problem(422, exc.detail, field=exc.field) from None
     except FileNotFoundError:  # the dataset or selector, deleted meanwhile
         raise Problem(
             409, "the dataset or the selector was deleted meanwhile"
         ) from None
+    except TransformFailed as exc:
+        raise Problem(500, str(exc)) from None
     return FileResponse(
         path,
         media_type=_MEDIA[body.format],
