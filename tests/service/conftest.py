@@ -151,6 +151,30 @@ def wait_for_job(
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
 
 
+
+#: MI by KSG with 200 bootstrap refits: seconds on wine, minutes on Taiwan
+#: credit, in little memory (tests that use it stop it or wait on it).
+SLOW_JOB_PARAMS = {
+    "estimator": "knn",
+    "discrete_features": False,
+    "stability": 200,
+    "random_state": 0,
+}
+
+
+def wait_in_store(store, job_id: str, until=None, timeout: float = 60) -> object:
+    """Poll the store (no server) until the job reaches one of ``until``."""
+    from service.store import jobs as job_store
+
+    until = until or job_store.FINISHED
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = job_store.get_job(store=store, job_id=job_id)
+        if job.status in until:
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} is still {job.status}")
+
 def run_job(client, body: dict) -> dict:
     """Submit a job, wait for it and return it; it must succeed."""
     response = client.post("/v1/jobs", json=body)

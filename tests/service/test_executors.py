@@ -8,19 +8,12 @@ from featimp.datasets import load_dataset
 from service.executors import LocalProcessExecutor
 from service.store import jobs as js
 from service.store import open_store
+from tests.service.conftest import wait_in_store
 from tests.service.test_runner import add_dataset
 
 SLOW = {"estimator": "knn", "discrete_features": False, "random_state": 0}
 
 
-def _wait(store, job_id, until=js.FINISHED, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = js.get_job(store=store, job_id=job_id)
-        if job.status in until:
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} is still {job.status}")
 
 
 def _submit(store, executor, dataset, params):
@@ -56,11 +49,11 @@ def test_cancel_replaces_the_worker_and_later_jobs_run(store):
     executor = LocalProcessExecutor(store=store, workers=1, max_jobs_per_worker=2)
     try:
         slow = _submit(store, executor, slow_data, SLOW)
-        _wait(store, slow, until=("running",))
+        wait_in_store(store, slow, until=("running",))
         after = [_submit(store, executor, wine, {"random_state": s}) for s in range(3)]
         js.cancel_job(store=store, owner="alice", job_id=slow)
         executor.cancel(slow)
-        jobs = [_wait(store, job_id) for job_id in after]
+        jobs = [wait_in_store(store, job_id) for job_id in after]
         deadline = time.monotonic() + 30
         (slot,) = executor._slots
         while slot.job is not None and time.monotonic() < deadline:

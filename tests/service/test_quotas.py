@@ -16,19 +16,13 @@ from service.main import create_app
 from tests.service.conftest import (
     KEY_A,
     KEY_B,
+    SLOW_JOB_PARAMS,
     Server,
     assert_problem,
     upload_frame,
     wait_for_job,
 )
 
-#: Several seconds on wine, in little memory (the test cancels it).
-SLOW = {
-    "estimator": "knn",
-    "discrete_features": False,
-    "stability": 200,
-    "random_state": 0,
-}
 MAX_BYTES = 100_000
 
 
@@ -106,7 +100,7 @@ def test_a_key_may_queue_so_many_jobs(small_service):
     X, y = load_dataset("wine")
     with small_service.client(KEY_A) as a, small_service.client(KEY_B) as b:
         data = upload_frame(a, X.assign(target=y))
-        running = a.post("/v1/jobs", json=_job(data, params=SLOW)).json()
+        running = a.post("/v1/jobs", json=_job(data, params=SLOW_JOB_PARAMS)).json()
         wait_for_job(a, running["id"], until=("running",))
         queued = [
             a.post("/v1/jobs", json=_job(data), headers={"Idempotency-Key": k}).json()

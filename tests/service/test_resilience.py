@@ -35,20 +35,15 @@ from service.store.datasets import create_dataset
 from service.store.db import new_id
 from service.tables import describe_and_store
 from tests.service.conftest import (
+    SLOW_JOB_PARAMS,
     Server,
     assert_problem,
     run_job,
     upload_frame,
     wait_for_job,
+    wait_in_store,
 )
 
-#: Runs for minutes on taiwan_credit (the tests stop it first).
-SLOW = {
-    "estimator": "knn",
-    "discrete_features": False,
-    "stability": 200,
-    "random_state": 0,
-}
 #: About a second on breast_cancer.
 QUICK = {"stability": 200, "random_state": 0}
 ENOSPC = OSError(errno.ENOSPC, "No space left on device")
@@ -106,16 +101,6 @@ def _submit(store, executor, dataset, params, **kwargs) -> str:
     return job_id
 
 
-def _wait(store, job_id, until=js.FINISHED, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = js.get_job(store=store, job_id=job_id)
-        if job.status in until:
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} is still {job.status}")
-
-
 def _eventually(condition, timeout=30):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -168,13 +153,15 @@ def test_killed_workers_are_replaced_even_when_the_disk_is_full(
     monkeypatch.setattr(js, "fail_job", full_at_first)
     executor = LocalProcessExecutor(store=store, workers=2)
     try:
-        jobs = [_submit(store, executor, taiwan, SLOW) for _ in range(2)]
+        jobs = [_submit(store, executor, taiwan, SLOW_JOB_PARAMS) for _ in range(2)]
         pids = [_pid_of(executor, job_id) for job_id in jobs]
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
-        ended = [_wait(store, job_id) for job_id in jobs]
+        ended = [wait_in_store(store, job_id) for job_id in jobs]
         _eventually(lambda: executor.capacity().workers_alive == 2)
-        later = _wait(store, _submit(store, executor, wine, {"random_state": 0}))
+        later = wait_in_store(
+            store, _submit(store, executor, wine, {"random_state": 0})
+        )
         new_pids = [slot.worker.process.pid for slot in executor._slots]
     finally:
         executor.shutdown()
@@ -198,7 +185,7 @@ def test_a_worker_the_os_refuses_is_started_again(store, wine, monkeypatch):
     monkeypatch.setattr(executors, "_Worker", Refused)
     executor = LocalProcessExecutor(store=store, workers=1)
     try:
-        job = _wait(store, _submit(store, executor, wine, {"random_state": 0}))
+        job = wait_in_store(store, _submit(store, executor, wine, {"random_state": 0}))
         capacity = executor.capacity()
     finally:
         executor.shutdown()
@@ -211,7 +198,7 @@ def test_cancel_kills_a_worker_that_ignores_sigterm(store, wine, taiwan):
         store=store, workers=2, limits=JobLimits(cancel_grace_seconds=0.3)
     )
     try:
-        job_id = _submit(store, executor, taiwan, SLOW)
+        job_id = _submit(store, executor, taiwan, SLOW_JOB_PARAMS)
         pid = _pid_of(executor, job_id)
         os.kill(pid, signal.SIGSTOP)  # hung: SIGTERM stays pending
         js.cancel_job(store=store, owner="alice", job_id=job_id)
@@ -223,7 +210,9 @@ def test_cancel_kills_a_worker_that_ignores_sigterm(store, wine, taiwan):
             ),
             timeout=10,
         )
-        later = _wait(store, _submit(store, executor, wine, {"random_state": 0}))
+        later = wait_in_store(
+            store, _submit(store, executor, wine, {"random_state": 0})
+        )
     finally:
         executor.shutdown()
     assert js.get_job(store=store, job_id=job_id).status == "canceled"
@@ -238,9 +227,11 @@ def test_a_job_past_its_deadline_is_stopped_and_failed(store, wine, taiwan):
     executor = LocalProcessExecutor(store=store, workers=1, limits=limits)
     try:
         started = time.monotonic()
-        job = _wait(store, _submit(store, executor, taiwan, SLOW))
+        job = wait_in_store(store, _submit(store, executor, taiwan, SLOW_JOB_PARAMS))
         took = time.monotonic() - started
-        later = _wait(store, _submit(store, executor, wine, {"random_state": 0}))
+        later = wait_in_store(
+            store, _submit(store, executor, wine, {"random_state": 0})
+        )
     finally:
         executor.shutdown()
     assert job.status == "failed", job
@@ -257,8 +248,10 @@ def test_a_job_over_its_memory_limit_is_stopped_and_failed(store, wine):
     executor = LocalProcessExecutor(store=store, workers=1, limits=limits)
     try:
         job_id = _submit(store, executor, dataset, {"solver": "dense"}, method="ecfs")
-        job = _wait(store, job_id)
-        later = _wait(store, _submit(store, executor, wine, {"random_state": 0}))
+        job = wait_in_store(store, job_id)
+        later = wait_in_store(
+            store, _submit(store, executor, wine, {"random_state": 0})
+        )
     finally:
         executor.shutdown()
     assert job.status == "failed", job
@@ -488,7 +481,7 @@ def test_sigterm_lets_running_jobs_finish_and_requeues_the_rest(tmp_path):
                 ).json()["id"]
                 for name, dataset, params in [
                     ("quick", quick_data, QUICK),
-                    ("slow", slow_data, SLOW),
+                    ("slow", slow_data, SLOW_JOB_PARAMS),
                     ("queued", quick_data, {}),
                 ]
             }

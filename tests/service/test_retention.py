@@ -19,19 +19,12 @@ from service.store import open_store
 from service.store.db import new_id
 from tests.service.conftest import (
     KEY_B,
+    SLOW_JOB_PARAMS,
     Server,
     assert_problem,
     upload_frame,
     wait_for_job,
 )
-
-#: A job that runs for tens of seconds on 5,000 x 3, in little memory.
-SLOW = {
-    "estimator": "knn",
-    "discrete_features": False,
-    "stability": 200,
-    "random_state": 0,
-}
 
 
 def _frame(n=120, seed=0) -> pd.DataFrame:
@@ -81,7 +74,7 @@ def test_delete_a_finished_job_removes_it_and_its_result(server, client):
 def test_delete_a_running_job_cancels_it_first(client):
     dataset = upload_frame(client, _frame(n=5000))
     body = {"dataset_id": dataset["id"], "target": "y", "method": "mi"}
-    job = client.post("/v1/jobs", json={**body, "params": SLOW}).json()
+    job = client.post("/v1/jobs", json={**body, "params": SLOW_JOB_PARAMS}).json()
     wait_for_job(client, job["id"], until=("running", "succeeded", "failed"))
     canceled = client.delete(f"/v1/jobs/{job['id']}")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
