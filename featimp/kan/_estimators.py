@@ -252,19 +252,36 @@ class KANRegressor(RegressorMixin, _BaseKAN):
     """Kolmogorov-Arnold network regressor.
 
     The same network as :class:`KANClassifier` with one output, trained on
-    the mean squared error of the standardised target.
+    the mean squared error of the standardised target. By default a fifth of
+    the rows is held out for early stopping and the first layer carries a
+    light group-sparsity penalty, so the defaults generalise under
+    cross-validation (5-fold R^2 on diabetes 0.46, ridge 0.48; on
+    ``make_friedman1`` 0.99, gradient boosting 0.94).
 
     Parameters
     ----------
     hidden_layer_sizes, grid_size, spline_order, grid_eps, update_grid, \
-max_iter, batch_size, learning_rate, sparsity, early_stopping, \
-validation_fraction, n_iter_no_change, importance, random_state, verbose
+max_iter, batch_size, learning_rate, n_iter_no_change, importance, \
+random_state, verbose
         As in :class:`KANClassifier`.
+    sparsity : float, default=0.01
+        Weight of the group penalty on the first layer, as in
+        :class:`KANClassifier` (whose default is 0).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows and keep the weights of
+        the epoch with the lowest validation error. Unlike the classifier's,
+        on by default: without it the default network overfits small noisy
+        data (diabetes, 5-fold CV R^2 0.07 against 0.46 with it; see
+        ``benchmarks/bench_kan_regressor.py``).
+    validation_fraction : float, default=0.2
+        Larger than the classifier's 0.1: on a few hundred rows a tenth is
+        too few to pick the stopping epoch reliably.
 
     Attributes
     ----------
     network_ : torch.nn.Module
     n_iter_ : int
+        Epochs run, fewer than ``max_iter`` when early stopping ended them.
     loss_curve_ : list of float
     feature_importances_ : ndarray of shape (n_features_in_,)
 
@@ -279,6 +296,35 @@ validation_fraction, n_iter_no_change, importance, random_state, verbose
     """
 
     _task = "regression"
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=None,
+        grid_size=5,
+        spline_order=3,
+        grid_eps=0.02,
+        update_grid=True,
+        max_iter=100,
+        batch_size=64,
+        learning_rate=1e-2,
+        sparsity=0.01,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=10,
+        importance="l1",
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, grid_size=grid_size,
+            spline_order=spline_order, grid_eps=grid_eps, update_grid=update_grid,
+            max_iter=max_iter, batch_size=batch_size, learning_rate=learning_rate,
+            sparsity=sparsity, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, importance=importance,
+            random_state=random_state, verbose=verbose,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
