@@ -137,12 +137,31 @@ def _numeric_object(values: np.ndarray):
         return None, f"mixes numbers and text, e.g. {number!r} and {text!r}"
 
 
-def _categories(values: np.ndarray) -> tuple:
-    unique = pd.unique(values)
+def _sort_order(unique: list) -> list[int]:
+    """Positions of ``unique`` in category order: sorted, or by type name and
+    text when the values do not compare."""
+    positions = range(len(unique))
     try:
-        return tuple(sorted(unique))
+        return sorted(positions, key=unique.__getitem__)
     except TypeError:  # mixed hashable types: order them by their text
-        return tuple(sorted(unique, key=lambda v: (type(v).__name__, str(v))))
+        return sorted(
+            positions, key=lambda i: (type(unique[i]).__name__, str(unique[i]))
+        )
+
+
+def _factorized(factorized) -> tuple[tuple, np.ndarray]:
+    """The categories in category order and each value's code in that order
+    (a float, NaN where missing), from ``pd.factorize`` of the values.
+
+    One hash pass finds both; only the few distinct values are sorted.
+    """
+    codes, unique = factorized
+    unique = unique.tolist()
+    order = _sort_order(unique)
+    # Code -1 (missing) reads the trailing NaN.
+    lookup = np.full(len(unique) + 1, np.nan)
+    lookup[order] = np.arange(len(unique))
+    return tuple(unique[i] for i in order), lookup[codes]
 
 
 def _check_finite(name: str, values: np.ndarray) -> None:
@@ -157,9 +176,98 @@ def _unusable(name: str, n: int, why: str, n_missing: int = 0):
     return Column(name, "numeric", n_missing=n_missing, unusable=why), np.zeros(n)
 
 
+def _inspect_floats(name: str, values: np.ndarray):
+    """``(Column, values)`` for a column of NumPy numbers, as floats."""
+    missing = np.isnan(values)
+    n_missing = int(missing.sum())
+    if n_missing == len(values):
+        return _unusable(name, len(values), "is entirely missing", n_missing)
+    _check_finite(name, values)
+    return Column(name, "numeric", n_missing=n_missing), values
+
+
+def _text_columns(names: list, ids: np.ndarray, words: list) -> list:
+    """``(Column, codes)`` of text columns given as the rows of ``ids``:
+    indices into the distinct strings ``words``, -1 where missing. The
+    words a column does not use are not among its categories."""
+    m, n = ids.shape
+    width = len(words) + 1  # slot 0 of each row stands for missing
+    # Indices as intp: NumPy indexes with them several times faster.
+    slots = ids + (1 + width * np.arange(m, dtype=np.intp))[:, None]
+    seen = np.zeros(m * width, dtype=bool)
+    seen[slots.ravel()] = True
+    seen = seen.reshape(m, width)
+    missing = (
+        np.count_nonzero(ids < 0, axis=1).tolist() if seen[:, 0].any() else [0] * m
+    )
+    # Each column's words in text order: sort all words once, then the
+    # (column, word) pairs by column and by the word's place in that order.
+    rank = np.empty(len(words), dtype=np.intp)
+    rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words))
+    rows, used = np.nonzero(seen[:, 1:])
+    used = used[np.argsort(rows * len(words) + rank[used], kind="stable")]
+    bounds = np.searchsorted(rows, np.arange(m + 1))
+    # NaN wherever a slot gets no code: the missing values.
+    lookup = np.full(m * width, np.nan)
+    lookup[rows * width + 1 + used] = np.arange(len(rows)) - bounds[rows]
+    codes = lookup[slots]
+    used, bounds = used.tolist(), bounds.tolist()
+    out = []
+    for j, (name, n_missing) in enumerate(zip(names, missing, strict=True)):
+        if n_missing == n:
+            out.append(_unusable(name, n, "is entirely missing", n_missing))
+            continue
+        categories = tuple([words[i] for i in used[bounds[j]:bounds[j + 1]]])
+        column = Column(name, "categorical", categories=categories, n_missing=n_missing)
+        out.append((column, codes[j]))
+    return out
+
+
+def _factorized_text(name: str, array) -> tuple:
+    """``(Column, codes)`` of one pandas string array (text only: hashable,
+    no numbers), factorized without a copy to Python objects."""
+    ids, words = array.factorize()
+    return _text_columns([name], ids[None, :], words.tolist())[0]
+
+
+def _is_arrow_text(dtype) -> bool:
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _arrow_text_columns(names: list, arrays: list) -> list:
+    """``(Column, codes)`` of pyarrow-backed text columns of one table, hashed
+    together: one ``dictionary_encode`` over all of them costs much less than
+    one ``factorize`` per column."""
+    import pyarrow as pa  # these columns exist only when pyarrow does
+
+    large = pa.large_string()
+    chunks = []
+    for array in arrays:
+        arrow = pa.array(array)
+        for chunk in getattr(arrow, "chunks", [arrow]):
+            chunks.append(chunk if chunk.type == large else chunk.cast(large))
+    encoded = pa.concat_arrays(chunks or [pa.array([], large)])
+    encoded = encoded.dictionary_encode()
+    n = len(arrays[0])
+    if len(encoded.dictionary) > 2 * n:
+        # Many distinct words: per-column work over all of them would cost
+        # more than hashing each column again.
+        return [_factorized_text(c, a) for c, a in zip(names, arrays, strict=True)]
+    ids = encoded.indices
+    ids = (ids.fill_null(-1) if ids.null_count else ids).to_numpy(zero_copy_only=False)
+    words = encoded.dictionary.to_pylist()
+    return _text_columns(names, ids.reshape(len(arrays), n), words)
+
+
 def _inspect_series(name: str, series: pd.Series):
-    """``(Column, values)``: floats for numeric columns, objects otherwise."""
+    """``(Column, values)``: floats for numeric columns; for categorical ones
+    the category codes, as floats with NaN where missing."""
     dtype, n = series.dtype, len(series)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        # Plain NumPy numbers: missing is NaN, so no separate isna pass.
+        return _inspect_floats(name, series.to_numpy(dtype=float))
+    if isinstance(dtype, pd.StringDtype):
+        return _factorized_text(name, series.array)
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
         dtype
     ):
@@ -174,24 +282,36 @@ def _inspect_series(name: str, series: pd.Series):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         _check_finite(name, values)
         return Column(name, "numeric", n_missing=n_missing), values
-    present = series.to_numpy(dtype=object)[~missing]
+    values = series.to_numpy(dtype=object)
+    numeric = _inspect_objects(name, series, values, missing, n_missing)
+    if numeric is not None:
+        return numeric
+    categories, codes = _factorized(pd.factorize(values))
+    column = Column(name, "categorical", categories=categories, n_missing=n_missing)
+    return column, codes
+
+
+def _inspect_objects(name: str, series: pd.Series, values, missing, n_missing):
+    """``(Column, values)`` for a column of objects that is not categorical
+    (it cannot be used, or it holds numbers); None for a categorical one."""
+    present = values[~missing]
+    if pd.api.types.infer_dtype(present, skipna=False) == "string":
+        return None  # all text: hashable, and no numbers
+    n = len(values)
     odd = _unhashable(present)
     if odd is not None:
         return _unusable(name, n, f"holds {type(odd).__name__} values", n_missing)
-    if not isinstance(dtype, pd.CategoricalDtype):
-        floats, why = _numeric_object(present)
-        if why is not None:
-            return _unusable(name, n, why, n_missing)
-        if floats is not None:
-            values = np.full(n, np.nan)
-            values[~missing] = floats
-            _check_finite(name, values)
-            return Column(name, "numeric", n_missing=n_missing), values
-    values = series.to_numpy(dtype=object)
-    column = Column(
-        name, "categorical", categories=_categories(present), n_missing=n_missing
-    )
-    return column, values
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return None
+    floats, why = _numeric_object(present)
+    if why is not None:
+        return _unusable(name, n, why, n_missing)
+    if floats is None:
+        return None
+    full = np.full(n, np.nan)
+    full[~missing] = floats
+    _check_finite(name, full)
+    return Column(name, "numeric", n_missing=n_missing), full
 
 
 def _frame_of(X) -> pd.DataFrame:
@@ -223,30 +343,71 @@ def _inspect_numeric_array(X: np.ndarray):
     ]
 
 
+def _inspect(X):
+    """``(frame, columns, values)``: as :func:`inspect_table`, but categorical
+    columns come as their codes; ``frame`` is None for a numeric array."""
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "biuf":
+        return None, *_inspect_numeric_array(X)
+    frame = _frame_of(X)
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].unique()
+        raise ValueError(f"X has duplicated column name(s) {format_names(dup)}")
+    columns, values, text = [], [], {}
+    for position, (name, series) in enumerate(frame.items()):
+        if _is_arrow_text(series.dtype):
+            # Text cannot fail inspection: hash it all at the end.
+            text[position] = str(name), series.array
+            column, v = None, None
+        else:
+            column, v = _inspect_series(str(name), series)
+        columns.append(column)
+        values.append(v)
+    if text:
+        names, arrays = zip(*text.values(), strict=True)
+        for position, (column, v) in zip(
+            text, _arrow_text_columns(list(names), list(arrays)), strict=True
+        ):
+            columns[position], values[position] = column, v
+    return frame, columns, values
+
+
 def inspect_table(X) -> tuple[list[Column], list[np.ndarray]]:
     """Each column's kind and its values (floats, or objects for categories).
 
     Raises a ValueError naming the first column that cannot be used.
     """
-    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "biuf":
-        return _inspect_numeric_array(X)
-    frame = _frame_of(X)
-    if not frame.columns.is_unique:
-        dup = frame.columns[frame.columns.duplicated()].unique()
-        raise ValueError(f"X has duplicated column name(s) {format_names(dup)}")
-    columns, values = [], []
-    for position, name in enumerate(frame.columns):
-        column, v = _inspect_series(str(name), frame.iloc[:, position])
-        columns.append(column)
-        values.append(v)
-    return columns, values
+    frame, columns, values = _inspect(X)
+    objects = [
+        frame.iloc[:, j].to_numpy(dtype=object) if c.kind == "categorical" else v
+        for j, (c, v) in enumerate(zip(columns, values, strict=True))
+    ]
+    return columns, objects
 
 
 def _category_codes(column: Column, values: np.ndarray) -> np.ndarray:
     """Codes ``0 .. k-1`` in the order of ``column.categories``; NaN if missing
     (or, for new data, a category that was not seen in fit)."""
-    codes = pd.Index(list(column.categories), dtype=object).get_indexer(values)
-    return np.where(codes < 0, np.nan, codes.astype(float))
+    if len(values) == 0:
+        return np.empty(0)
+    codes, unique = pd.factorize(values)
+    # Factorizing the categories followed by the distinct values gives each
+    # value the code of its category (< k), or a new one if it has none.
+    k = len(column.categories)
+    both = np.empty(k + len(unique), dtype=object)
+    both[:k] = _object_array(column.categories)
+    both[k:] = unique
+    position = pd.factorize(both)[0][k:].astype(float)
+    position[position >= k] = np.nan
+    # Code -1 (missing) reads the trailing NaN.
+    return np.append(position, np.nan)[codes]
+
+
+def _object_array(items) -> np.ndarray:
+    """A 1-D object array of ``items``, even when they are tuples."""
+    array = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        array[i] = item
+    return array
 
 
 @dataclass
@@ -325,20 +486,33 @@ def _warn_unusable(columns) -> None:
         )
 
 
+# The builders take a column as inspected: categorical columns as their codes.
 def _codes_columns(column: Column, values: np.ndarray):
+    return [values], [column.name], [column.kind == "categorical"]
+
+
+def _onehot_encoded(column: Column, values: np.ndarray):
     if column.kind == "categorical":
-        return [_category_codes(column, values)], [column.name], [True]
-    return [values], [column.name], [False]
+        return _onehot_codes(column, values)
+    return _onehot_numbers(column.name, values)
 
 
 def _onehot_columns(column: Column, values: np.ndarray):
-    name = column.name
+    """One-hot columns, names and flags of ``column`` from its raw values
+    (objects for a categorical column, e.g. new rows)."""
     if column.kind == "categorical":
-        codes = _category_codes(column, values)
-        labels = [*column.categories, *([MISSING] if column.n_missing else [])]
-        codes = np.where(np.isnan(codes), len(column.categories), codes)
-        parts = [(codes == k).astype(float) for k in range(len(labels))]
-        return parts, [f"{name}={label}" for label in labels], [False] * len(parts)
+        return _onehot_codes(column, _category_codes(column, values))
+    return _onehot_numbers(column.name, values)
+
+
+def _onehot_codes(column: Column, codes: np.ndarray):
+    labels = [*column.categories, *([MISSING] if column.n_missing else [])]
+    codes = np.where(np.isnan(codes), len(column.categories), codes)
+    parts = [(codes == k).astype(float) for k in range(len(labels))]
+    return parts, [f"{column.name}={label}" for label in labels], [False] * len(parts)
+
+
+def _onehot_numbers(name: str, values: np.ndarray):
     missing = np.isnan(values)
     if not missing.any():
         return [values], [name], [False]
@@ -361,9 +535,9 @@ def encode_table(X, encoding: str) -> EncodedTable:
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
-    columns, values = inspect_table(X)
+    _, columns, values = _inspect(X)
     _warn_unusable(columns)
-    build = _codes_columns if encoding == "codes" else _onehot_columns
+    build = _codes_columns if encoding == "codes" else _onehot_encoded
     parts, names, categorical, groups = [], [], [], []
     for j, (column, v) in enumerate(zip(columns, values, strict=True)):
         p, n, c = build(column, v)
@@ -399,5 +573,5 @@ def unusable_columns(X) -> np.ndarray:
     """Boolean mask of the columns of ``X`` that cannot be used (see above)."""
     if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
         return np.isnan(X).all(axis=0) if X.size else np.zeros(X.shape[1], bool)
-    columns, _ = inspect_table(X)
+    _, columns, _ = _inspect(X)
     return np.array([c.unusable is not None for c in columns], dtype=bool)

@@ -90,7 +90,8 @@ def responsiveness_importances(
         np.asarray(X), columns=table.names)
     if isinstance(action_set, dict):
         action_set = ActionSet.from_dict(action_set)
-    if action_set is None:
+    inferred = action_set is None
+    if inferred:
         action_set = ActionSet._from_table(table)
     raw = action_set.raw_columns is not None and table.names == [
         c.name for c in action_set.raw_columns]
@@ -99,7 +100,9 @@ def responsiveness_importances(
             f"the action set's features {action_set.names[:5]}... do not match "
             f"the columns of X {table.names[:5]}..."
         )
-    values = check_input(frame, action_set)
+    # An action set inferred from this table has its encoding as features.
+    values = (action_set.check_data(table.values) if inferred
+              else check_input(frame, action_set))
     if estimator is None:
         # Scaling makes the default converge quickly on raw-unit features.
         estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
