@@ -18,6 +18,7 @@ from featimp._mutual_info import (
     mrmr_importances,
     mutual_info_importances,
 )
+from featimp._significance import SignificanceSelector, significance_importances
 from featimp._stability import StabilityResult, bootstrap_stability
 from featimp.baselines import (
     GainSelector,
@@ -54,6 +55,7 @@ __all__ = [
     "ResponsivenessSelector",
     "SVMRFESelector",
     "ShapSelector",
+    "SignificanceSelector",
     "StabilityResult",
     "__version__",
     "bootstrap_stability",
@@ -64,4 +66,5 @@ __all__ = [
     "mrmr_importances",
     "mutual_info_importances",
     "responsiveness_scores",
+    "significance_importances",
 ]

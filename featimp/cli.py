@@ -23,6 +23,7 @@ from tqdm import tqdm
 from featimp._validation import TASKS, infer_task
 from featimp.datasets import dataset_names, describe_datasets, load_dataset
 from featimp.methods import (
+    SELECTION_PARAMETERS,
     UNSUPERVISED,
     InputColumn,
     all_methods,
@@ -245,6 +246,10 @@ def fit_selector(args, extra_params=None):
         task = resolve_task(spec, y, requested_task(args, params))
         check_input(spec, X)
         selector = spec.make_selector(**selector_params(spec, params, task))
+        if args.significance is not None:
+            selector = with_significance(
+                selector, args.significance, params, verbose=not args.quiet
+            )
         steps.update()
         steps.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
         selector.fit(X, y)
@@ -254,15 +259,38 @@ def fit_selector(args, extra_params=None):
     return selector, X, y, task
 
 
-def ranking_table(selector, feature_names) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "rank": selector.ranking_,
-            "feature": [str(f) for f in feature_names],
-            "importance": selector.importances_,
-            "selected": selector.get_support(),
-        }
+def with_significance(selector, alpha: float, params: dict, *, verbose: bool):
+    """``selector`` inside a SignificanceSelector keeping features with q <= alpha.
+
+    The selection parameters and the seed in ``params`` apply to the wrapper.
+    """
+    spec = get_method("significance")
+    if isinstance(selector, spec.selector_class()):
+        raise UsageError(
+            "--significance wraps another method; with --method significance "
+            "use --param alpha=... instead"
+        )
+    if not 0 < alpha <= 1:
+        raise UsageError(f"--significance must be in (0, 1], got {alpha:g}")
+    selection = {k: params[k] for k in SELECTION_PARAMETERS if k in params}
+    return spec.make_selector(
+        estimator=selector,
+        alpha=alpha,
+        random_state=params.get("random_state"),
+        verbose=verbose,
+        **selection,
     )
+
+
+def ranking_table(selector, feature_names) -> pd.DataFrame:
+    columns = {
+        "rank": selector.ranking_,
+        "feature": [str(f) for f in feature_names],
+        "importance": selector.importances_,
+    }
+    if hasattr(selector, "pvalues_"):
+        columns.update(p_value=selector.pvalues_, q_value=selector.qvalues_)
+    table = pd.DataFrame({**columns, "selected": selector.get_support()})
     return table.sort_values("rank").reset_index(drop=True)
 
 
@@ -306,7 +334,10 @@ def cmd_rank(args) -> int:
             selector, args.plot, feature_names=X.columns, top=args.top or 20
         )
     shown = table.head(args.top) if args.top else table
-    print(f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}")
+    header = f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}"
+    if hasattr(selector, "null_"):
+        header += f" alpha={selector.alpha} null={selector.null_}"
+    print(header)
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     return 0
 
@@ -362,6 +393,13 @@ def _add_data_arguments(sub) -> None:
     )
     sub.add_argument(
         "--task", default="auto", choices=["auto", "classification", "regression"]
+    )
+    sub.add_argument(
+        "--significance",
+        type=float,
+        metavar="ALPHA",
+        help="test each feature against a permutation or shadow null and keep "
+        "those with q <= ALPHA (adds p_value and q_value to the ranking)",
     )
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 

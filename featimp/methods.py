@@ -338,6 +338,17 @@ register(
 )
 register(
     MethodSpec(
+        name="significance",
+        selector="featimp._significance:SignificanceSelector",
+        function="featimp._significance:significance_importances",
+        tasks=("classification", "regression"),
+        summary="P- and q-values of any method's importances against a target-"
+        "permutation or shadow-feature null; keeps the features with "
+        "q <= alpha (Benjamini-Hochberg FDR).",
+    )
+)
+register(
+    MethodSpec(
         name="responsiveness",
         selector="featimp.recourse._selector:ResponsivenessSelector",
         function="featimp.recourse._selector:responsiveness_importances",

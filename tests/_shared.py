@@ -22,6 +22,13 @@ TEST_PARAMS: dict[str, dict] = {
         "random_state": 0,
     },
     "responsiveness": {"n_samples": 3, "random_state": 0},
+    "significance": {
+        "estimator": "mi",
+        "null": "shadow",
+        "n_permutations": 10,
+        "n_refits": 2,
+        "random_state": 0,
+    },
     "kan": {
         "grid_size": 3,
         "hidden_layer_sizes": [3],
