@@ -81,7 +81,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from contextlib import ExitStack, contextmanager
@@ -91,7 +90,6 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -99,7 +97,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
-import featimp  # noqa: E402
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
+
 from featimp import _consensus, _encoding, _validation  # noqa: E402
 from featimp.baselines._common import (  # noqa: E402
     _HGB_MAX_CATEGORIES,
@@ -354,31 +353,8 @@ def _jsonable(params: dict) -> dict:
     return out
 
 
-def _version(module: str) -> str | None:
-    try:
-        return __import__(module).__version__
-    except ImportError:
-        return None
-
-
 def environment() -> dict:
-    return {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            # Timings on a shared machine are only comparable at similar load.
-            "load_average_1_5_15_min": list(os.getloadavg()),
-        },
-        "versions": {
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "scikit-learn": sklearn.__version__,
-            "featimp": featimp.__version__,
-            **{m: _version(m) for m in ("xgboost", "shap", "torch")},
-        },
-    }
+    return _environment.environment("xgboost", "shap", "torch")
 
 
 def report(results: dict) -> None:

@@ -34,14 +34,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from joblib import Parallel, delayed
 from sklearn.datasets import (
     load_breast_cancer,
@@ -64,7 +61,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
-import featimp  # noqa: E402
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
+
 from featimp.kan import KANClassifier, KANRegressor  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "kan_regressor.json"
@@ -173,24 +171,7 @@ def search(data: dict, n_jobs: int) -> list[dict]:
 
 
 def environment() -> dict:
-    import torch
-
-    return {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            # Timings on a shared machine are only comparable at similar load.
-            "load_average_1_5_15_min": list(os.getloadavg()),
-        },
-        "versions": {
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "torch": torch.__version__,
-            "featimp": featimp.__version__,
-        },
-    }
+    return _environment.environment("torch")
 
 
 def main(argv=None) -> dict:

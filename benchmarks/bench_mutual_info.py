@@ -19,15 +19,11 @@ Run: ``python benchmarks/bench_mutual_info.py``. Writes
 from __future__ import annotations
 
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import sklearn
 from sklearn.datasets import make_classification
 from sklearn.feature_selection import mutual_info_classif
 
@@ -35,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
-import featimp  # noqa: E402
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
+
 from featimp._mutual_info import mutual_info_importances  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "mutual_info.json"
@@ -117,22 +114,7 @@ def _ranks(scores) -> np.ndarray:
 
 
 def environment() -> dict:
-    return {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            # Timings on a shared machine are only comparable at similar load.
-            "load_average_1_5_15_min": list(os.getloadavg()),
-        },
-        "versions": {
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "scikit-learn": sklearn.__version__,
-            "featimp": featimp.__version__,
-        },
-    }
+    return _environment.environment()
 
 
 def main() -> dict:
