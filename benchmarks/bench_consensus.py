@@ -1,7 +1,7 @@
 """Time ConsensusSelector (3 methods x 50 bootstrap resamples, breast cancer).
 
 Reference: the same work as a plain serial loop, each method refitted by hand
-on each resample. Ours: ``ConsensusSelector(n_bootstrap=50, n_jobs=2)``,
+on each resample. Ours: ``ConsensusSelector(stability=50, n_jobs=2)``,
 joblib-parallel over methods x resamples. Prints the ratio and writes
 ``benchmarks/results/consensus.json``. Target: under a minute on 2 cores.
 """
@@ -41,7 +41,7 @@ def main() -> None:
     reference = time.perf_counter() - start
 
     start = time.perf_counter()
-    sel = ConsensusSelector(n_bootstrap=N_BOOTSTRAP, n_features_to_select=5,
+    sel = ConsensusSelector(stability=N_BOOTSTRAP, n_features_to_select=5,
                             random_state=0, n_jobs=2).fit(X, y)
     ours = time.perf_counter() - start
     result = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -14,6 +13,8 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from featimp._encoding import is_frame, to_pandas
+from featimp._selection import ranking_from_importances, support_mask
+from featimp._stability import bootstrap_stability
 from featimp._validation import check_numeric, check_target
 
 SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
@@ -21,23 +22,6 @@ SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
 BASE_PARAMETERS = (*SELECTION_PARAMETERS, "stability")
 #: Bootstrap resamples for ``stability=True``.
 DEFAULT_N_BOOTSTRAP = 50
-
-
-def ranking_from_importances(importances) -> np.ndarray:
-    """Ranks with 1 = most important; ties keep column order."""
-    importances = np.asarray(importances, dtype=float)
-    order = np.argsort(-importances, kind="stable")
-    ranking = np.empty(importances.size, dtype=np.intp)
-    ranking[order] = np.arange(1, importances.size + 1)
-    return ranking
-
-
-def n_selected(n_features_to_select, n_features: int) -> int:
-    """Resolve an int count or a fraction in (0, 1] to a number of features."""
-    if isinstance(n_features_to_select, Integral):
-        return int(n_features_to_select)
-    # Round first so that 0.6 * 10 is 6, not 7.
-    return max(1, math.ceil(round(n_features_to_select * n_features, 9)))
 
 
 class BaseImportanceSelector(SelectorMixin, BaseEstimator):
@@ -114,9 +98,10 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
     #: values (see the class docstring); exposed as input tags.
     _reads_tables = False
 
-    def __init__(self, *, n_features_to_select=None, threshold=None):
+    def __init__(self, *, n_features_to_select=None, threshold=None, stability=False):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
+        self.stability = stability
 
     #: The pure score function a selector wraps, as ``staticmethod(f)``. Its
     #: keyword arguments are the selector's parameters less the selection
@@ -166,20 +151,23 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
 
     def _bootstrap(self, X, y):
         """``stability_`` for ``stability=True``: the same selector, resampled."""
-        from featimp._stability import bootstrap_stability
-
         names = getattr(self, "feature_names_in_", None)
         if names is not None and not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X, columns=names)
-        n = DEFAULT_N_BOOTSTRAP if self.stability is True else int(self.stability)
         return bootstrap_stability(
             clone(self).set_params(stability=False),
             X,
             y,
-            n_bootstrap=n,
+            n_bootstrap=self._n_resamples(),
             # Methods without a random_state are deterministic: so is this.
             random_state=getattr(self, "random_state", 0),
         )
+
+    def _n_resamples(self) -> int | None:
+        """Bootstrap resamples asked for by ``stability``; None for none."""
+        if not self.stability:
+            return None
+        return DEFAULT_N_BOOTSTRAP if self.stability is True else int(self.stability)
 
     def _validate_input(self, X, y):
         """Record the feature names and count; check numeric arrays.
@@ -221,24 +209,9 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
 
     def _get_support_mask(self):
         check_is_fitted(self, "importances_")
-        importances = self.importances_
-        d = importances.size
-        mask = np.ones(d, dtype=bool)
-        if self.n_features_to_select is None and self.threshold is None:
-            mask &= self.ranking_ <= max(1, d // 2)
-        if self.n_features_to_select is not None:
-            k = n_selected(self.n_features_to_select, d)
-            mask &= self.ranking_ <= k
-        if self.threshold is not None:
-            mask &= importances >= self._threshold_value(importances)
-        return mask
-
-    def _threshold_value(self, importances) -> float:
-        if self.threshold == "mean":
-            return float(np.mean(importances))
-        if self.threshold == "median":
-            return float(np.median(importances))
-        return float(self.threshold)
+        return support_mask(
+            self.importances_, self.ranking_, self.n_features_to_select, self.threshold
+        )
 
     def transform(self, X):
         """The selected columns of ``X``, as the same kind of table.

@@ -170,7 +170,7 @@ class ConsensusSelector(BaseImportanceSelector):
 
     Each method in ``methods`` (registry names, optionally with parameters)
     ranks the features; the ranks are combined by ``aggregation``. With
-    ``n_bootstrap``, everything is refitted on bootstrap resamples of the
+    ``stability``, everything is refitted on bootstrap resamples of the
     rows (stratified for classification) to give each feature's rank
     distribution, the probability that it is selected, and the stability of
     the selected set. Methods and resamples run in parallel under joblib,
@@ -184,8 +184,10 @@ class ConsensusSelector(BaseImportanceSelector):
         ``("mi", "lasso", "permutation")``.
     aggregation : {"borda", "rrf", "mean_rank"}, default="borda"
         How ranks are combined; see :func:`aggregate_ranks`.
-    n_bootstrap : int >= 1 or None, default=None
-        Bootstrap resamples for the stability report; None skips it.
+    stability : bool or int >= 2, default=False
+        Bootstrap resamples for the stability report (50 when True), as on
+        every selector; here every method is refitted on each resample and
+        the consensus of each resample gives its ranking and selected set.
     task : {"auto", "classification", "regression"}, default="auto"
         Passed to every method that takes a ``task``.
     rrf_k : float > 0, default=60
@@ -213,7 +215,8 @@ class ConsensusSelector(BaseImportanceSelector):
         medians and intervals, selection probabilities, ``kuncheva`` and
         ``jaccard``; ``stability_.to_frame()`` tabulates them.
     bootstrap_method_importances_ : ndarray or None
-        Shape (n_bootstrap, n_methods, n_features_in_).
+        Shape (n_resamples, n_methods, n_features_in_); None without
+        ``stability``.
     task_ : str
 
     Examples
@@ -222,7 +225,7 @@ class ConsensusSelector(BaseImportanceSelector):
     >>> from featimp._consensus import ConsensusSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> sel = ConsensusSelector(
-    ...     methods=["mi", ("mrmr", {"n_features": 10})], n_bootstrap=3,
+    ...     methods=["mi", ("mrmr", {"n_features": 10})], stability=3,
     ...     n_features_to_select=5, random_state=0,
     ... ).fit(X, y)
     >>> sel.methods_, sel.transform(X).shape
@@ -231,16 +234,10 @@ class ConsensusSelector(BaseImportanceSelector):
     (30,)
     """
 
-    # The consensus has its own bootstrap (n_bootstrap), not ``stability``.
     _parameter_constraints: ClassVar[dict] = {
-        **{
-            k: v
-            for k, v in BaseImportanceSelector._parameter_constraints.items()
-            if k != "stability"
-        },
+        **BaseImportanceSelector._parameter_constraints,
         "methods": [list, tuple, None],
         "aggregation": [StrOptions({"borda", "rrf", "mean_rank"})],
-        "n_bootstrap": [Interval(Integral, 1, None, closed="left"), None],
         "task": [StrOptions({"auto", "classification", "regression"})],
         "rrf_k": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
@@ -254,23 +251,23 @@ class ConsensusSelector(BaseImportanceSelector):
         methods=None,
         *,
         aggregation="borda",
-        n_bootstrap=None,
         task="auto",
         rrf_k=60,
         random_state=None,
         n_jobs=None,
         n_features_to_select=None,
         threshold=None,
+        stability=False,
     ):
         self.methods = methods
         self.aggregation = aggregation
-        self.n_bootstrap = n_bootstrap
         self.task = task
         self.rrf_k = rrf_k
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
+        self.stability = stability
 
     def _compute_importances(self, X, y):
         self.task_ = infer_task(y, self.task)
@@ -278,9 +275,10 @@ class ConsensusSelector(BaseImportanceSelector):
         self.methods_ = _labels(parse_methods(self.methods))
         rng = check_random_state(self.random_state)
         rows = [np.arange(X.shape[0])]
-        if self.n_bootstrap is not None:
+        n_resamples = self._n_resamples()
+        if n_resamples is not None:
             rows += resample_indices(
-                y, X.shape[0], self.n_bootstrap, rng,
+                y, X.shape[0], n_resamples, rng,
                 stratify=self.task_ == "classification",
             )
         scores = self._fit_all(members, X, y, rows, rng)
@@ -305,11 +303,16 @@ class ConsensusSelector(BaseImportanceSelector):
         )
         return np.asarray(flat, dtype=float).reshape(len(rows), len(members), -1)
 
+    def _bootstrap(self, X, y):
+        # Every method was refitted on the resamples with the full-data fit
+        # (one joblib pass): ``stability_`` is already there.
+        return self.stability_
+
     def _aggregate(self, importances) -> np.ndarray:
         return aggregate_ranks(ranks_of(importances), self.aggregation, self.rrf_k)
 
     def _store_stability(self, boot, n_features: int) -> None:
-        if self.n_bootstrap is None:
+        if self._n_resamples() is None:
             self.stability_ = None
             self.bootstrap_method_importances_ = None
             return

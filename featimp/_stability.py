@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 
-from featimp._base import ranking_from_importances
+from featimp._selection import support_mask
 from featimp._validation import feature_names_of, infer_task
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -159,15 +159,15 @@ def is_classification(selector, y) -> bool:
 
 
 def selection_mask(selector, importances) -> np.ndarray:
-    """The features ``selector``'s selection rule keeps for ``importances``.
-
-    Uses the selector's own rule (``n_features_to_select``, ``threshold``)
-    on a parameter-only copy, so there is one selection rule, not two.
-    """
-    probe = clone(selector)
-    probe.importances_ = np.asarray(importances, dtype=float)
-    probe.ranking_ = ranking_from_importances(probe.importances_)
-    return probe._get_support_mask()
+    """The features ``selector``'s selection rule keeps for ``importances``:
+    :func:`~featimp._selection.support_mask` with its ``n_features_to_select``
+    and ``threshold``, so there is one selection rule, not two."""
+    params = selector.get_params(deep=False)
+    return support_mask(
+        importances,
+        n_features_to_select=params.get("n_features_to_select"),
+        threshold=params.get("threshold"),
+    )
 
 
 def seeded(selector, seed):

@@ -19,7 +19,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: list of ints (``hidden_layer_sizes``), above its bound is refused; a
 #: negative ``n_jobs`` means every CPU and counts as such.
 DEFAULT_PARAM_CAPS = {
-    "n_bootstrap": 200,
     "stability": 200,
     "n_permutations": 100,
     "n_repeats": 100,
@@ -172,7 +171,7 @@ class Settings(BaseSettings):
         default_factory=dict,
         validate_default=True,
         description="Upper bounds of job parameters by name, as JSON (e.g. "
-        "'{\"n_bootstrap\": 50}'); each replaces the default bound of the "
+        "'{\"stability\": 50}'); each replaces the default bound of the "
         "parameter it names (DEFAULT_PARAM_CAPS).",
     )
     # Disk: below min_free_disk_bytes uploads and new jobs get a 507 and

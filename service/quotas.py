@@ -4,7 +4,7 @@ Checked before a job or an upload is accepted, each a problem that names the
 limit and its setting:
 
 * a job parameter over its bound (``FEATIMP_PARAM_CAPS``): 422 naming the
-  field, e.g. ``params.n_bootstrap``;
+  field, e.g. ``params.stability``;
 * a key with ``FEATIMP_MAX_QUEUED_JOBS_PER_KEY`` queued jobs: 429 with
   ``Retry-After`` (the count is checked again as the job is inserted, so
   simultaneous submissions cannot pass it);
@@ -141,12 +141,12 @@ def param_over_cap(request: dict, caps: Mapping[str, int]) -> tuple[str, str] | 
     Examples
     --------
     >>> field, detail = param_over_cap(
-    ...     {"params": {"n_bootstrap": 10**9}}, {"n_bootstrap": 200}
+    ...     {"params": {"stability": 10**9}}, {"stability": 200}
     ... )
     >>> field
-    'params.n_bootstrap'
+    'params.stability'
     >>> detail
-    'params.n_bootstrap=1000000000 is over the limit of 200 (FEATIMP_PARAM_CAPS)'
+    'params.stability=1000000000 is over the limit of 200 (FEATIMP_PARAM_CAPS)'
     >>> param_over_cap({"params": {"methods": [["mi", {"n_bins": 9}]]}}, {"n_bins": 10})
     """
     model = request.get("model")

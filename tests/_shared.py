@@ -18,7 +18,7 @@ TEST_PARAMS: dict[str, dict] = {
     "svm_rfe": {"step": 0.5, "random_state": 0},
     "consensus": {
         "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
-        "n_bootstrap": 2,
+        "stability": 2,
         "random_state": 0,
     },
     "responsiveness": {"n_samples": 3, "random_state": 0},

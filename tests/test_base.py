@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from featimp._base import BaseImportanceSelector, n_selected, ranking_from_importances
+from featimp._base import BaseImportanceSelector
 
 
 class VarianceScore(BaseImportanceSelector):
@@ -23,17 +23,6 @@ def X():
     return pd.DataFrame(
         rng.standard_normal((50, 6)) * np.arange(1, 7), columns=list("abcdef")
     )
-
-
-def test_ranking_is_one_for_best_and_ties_keep_order():
-    assert ranking_from_importances([0.1, 0.5, 0.5, 0.0]).tolist() == [3, 1, 2, 4]
-
-
-@pytest.mark.parametrize(
-    ("k", "d", "expected"), [(3, 10, 3), (0.6, 10, 6), (0.05, 10, 1), (1.0, 7, 7)]
-)
-def test_n_selected(k, d, expected):
-    assert n_selected(k, d) == expected
 
 
 def test_fit_stores_the_contract_attributes(X):

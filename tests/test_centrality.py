@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, make_classification, make_regression
+from sklearn.datasets import make_classification, make_regression
 
 from featimp import _affinity
 from featimp._affinity import feature_affinity, fisher_scores, symmetric_uncertainty
@@ -124,8 +124,9 @@ def matlab_inffs_unsupervised(X, alpha, kernel, factor):
 
 
 @pytest.fixture(scope="module")
-def cancer():
-    return load_breast_cancer(return_X_y=True)
+def cancer_arrays(cancer):
+    X, y = cancer
+    return X.to_numpy(), y.to_numpy()
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +163,8 @@ def test_max_kernel_matvec_with_ties(rng):
 
 @pytest.mark.parametrize("with_y", [True, False], ids=["supervised", "unsupervised"])
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
-def test_affinity_matvec_equals_dense_product(cancer, rng, with_y, alpha):
-    X, y = cancer
+def test_affinity_matvec_equals_dense_product(cancer_arrays, rng, with_y, alpha):
+    X, y = cancer_arrays
     graph = feature_affinity(X, y if with_y else None, alpha=alpha)
     dense = graph.dense()
     np.testing.assert_allclose(dense, dense.T, atol=1e-15)
@@ -178,7 +179,7 @@ def test_affinity_matvec_equals_dense_product(cancer, rng, with_y, alpha):
 
 
 @pytest.mark.parametrize("alpha", [0.2, 0.5, 0.9])
-@pytest.mark.parametrize("dataset", ["cancer", "taiwan"])
+@pytest.mark.parametrize("dataset", ["cancer_arrays", "taiwan"])
 def test_ecfs_matches_dense_and_reference(dataset, alpha, request):
     X, y = request.getfixturevalue(dataset)
     fast = eigenvector_centrality_importances(X, y, alpha=alpha)
@@ -205,8 +206,8 @@ def test_relevance_terms_match_reference(taiwan):
     )
 
 
-def test_chunking_does_not_change_scores(cancer, monkeypatch):
-    X, y = cancer
+def test_chunking_does_not_change_scores(cancer_arrays, monkeypatch):
+    X, y = cancer_arrays
     whole = eigenvector_centrality_importances(X, y)
     # About 3 columns per chunk, so chunk edges fall everywhere.
     monkeypatch.setattr(_affinity, "_CHUNK_ENTRIES", 3 * X.shape[0])
@@ -215,8 +216,8 @@ def test_chunking_does_not_change_scores(cancer, monkeypatch):
     )
 
 
-def test_results_are_deterministic(cancer):
-    X, y = cancer
+def test_results_are_deterministic(cancer_arrays):
+    X, y = cancer_arrays
     first = eigenvector_centrality_importances(X, y)
     np.testing.assert_array_equal(first, eigenvector_centrality_importances(X, y))
 
@@ -307,8 +308,8 @@ def test_multiclass_fisher_formula(rng):
     assert np.argmax(fisher) == 0
 
 
-def test_mode_extended_differs_from_reference_on_binary(cancer):
-    X, y = cancer
+def test_mode_extended_differs_from_reference_on_binary(cancer_arrays):
+    X, y = cancer_arrays
     reference = eigenvector_centrality_importances(X, y, mode="reference")
     extended = eigenvector_centrality_importances(X, y, mode="extended")
     np.testing.assert_array_equal(
@@ -347,8 +348,8 @@ def test_unsupervised_ranks_correlated_block_first(score, rng):
 
 
 @pytest.mark.parametrize("score", BOTH)
-def test_scale_dependence_and_standardize(cancer, score):
-    X, y = cancer
+def test_scale_dependence_and_standardize(cancer_arrays, score):
+    X, y = cancer_arrays
     # Powers of two rescale exactly, so equal-width bins keep their members.
     exact = X * 2.0 ** np.arange(-15, 15)
     # The reference is scale-dependent through sigma ...
@@ -369,8 +370,8 @@ def test_scale_dependence_and_standardize(cancer, score):
     )
 
 
-def test_standardize_ignores_rounding_noise_in_sigma(cancer):
-    X, y = cancer
+def test_standardize_ignores_rounding_noise_in_sigma(cancer_arrays):
+    X, y = cancer_arrays
     # After StandardScaler all sigma agree to ~1e-16; min-max scaling would
     # blow that noise up to [0, 1] if it were not treated as a tie.
     scaled = (X - X.mean(axis=0)) / X.std(axis=0)
@@ -383,8 +384,8 @@ def test_standardize_ignores_rounding_noise_in_sigma(cancer):
 
 @pytest.mark.parametrize("score", BOTH)
 @pytest.mark.parametrize("with_y", [True, False], ids=["supervised", "unsupervised"])
-def test_constant_columns_score_lowest_without_warnings(cancer, score, with_y):
-    X, y = cancer
+def test_constant_columns_score_lowest_without_warnings(cancer_arrays, score, with_y):
+    X, y = cancer_arrays
     X = np.hstack([X[:, :10], np.full((X.shape[0], 1), 3.7), X[:, 10:]])
     X[:, 20] = 0.1
     with warnings.catch_warnings():
@@ -416,8 +417,8 @@ def test_degenerate_graphs(rng, solver):
     )
 
 
-def test_infinite_column_is_named_and_missing_values_are_used(cancer):
-    X, y = cancer
+def test_infinite_column_is_named_and_missing_values_are_used(cancer_arrays):
+    X, y = cancer_arrays
     frame = pd.DataFrame(X[:, :4], columns=["a", "b", "c", "d"])
     frame.loc[3, "c"] = np.inf
     with pytest.raises(ValueError, match="'c'"):
@@ -452,8 +453,8 @@ def test_one_hot_columns_are_not_outranked_by_raw_spread(rng):
     assert np.argmax(raw) != 5
 
 
-def test_single_class_and_one_row_are_rejected(cancer):
-    X, y = cancer
+def test_single_class_and_one_row_are_rejected(cancer_arrays):
+    X, y = cancer_arrays
     with pytest.raises(ValueError, match="only one class"):
         eigenvector_centrality_importances(X, np.zeros(len(X), dtype=int))
     with pytest.raises(ValueError, match="1 sample"):
@@ -462,8 +463,8 @@ def test_single_class_and_one_row_are_rejected(cancer):
         EigenvectorCentralitySelector().fit(X[:1])
 
 
-def test_bad_parameters_are_named(cancer):
-    X, y = cancer
+def test_bad_parameters_are_named(cancer_arrays):
+    X, y = cancer_arrays
     three = np.arange(len(y)) % 3
     with pytest.raises(ValueError, match=r"mode='reference'.*3 classes"):
         eigenvector_centrality_importances(X, three, mode="reference")
@@ -502,8 +503,8 @@ def test_unsupervised_refuses_huge_dense_graph(monkeypatch, rng):
     ],
     ids=["ecfs", "inffs"],
 )
-def test_selectors_wrap_score_functions(cancer, selector, score):
-    X, y = cancer
+def test_selectors_wrap_score_functions(cancer_arrays, selector, score):
+    X, y = cancer_arrays
     params = {
         k: v
         for k, v in selector.get_params().items()
@@ -516,8 +517,8 @@ def test_selectors_wrap_score_functions(cancer, selector, score):
     np.testing.assert_array_equal(unsupervised.importances_, score(X, **params))
 
 
-def test_leading_eigenpair_value_matches_eigvalsh(cancer):
-    X, y = cancer
+def test_leading_eigenpair_value_matches_eigvalsh(cancer_arrays):
+    X, y = cancer_arrays
     graph = feature_affinity(X, y)
     value, _ = leading_eigenpair(graph)
     assert value == pytest.approx(np.linalg.eigvalsh(graph.dense())[-1], rel=1e-10)

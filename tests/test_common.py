@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -26,12 +25,6 @@ def _instances(**selection):
 @parametrize_with_checks(_instances(n_features_to_select=1))
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    data = load_breast_cancer(as_frame=True)
-    return data.data, data.target
 
 
 @pytest.mark.parametrize("selector", _instances(n_features_to_select=5), ids=repr)

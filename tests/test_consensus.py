@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from joblib import parallel_backend
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_diabetes
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from featimp import methods
@@ -29,7 +29,7 @@ FAST = ["lasso", ("svm_rfe", {"step": 0.5})]
 @parametrize_with_checks(
     [
         ConsensusSelector(
-            methods=FAST, n_bootstrap=2, random_state=0, n_features_to_select=1
+            methods=FAST, stability=2, random_state=0, n_features_to_select=1
         )
     ]
 )
@@ -38,16 +38,11 @@ def test_sklearn_common_checks(estimator, check):
 
 
 @pytest.fixture(scope="module")
-def cancer():
-    return load_breast_cancer(return_X_y=True, as_frame=True)
-
-
-@pytest.fixture(scope="module")
 def fitted(cancer):
     X, y = cancer
     return ConsensusSelector(
         methods=["mi", *FAST],
-        n_bootstrap=8,
+        stability=8,
         n_features_to_select=5,
         random_state=0,
     ).fit(X, y)
@@ -101,7 +96,7 @@ def test_selected_features_are_the_stable_ones(fitted):
 
 def test_consensus_is_seeded_and_parallel_safe(cancer):
     X, y = cancer
-    kwargs = {"methods": FAST, "n_bootstrap": 3, "random_state": 1}
+    kwargs = {"methods": FAST, "stability": 3, "random_state": 1}
     serial = ConsensusSelector(**kwargs).fit(X, y)
     with parallel_backend("loky", n_jobs=2):
         parallel = ConsensusSelector(**kwargs, n_jobs=2).fit(X, y)
@@ -173,8 +168,8 @@ def test_method_not_supporting_the_task(monkeypatch):
 
 def test_bad_method_entries_and_params():
     X, y = load_diabetes(return_X_y=True)
-    with pytest.raises(ValueError, match="n_bootstrap"):
-        ConsensusSelector(methods=["lasso"], n_bootstrap=0).fit(X, y)
+    with pytest.raises(ValueError, match="stability"):
+        ConsensusSelector(methods=["lasso"], stability=1).fit(X, y)
     with pytest.raises(ValueError, match="aggregation"):
         ConsensusSelector(methods=["lasso"], aggregation="vote").fit(X, y)
     with pytest.raises(TypeError, match=r"methods\[0\] must be a method name"):
@@ -225,6 +220,6 @@ def test_stratified_resamples_keep_every_class():
 
 def test_registry_entry():
     spec = get_method("consensus")
-    sel = spec.make_selector(methods=["lasso"], n_bootstrap=2)
+    sel = spec.make_selector(methods=["lasso"], stability=2)
     assert isinstance(sel, ConsensusSelector)
     assert spec.score_function() is consensus_importances

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.feature_selection import RFE, SelectFromModel
 from sklearn.model_selection import cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -30,11 +30,6 @@ TINY = {"grid_size": 3, "hidden_layer_sizes": [3], "max_iter": 8,
         "batch_size": 64, "learning_rate": 0.1, "random_state": 0}
 TINY_SELECTOR = {**TINY, "cv": 2, "n_seeds": 1}
 METHODS = ("l1", "l2", "si", "ko", "coef_l1", "coef_l2")
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    return load_breast_cancer(return_X_y=True, as_frame=True)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def consensus():
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     sel = ConsensusSelector(
-        methods=["mi", "lasso"], n_bootstrap=4, n_features_to_select=5, random_state=0
+        methods=["mi", "lasso"], stability=4, n_features_to_select=5, random_state=0
     )
     return sel.fit(X, y), X
 

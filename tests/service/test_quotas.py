@@ -40,7 +40,7 @@ def _job(dataset, **changes) -> dict:
 @pytest.mark.parametrize(
     ("changes", "field", "cap"),
     [
-        ({"method": "consensus", "params": {"n_bootstrap": 10**9}}, "n_bootstrap", 200),
+        ({"method": "consensus", "params": {"stability": 10**9}}, "stability", 200),
         (
             {"method": "consensus", "params": {"methods": [["mi", {"n_bins": 10**6}]]}},
             "methods[0][1].n_bins",
@@ -48,7 +48,7 @@ def _job(dataset, **changes) -> dict:
         ),
         ({"params": {"stability": 100_000}}, "stability", 200),
     ],
-    ids=["consensus n_bootstrap=1e9", "a consensus member's n_bins", "stability"],
+    ids=["consensus stability=1e9", "a consensus member's n_bins", "stability"],
 )
 def test_job_parameters_have_upper_bounds(client, wine, changes, field, cap):
     response = client.post("/v1/jobs", json=_job(wine, **changes))

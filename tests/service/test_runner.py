@@ -240,7 +240,7 @@ def test_warnings_about_unusable_columns_are_kept_on_the_job(store):
             method="consensus",
             params={
                 "methods": ["mi", "lasso"],
-                "n_bootstrap": 2,
+                "stability": 2,
                 "random_state": 0,
             },
         ),

@@ -1,0 +1,105 @@
+"""The selection rule as a pure function (featimp/_selection.py)."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import featimp
+from featimp._selection import (
+    n_selected,
+    ranking_from_importances,
+    support_mask,
+    threshold_value,
+)
+from featimp._stability import bootstrap_stability, selection_mask
+from featimp.baselines import LassoSelector
+from featimp.methods import all_methods
+
+PACKAGE = Path(featimp.__file__).parent
+
+
+def test_ranking_is_one_for_best_and_ties_keep_order():
+    assert ranking_from_importances([0.1, 0.5, 0.5, 0.0]).tolist() == [3, 1, 2, 4]
+
+
+@pytest.mark.parametrize(
+    ("k", "d", "expected"), [(3, 10, 3), (0.6, 10, 6), (0.05, 10, 1), (1.0, 7, 7)]
+)
+def test_n_selected(k, d, expected):
+    assert n_selected(k, d) == expected
+
+
+IMPORTANCES = np.array([0.4, 0.1, 0.3, 0.2, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("k", "threshold", "expected"),
+    [
+        (None, None, [1, 0, 1, 0, 0]),  # the best half: 5 // 2 = 2
+        (3, None, [1, 0, 1, 1, 0]),
+        (0.4, None, [1, 0, 1, 0, 0]),
+        (None, 0.2, [1, 0, 1, 1, 0]),
+        (None, "mean", [1, 0, 1, 1, 0]),
+        (None, "median", [1, 0, 1, 1, 0]),
+        (2, 0.35, [1, 0, 0, 0, 0]),
+    ],
+)
+def test_support_mask_rules(k, threshold, expected):
+    mask = support_mask(IMPORTANCES, None, k, threshold)
+    assert mask.tolist() == [bool(e) for e in expected]
+
+
+def test_support_mask_uses_the_given_ranking_for_ties():
+    tied = np.array([0.5, 0.5, 0.1])
+    assert support_mask(tied, np.array([2, 1, 3]), 1).tolist() == [False, True, False]
+    assert support_mask(tied, None, 1).tolist() == [True, False, False]
+
+
+def test_threshold_value():
+    assert threshold_value("mean", [1.0, 2.0, 6.0]) == 3.0
+    assert threshold_value("median", [1.0, 2.0, 6.0]) == 2.0
+    assert threshold_value(0.5, [1.0]) == 0.5
+
+
+def test_selectors_and_the_bootstrap_select_alike(cancer):
+    X, y = cancer
+    sel = LassoSelector(n_features_to_select=0.2, threshold="median").fit(X, y)
+    assert np.array_equal(sel.get_support(), selection_mask(sel, sel.importances_))
+    # An unfitted selector is enough: the rule needs only its parameters.
+    fresh = LassoSelector(n_features_to_select=0.2, threshold="median")
+    assert np.array_equal(sel.get_support(), selection_mask(fresh, sel.importances_))
+    result = bootstrap_stability(fresh, X, y, n_bootstrap=3, random_state=0)
+    for importances, selected in zip(result.importances, result.selected, strict=True):
+        assert selected.sum() == 6
+        assert np.array_equal(selected, support_mask(importances, None, 0.2, "median"))
+
+
+def _featimp_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return {n for n in names if n.split(".")[0] == "featimp"}
+
+
+def test_selection_is_a_leaf_and_the_stability_cycle_is_gone():
+    assert _featimp_imports(PACKAGE / "_selection.py") == set()
+    assert "featimp._base" not in _featimp_imports(PACKAGE / "_stability.py")
+
+
+#: The one selector without ``stability``: its own resampling builds the
+#: null, and its selection (q <= alpha) needs p-values per resample.
+NO_STABILITY = {"significance"}
+
+
+@pytest.mark.parametrize("spec", all_methods(), ids=lambda s: s.name)
+def test_every_selector_asks_for_stability_the_same_way(spec):
+    params = spec.selector_class()().get_params()
+    assert ("stability" in params) == (spec.name not in NO_STABILITY)
+    if "stability" in params:
+        assert params["stability"] is False
