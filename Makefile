@@ -1,4 +1,4 @@
-.PHONY: install lint test bench
+.PHONY: install lint test bench bench-table
 
 install:
 	pip install -c constraints.txt -e ".[all]"
@@ -12,3 +12,6 @@ test:
 bench:
 	python benchmarks/bench_mutual_info.py
 	python benchmarks/bench_centrality.py
+
+bench-table:
+	python benchmarks/tables.py --write
