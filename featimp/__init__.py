@@ -12,6 +12,7 @@ from featimp._centrality import (
     inffs_importances,
 )
 from featimp._consensus import ConsensusSelector, consensus_importances
+from featimp._function import FunctionSelector
 from featimp._mutual_info import (
     MRMRSelector,
     MutualInfoSelector,
@@ -42,6 +43,7 @@ __all__ = [
     "BaseImportanceSelector",
     "ConsensusSelector",
     "EigenvectorCentralitySelector",
+    "FunctionSelector",
     "GainSelector",
     "InfFSSelector",
     "KANClassifier",
