@@ -58,14 +58,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_selection import SelectFdr, f_classif
 
@@ -73,7 +70,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
-import featimp  # noqa: E402
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
+
 from featimp import SignificanceSelector  # noqa: E402
 from featimp.datasets import make_ground_truth  # noqa: E402
 
@@ -274,12 +272,10 @@ def main(argv=None) -> None:
         "summary": summary,
         "summary_many_seeds": many,
         "runs": rows,
-        "featimp": featimp.__version__,
-        "sklearn": sklearn.__version__,
-        "boruta": _version("Boruta") if "boruta" in methods else None,
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
+        **_environment.environment(),
     }
+    # The boruta module has no __version__: ask its distribution.
+    result["versions"]["Boruta"] = _version("Boruta") if "boruta" in methods else None
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
     print(table(summary))
