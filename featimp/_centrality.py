@@ -34,6 +34,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from featimp._affinity import AFFINITIES, _Affinity, _check_choice, feature_affinity
 from featimp._base import BaseImportanceSelector
+from featimp._validation import TASK_CONSTRAINT
 
 
 def leading_eigenpair(affinity: _Affinity, solver: str = "matrix_free"):
@@ -266,7 +267,7 @@ def inffs_importances(
 _SHARED_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, 1, closed="both")],
     "mode": [StrOptions({"auto", "reference", "extended"})],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "standardize": ["boolean", StrOptions({"auto"})],
     "solver": [StrOptions({"matrix_free", "dense"})],
 }

@@ -20,7 +20,7 @@ from featimp._stability import (
     resample_indices,
     selection_mask,
 )
-from featimp._validation import infer_task
+from featimp._validation import TASK_CONSTRAINT, infer_task
 
 #: Used when ``methods`` is None: three views that need no optional extra.
 DEFAULT_METHODS = ("mi", "lasso", "permutation")
@@ -238,7 +238,7 @@ class ConsensusSelector(BaseImportanceSelector):
         **BaseImportanceSelector._parameter_constraints,
         "methods": [list, tuple, None],
         "aggregation": [StrOptions({"borda", "rrf", "mean_rank"})],
-        "task": [StrOptions({"auto", "classification", "regression"})],
+        "task": TASK_CONSTRAINT,
         "rrf_k": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],

@@ -63,7 +63,7 @@ from tqdm import tqdm
 
 from featimp._base import BaseImportanceSelector
 from featimp._stability import seeded
-from featimp._validation import TASKS, infer_task
+from featimp._validation import TASK_CONSTRAINT, TASKS, infer_task
 
 #: Target permutations for ``n_permutations="auto"``: the smallest p-value
 #: is 1 / 200 (shadows: ``ceil(1 / alpha)`` copies, see the class).
@@ -434,7 +434,7 @@ class SignificanceSelector(BaseImportanceSelector):
         ],
         "n_refits": [Interval(Integral, 1, None, closed="left")],
         "correction": [StrOptions({"bh", "by"})],
-        "task": [StrOptions({"auto", "classification", "regression"})],
+        "task": TASK_CONSTRAINT,
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],

@@ -11,12 +11,15 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import type_of_target
 
 from featimp._encoding import encode_table, to_pandas
 from featimp._encoding import format_names as format_names
 
 TASKS = ("classification", "regression")
+#: The ``_parameter_constraints`` entry of every ``task`` parameter.
+TASK_CONSTRAINT = [StrOptions({"auto", *TASKS})]
 
 
 def feature_names_of(X, n_features: int) -> list[str]:

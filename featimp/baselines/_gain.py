@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 
 from featimp._base import BaseImportanceSelector
+from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import (
     check_estimator_task,
     native_categories,
@@ -19,7 +20,7 @@ from featimp.baselines._common import (
 _CONSTRAINTS = {
     "estimator": [HasMethods(["fit"]), StrOptions({"xgboost", "lightgbm"}), None],
     "importance_type": [StrOptions({"gain", "split"})],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "random_state": ["random_state"],
 }
 # Total (not average) gain, so that a feature used often counts more.

@@ -10,16 +10,17 @@ from sklearn.linear_model import LassoCV, LogisticRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, validate_params
 
 from featimp._base import BaseImportanceSelector
+from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import prepare
 
 _CONSTRAINTS = {
     "n_grid": [Interval(Integral, 1, None, closed="left")],
     "cv": [Interval(Integral, 2, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="neither")],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "random_state": ["random_state"],
 }
 # Inverse penalties of the L1-logistic path, on standardised features: C = 1

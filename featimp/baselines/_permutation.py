@@ -17,13 +17,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
-    StrOptions,
     validate_params,
 )
 from threadpoolctl import threadpool_limits
 
 from featimp._base import BaseImportanceSelector
 from featimp._encoding import to_pandas
+from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import (
     check_estimator_task,
     native_categories,
@@ -36,7 +36,7 @@ _CONSTRAINTS = {
     "scoring": [str, callable, None],
     "n_repeats": [Interval(Integral, 1, None, closed="left")],
     "test_size": [Interval(Real, 0, 1, closed="neither")],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "random_state": ["random_state"],
 }
 

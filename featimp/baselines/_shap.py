@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
 )
 
 from featimp._base import BaseImportanceSelector
+from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import (
     check_estimator_task,
     import_optional,
@@ -28,7 +29,7 @@ from featimp.baselines._common import (
 _CONSTRAINTS = {
     "estimator": [HasMethods(["fit"]), StrOptions({"xgboost", "lightgbm"}), None],
     "explainer": [StrOptions({"auto", "tree", "permutation", "partition"})],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "max_samples": [Interval(Integral, 1, None, closed="left")],
     "n_background": [Interval(Integral, 1, None, closed="left")],
     "max_evals": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],

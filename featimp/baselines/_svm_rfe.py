@@ -13,11 +13,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     RealNotInt,
-    StrOptions,
     validate_params,
 )
 
 from featimp._base import BaseImportanceSelector
+from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import prepare
 
 _CONSTRAINTS = {
@@ -26,7 +26,7 @@ _CONSTRAINTS = {
         Interval(Integral, 1, None, closed="left"),
         Interval(RealNotInt, 0, 1, closed="neither"),
     ],
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "random_state": ["random_state"],
 }
 

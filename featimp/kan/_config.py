@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -60,6 +60,19 @@ IMPORTANCE_CONSTRAINT = [StrOptions(set(IMPORTANCE_METHODS))]
 #: other three by 0.001 (grid 5 with sparsity 1e-3 missed six, by up to 0.012).
 SELECTOR_DEFAULTS = {"max_iter": 50, "batch_size": 128, "grid_size": 3,
                      "sparsity": 0.03}
+#: Where ``KANRegressor`` departs from :class:`NetworkConfig` (which
+#: ``KANClassifier`` follows): early stopping on a fifth of the rows and a
+#: light sparsity penalty (benchmarks/bench_kan_regressor.py).
+REGRESSOR_DEFAULTS = {"sparsity": 0.01, "early_stopping": True,
+                      "validation_fraction": 0.2}
+
+
+def network_defaults(overrides=None) -> dict:
+    """:class:`NetworkConfig`'s defaults with ``overrides`` (such as
+    :data:`SELECTOR_DEFAULTS`): the one source the signatures are checked
+    against (tests/test_parameters.py)."""
+
+    return {f.name: f.default for f in fields(NetworkConfig)} | dict(overrides or {})
 
 
 def check_hidden_layer_sizes(value) -> None:

@@ -7,11 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from tqdm import tqdm
 
 from featimp._base import BaseImportanceSelector
 from featimp._validation import (
+    TASK_CONSTRAINT,
     check_random_state_seed,
     check_X_y,
     encode_target,
@@ -243,7 +244,7 @@ max_iter, batch_size, learning_rate, sparsity
         **BaseImportanceSelector._parameter_constraints,
         **NETWORK_CONSTRAINTS,
         "method": IMPORTANCE_CONSTRAINT,
-        "task": [StrOptions({"auto", "classification", "regression"})],
+        "task": TASK_CONSTRAINT,
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
     }
