@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.feature_selection import SelectorMixin
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from featimp._encoding import is_frame, to_pandas
-from featimp._selection import ranking_from_importances, support_mask
+from featimp._selection import parse_threshold, ranking_from_importances, support_mask
 from featimp._stability import bootstrap_stability
 from featimp._validation import check_numeric, check_target
 
@@ -55,9 +55,11 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
     Parameters
     ----------
     n_features_to_select : int >= 1, float in (0, 1] or None, default=None
-        How many of the best features to keep (a fraction of them if float).
-    threshold : float, "mean", "median" or None, default=None
-        Keep features whose importance is at least this.
+        How many of the best features to keep; a fraction is truncated as
+        ``RFE`` truncates it (``int(fraction * n_features)``, at least 1).
+    threshold : float, "mean", "median", "1.25*mean" or None, default=None
+        Keep features whose importance is at least this (strings as in
+        ``SelectFromModel``: a reference, optionally scaled).
     stability : bool or int >= 2, default=False
         Also refit on bootstrap resamples (50 when True, else this many) and
         store rank intervals and selection stability in ``stability_``.
@@ -86,7 +88,7 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         ],
         "threshold": [
             Interval(Real, None, None, closed="neither"),
-            StrOptions({"mean", "median"}),
+            str,  # "mean", "median", "1.25*mean": checked by parse_threshold
             None,
         ],
         "stability": ["boolean", Interval(Integral, 2, None, closed="left")],
@@ -200,6 +202,8 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         return validate_data(self, X, **kwargs), None
 
     def _check_n_features_to_select(self, n_features: int) -> None:
+        if self.threshold is not None:
+            parse_threshold(self.threshold)  # before any long work
         k = self.n_features_to_select
         if isinstance(k, Integral) and k > n_features:
             raise ValueError(

@@ -197,7 +197,7 @@ class ConsensusSelector(BaseImportanceSelector):
     n_jobs : int or None, default=None
         Parallel joblib workers over methods x resamples.
     n_features_to_select : int, float in (0, 1] or None, default=None
-    threshold : float, "mean", "median" or None, default=None
+    threshold : float, "mean", "median", "1.25*mean" or None, default=None
         Selection, as in :class:`~featimp.BaseImportanceSelector`; the same
         rule selects the set on every resample.
 

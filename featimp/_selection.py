@@ -9,7 +9,6 @@ without a fitted estimator.
 
 from __future__ import annotations
 
-import math
 from numbers import Integral
 
 import numpy as np
@@ -33,24 +32,55 @@ def ranking_from_importances(importances) -> np.ndarray:
 def n_selected(n_features_to_select, n_features: int) -> int:
     """Resolve an int count or a fraction in (0, 1] to a number of features.
 
+    A fraction is truncated as ``sklearn.feature_selection.RFE`` truncates
+    it (``int(n_features * fraction)``), but never to 0 features.
+
     Examples
     --------
-    >>> n_selected(3, 10), n_selected(0.6, 10), n_selected(0.01, 10)
-    (3, 6, 1)
+    >>> n_selected(3, 10), n_selected(0.6, 10), n_selected(0.29, 100)
+    (3, 6, 28)
+    >>> n_selected(0.01, 10)
+    1
     """
     if isinstance(n_features_to_select, Integral):
         return int(n_features_to_select)
-    # Round first so that 0.6 * 10 is 6, not 7.
-    return max(1, math.ceil(round(n_features_to_select * n_features, 9)))
+    return max(1, int(n_features * n_features_to_select))
+
+
+def parse_threshold(threshold) -> tuple[float, str | None]:
+    """``(scale, reference)`` of a threshold: a number is ``(value, None)``;
+    ``"mean"``, ``"median"`` and ``SelectFromModel``'s ``"1.25*mean"``
+    scale a reference. ValueError names ``threshold`` otherwise.
+
+    Examples
+    --------
+    >>> parse_threshold("1.25*mean"), parse_threshold("median"), parse_threshold(0.5)
+    ((1.25, 'mean'), (1.0, 'median'), (0.5, None))
+    """
+    if not isinstance(threshold, str):
+        return float(threshold), None
+    scale, star, reference = threshold.rpartition("*")
+    reference = reference.strip()
+    try:
+        factor = float(scale) if star else 1.0
+    except ValueError:
+        factor = None
+    if reference not in ("mean", "median") or factor is None:
+        raise ValueError(
+            f"threshold={threshold!r}: use a number, 'mean', 'median' or a "
+            "scaled one such as '1.25*mean'"
+        )
+    return factor, reference
 
 
 def threshold_value(threshold, importances) -> float:
-    """The importance a feature must reach: a number, or ``"mean"``/``"median"``."""
-    if threshold == "mean":
-        return float(np.mean(importances))
-    if threshold == "median":
-        return float(np.median(importances))
-    return float(threshold)
+    """The importance a feature must reach (see :func:`parse_threshold`)."""
+    scale, reference = parse_threshold(threshold)
+    if reference == "mean":
+        return scale * float(np.mean(importances))
+    if reference == "median":
+        return scale * float(np.median(importances))
+    return scale
 
 
 def support_mask(

@@ -368,7 +368,7 @@ class SignificanceSelector(BaseImportanceSelector):
     verbose : bool, default=False
         Show a tqdm progress bar over the refits.
     n_features_to_select : int, float in (0, 1] or None, default=None
-    threshold : float, "mean", "median" or None, default=None
+    threshold : float, "mean", "median", "1.25*mean" or None, default=None
         Further selection on ``importances_``, as in
         :class:`~featimp.BaseImportanceSelector`: a feature must pass it and
         ``q <= alpha``.

@@ -5,6 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
+from sklearn.datasets import make_classification
+from sklearn.feature_selection import RFE, SelectFromModel
+from sklearn.linear_model import LogisticRegression
 
 import featimp
 from featimp._selection import (
@@ -25,10 +29,16 @@ def test_ranking_is_one_for_best_and_ties_keep_order():
 
 
 @pytest.mark.parametrize(
-    ("k", "d", "expected"), [(3, 10, 3), (0.6, 10, 6), (0.05, 10, 1), (1.0, 7, 7)]
+    ("k", "d", "expected"),
+    [(3, 10, 3), (0.6, 10, 6), (0.05, 10, 1), (1.0, 7, 7), (0.29, 100, 28),
+     (0.25, 30, 7), (0.7, 10, 7)],
 )
-def test_n_selected(k, d, expected):
+def test_n_selected_truncates_fractions_as_rfe(k, d, expected):
     assert n_selected(k, d) == expected
+    if k < 1 and d * k >= 1:  # RFE keeps int(d * k) features
+        X, y = make_classification(60, d, random_state=0)
+        rfe = RFE(LogisticRegression(), n_features_to_select=k, step=0.5).fit(X, y)
+        assert rfe.n_features_ == expected
 
 
 IMPORTANCES = np.array([0.4, 0.1, 0.3, 0.2, 0.0])
@@ -57,10 +67,38 @@ def test_support_mask_uses_the_given_ranking_for_ties():
     assert support_mask(tied, None, 1).tolist() == [True, False, False]
 
 
-def test_threshold_value():
+def test_threshold_value_reads_select_from_models_strings():
     assert threshold_value("mean", [1.0, 2.0, 6.0]) == 3.0
     assert threshold_value("median", [1.0, 2.0, 6.0]) == 2.0
+    assert threshold_value("1.5*mean", [1.0, 2.0, 6.0]) == 4.5
+    assert threshold_value(" 0.5 * median", [1.0, 2.0, 6.0]) == 1.0
     assert threshold_value(0.5, [1.0]) == 0.5
+
+
+@pytest.mark.parametrize("bad", ["max", "x*mean", "1.5*", "mean*2"])
+def test_a_bad_threshold_is_named_before_the_fit(bad, cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match=r"threshold=.*'1.25\*mean'"):
+        LassoSelector(threshold=bad).fit(X, y)
+
+
+def test_scaled_threshold_selects_as_select_from_model(cancer):
+    X, y = cancer
+    sel = LassoSelector(threshold="1.25*mean").fit(X, y)
+    model = SelectFromModel(_Fixed(sel.importances_), threshold="1.25*mean")
+    model.fit(X, y)
+    assert sel.get_support().tolist() == model.get_support().tolist()
+
+
+class _Fixed(BaseEstimator):
+    """A prefit model whose feature_importances_ are given."""
+
+    def __init__(self, importances=None):
+        self.importances = importances
+
+    def fit(self, X, y=None):
+        self.feature_importances_ = np.asarray(self.importances)
+        return self
 
 
 def test_selectors_and_the_bootstrap_select_alike(cancer):
