@@ -363,13 +363,13 @@ def cmd_select(args) -> int:
 
 def cmd_serve(args) -> int:
     try:
-        from service.main import serve
+        from service.main import SERVE_OPTIONS, serve
     except ImportError as exc:
         raise ImportError(
             "featimp serve needs the 'service' extra: "
             "pip install 'featimp-toolkit[service]'"
         ) from exc
-    serve(host=args.host, port=args.port, data_dir=args.data_dir, workers=args.workers)
+    serve(**{name: getattr(args, name) for name in SERVE_OPTIONS})
     return 0
 
 
@@ -447,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         help="local process pool size (default: $FEATIMP_WORKERS or 2)",
+    )
+    serve.add_argument(
+        "--database-url",
+        help="PostgreSQL metadata shared by replicas, postgresql://user@host/db "
+        "(default: $FEATIMP_DATABASE_URL, or SQLite in the data directory)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

@@ -1,8 +1,9 @@
-"""``python -m service --host --port --data-dir --workers``."""
+"""``python -m service --host --port --data-dir --workers --database-url``."""
 
 import argparse
+import sys
 
-from service.main import serve
+from service.main import SERVE_OPTIONS, serve
 
 
 def main(argv=None) -> None:
@@ -15,8 +16,15 @@ def main(argv=None) -> None:
         "--data-dir", help="default: $FEATIMP_DATA_DIR or ./featimp-data"
     )
     parser.add_argument("--workers", type=int, help="size of the local process pool")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL (default: $FEATIMP_DATABASE_URL)"
+    )
     args = parser.parse_args(argv)
-    serve(host=args.host, port=args.port, data_dir=args.data_dir, workers=args.workers)
+    try:
+        serve(**{name: getattr(args, name) for name in SERVE_OPTIONS})
+    except (ValueError, ImportError) as exc:
+        print(f"{parser.prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

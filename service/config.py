@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.store.backend import check_database_url
+
 #: Upper bounds of job parameters, wherever they appear in a job's ``params``
 #: (a consensus member's too) or a trained model's ``params``. An int, or a
 #: list of ints (``hidden_layer_sizes``), above its bound is refused; a
@@ -57,7 +59,22 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         Path("featimp-data"),
-        description="SQLite metadata, uploads, results and fitted selectors.",
+        description="Uploads, results and fitted selectors, and the SQLite "
+        "metadata unless DATABASE_URL is set. Replicas on several hosts must "
+        "all mount the same directory (e.g. NFS), as must Dask workers.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Keep the metadata in this PostgreSQL database "
+        "(postgresql://user:password@host:5432/db) instead of SQLite in the "
+        "data directory, so that several replicas share jobs and quotas.",
+    )
+    lease_seconds: float = Field(
+        30,
+        gt=0,
+        description="A replica renews its lease every quarter of this; a "
+        "replica silent for longer is presumed dead, and another one fails "
+        "its running jobs.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -76,6 +93,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024**2, ge=1)
     max_rows: int = Field(5_000_000, ge=1)
     max_columns: int = Field(10_000, ge=1)
+    max_dataset_bytes: int | None = Field(
+        None,
+        ge=1,
+        validate_default=True,
+        description="Largest dataset as stored, decoded (uncompressed Arrow); "
+        "413 above, from a Parquet footer before any data is read, else as "
+        "soon as the decoded rows pass it. Unset: 4 x MAX_UPLOAD_BYTES (a CSV "
+        "of small numbers decodes to about 4 times its size).",
+    )
     max_page_size: int = Field(10_000, ge=1)
     # Uploaded models: checked within these limits in the web process, then
     # loaded once in a sandbox process (see service.model_files).
@@ -92,6 +118,20 @@ class Settings(BaseSettings):
     )
     model_sandbox_seconds: float = Field(
         30, gt=0, description="Wall-clock and CPU time that process may take."
+    )
+    # Uploaded tables: parsed in these processes, never in the web process
+    # (see service.parsing).
+    upload_workers: int = Field(
+        2, ge=1, le=64, description="Processes that parse uploaded tables."
+    )
+    upload_sandbox_memory_mb: int = Field(
+        2048,
+        ge=1024,
+        description="Address space of each of them (Arrow reserves much of it "
+        "up front); 413 above.",
+    )
+    upload_sandbox_seconds: float = Field(
+        120, gt=0, description="CPU time that parsing one upload may take."
     )
     log_level: str = "INFO"
     max_json_bytes: int = Field(
@@ -189,6 +229,19 @@ class Settings(BaseSettings):
     @classmethod
     def _with_default_caps(cls, value: dict[str, int]) -> dict[str, int]:
         return {**DEFAULT_PARAM_CAPS, **value}
+
+    @field_validator("max_dataset_bytes", mode="after")
+    @classmethod
+    def _dataset_bytes(cls, value: int | None, info) -> int | None:
+        # Without a valid max_upload_bytes, that field's error is reported.
+        if value is None and "max_upload_bytes" in info.data:
+            return 4 * info.data["max_upload_bytes"]
+        return value
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        return check_database_url(value) if value else None
 
     @field_validator("api_keys", mode="before")
     @classmethod

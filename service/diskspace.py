@@ -4,7 +4,9 @@ The service keeps a *reserve*, a file of ``FEATIMP_DISK_RESERVE_BYTES`` in the
 data directory. It is deleted as soon as the disk is found full (or free
 space drops under ``FEATIMP_MIN_FREE_DISK_BYTES``), so that what frees space
 (``DELETE``) and the outcomes of running jobs can still be written to SQLite:
-with no byte left, even a delete cannot append to the write-ahead log. Until
+with no byte left, even a delete cannot append to the write-ahead log (a
+database of its own answers the same way when its disk is full:
+:class:`~service.store.StorageFull`). Until
 there is room for the reserve again, uploads and new jobs get a 507 and
 ``/readyz`` a 503.
 """
@@ -15,7 +17,6 @@ import errno
 import logging
 import os
 import shutil
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,8 @@ def is_disk_full(exc: BaseException | None) -> bool:
     --------
     >>> is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
     True
-    >>> is_disk_full(sqlite3.OperationalError("database or disk is full"))
+    >>> from service.store import StorageFull
+    >>> is_disk_full(StorageFull("database or disk is full"))
     True
     >>> is_disk_full(ValueError("no"))
     False
@@ -48,12 +50,8 @@ def is_disk_full(exc: BaseException | None) -> bool:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        # StorageFull, whichever database filled up, is an ENOSPC OSError.
         if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
-            return True
-        if isinstance(exc, sqlite3.OperationalError) and (
-            getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL"
-            or "database or disk is full" in str(exc)
-        ):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

@@ -120,9 +120,11 @@ class LocalProcessExecutor:
         limits: JobLimits | None = None,
         max_running_per_owner: int | None = None,
         drain_seconds: float = 0.0,
+        replica: str | None = None,
     ):
         self.store = store
         self.workers = workers
+        self.replica = replica
         self.max_jobs_per_worker = max_jobs_per_worker
         self.limits = limits or JobLimits()
         self.drain_seconds = drain_seconds
@@ -176,7 +178,9 @@ class LocalProcessExecutor:
         if self._draining.is_set():
             return None
         lease = uuid.uuid4().hex
-        job_id = self._queue.claim(lease=lease, executor=self.name)
+        job_id = self._queue.claim(
+            lease=lease, executor=self.name, replica=self.replica
+        )
         return None if job_id is None else (job_id, lease)
 
     def _wait_for_work(self, seen: int) -> None:
@@ -275,9 +279,7 @@ class _Slot:
             self.worker.stop()
             self.worker = None
         executor = self.executor
-        self.worker = _Worker(
-            executor._context, executor.store.data_dir, executor.limits.memory_bytes
-        )
+        self.worker = _Worker(executor._context, executor.store, executor.limits)
         self.alive = True
 
     def _run(self, job_id: str, lease: str) -> None:
@@ -375,11 +377,17 @@ class _Worker:
     The process says it is ready once it runs; until then it is not counted.
     """
 
-    def __init__(self, context, data_dir: Path, memory_bytes: int | None = None):
+    def __init__(self, context, store: Store, limits: JobLimits):
         self._conn, child = context.Pipe()
         self.process = context.Process(
             target=serve_jobs,
-            args=(child, str(data_dir), os.getpid(), memory_bytes),
+            args=(
+                child,
+                str(store.data_dir),
+                os.getpid(),
+                limits.memory_bytes,
+                store.database_url,
+            ),
             name="featimp-worker",
             daemon=True,
         )
@@ -436,7 +444,11 @@ class _Worker:
 
 
 def serve_jobs(
-    conn, data_dir: str, parent_pid: int, memory_bytes: int | None = None
+    conn,
+    data_dir: str,
+    parent_pid: int,
+    memory_bytes: int | None = None,
+    database_url: str | None = None,
 ) -> None:
     """The loop of a worker process: run each job id it is sent, in turn.
 
@@ -451,7 +463,7 @@ def serve_jobs(
     _keep_freed_memory()
     _limit_address_space(memory_bytes)
     # The service made the directories; a worker writes nothing to start.
-    store = Store(Path(data_dir))
+    store = Store(Path(data_dir), database_url)
     conn.send("ready")
     while True:
         try:
@@ -577,6 +589,7 @@ class DaskExecutor:
         workers: int,
         limits: JobLimits | None = None,
         drain_seconds: float = 0.0,
+        replica: str | None = None,
     ):
         try:
             from distributed import Client, LocalCluster
@@ -587,6 +600,7 @@ class DaskExecutor:
             ) from exc
         self.store = store
         self.workers = workers
+        self.replica = replica
         self.limits = limits or JobLimits()
         self.drain_seconds = drain_seconds
         self._cluster = None
@@ -618,6 +632,8 @@ class DaskExecutor:
             job_id,
             str(self.store.data_dir),
             lease,
+            replica=self.replica,
+            database_url=self.store.database_url,
             key=f"featimp-job-{job_id}-{lease[:8]}",
             pure=False,
             priority=-sum(active.values()),
@@ -730,8 +746,8 @@ def _fail_lost(
     )
 
 
-def make_executor(settings, store: Store):
-    """The executor the settings ask for."""
+def make_executor(settings, store: Store, *, replica: str | None = None):
+    """The executor the settings ask for; its jobs are held by ``replica``."""
     limits = JobLimits.from_settings(settings)
     if settings.dask_address:
         return DaskExecutor(
@@ -740,6 +756,7 @@ def make_executor(settings, store: Store):
             workers=settings.workers,
             limits=limits,
             drain_seconds=settings.shutdown_grace_seconds,
+            replica=replica,
         )
     return LocalProcessExecutor(
         store=store,
@@ -748,4 +765,5 @@ def make_executor(settings, store: Store):
         limits=limits,
         max_running_per_owner=settings.max_running_jobs_per_key,
         drain_seconds=settings.shutdown_grace_seconds,
+        replica=replica,
     )

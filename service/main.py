@@ -11,10 +11,12 @@ import logging
 import os
 import secrets
 import shutil
+import time
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from service import runner
 from service.api import api_router, health
@@ -24,14 +26,18 @@ from service.docs import add_docs
 from service.executors import make_executor
 from service.housekeeping import run_housekeeping
 from service.logs import RequestLogMiddleware, configure_logging
+from service.parsing import ParsePool
 from service.problems import add_problem_handlers, problem_schemas
 from service.quotas import add_disk_full_handler
 from service.ratelimit import RateLimitMiddleware
-from service.store import Store, open_store
-from service.store.jobs import recover_jobs
+from service.replica import Replica
+from service.store import DatabaseUnavailable, Store, open_store
 from service.transforms import TransformPool
 
 log = logging.getLogger("service")
+#: Temporary files older than this are a crashed run's, even while other
+#: replicas share the data directory.
+_STALE_TEMPORARY_SECONDS = 24 * 3600
 
 _DESCRIPTION = """\
 Rank and select the features of tabular data, as batch jobs.
@@ -107,15 +113,17 @@ async def _lifespan(app: FastAPI):
     settings: Settings = app.state.settings
     # Files the service and its workers create are the service's alone.
     umask = os.umask(0o077)
-    store = open_store(settings.data_dir)
-    _clear_temporary_files(store)
+    store = open_store(settings.data_dir, settings.database_url)
+    replica = Replica(store, lease_seconds=settings.lease_seconds)
+    _clear_temporary_files(store, shared=replica.register() > 0)
     app.state.store = store
     app.state.api_keys = settings.api_keys or [_stored_api_key(store)]
     DiskSpace.from_settings(settings, store.data_dir).refresh()  # the reserve
     # Before the executor starts, which runs queued jobs at once.
-    failed, queued = recover_jobs(store=store)
-    executor = make_executor(settings, store)
+    failed, queued = replica.recover()
+    executor = make_executor(settings, store, replica=replica.id)
     app.state.executor = executor
+    replica.start()
     if failed or queued:
         log.warning(
             "recovered after a restart",
@@ -124,6 +132,7 @@ async def _lifespan(app: FastAPI):
     for job_id in queued:
         executor.submit(job_id)
     app.state.transforms = TransformPool(workers=settings.transform_workers)
+    app.state.parsers = ParsePool.from_settings(settings)
     housekeeping = asyncio.create_task(
         run_housekeeping(
             store,
@@ -135,6 +144,8 @@ async def _lifespan(app: FastAPI):
         "service started",
         extra={
             "data_dir": str(store.data_dir),
+            "database": store.backend.name,
+            "replica": replica.id,
             "executor": executor.name,
             "workers": executor.workers,
         },
@@ -146,14 +157,26 @@ async def _lifespan(app: FastAPI):
         with suppress(asyncio.CancelledError):
             await housekeeping
         app.state.transforms.shutdown()
+        app.state.parsers.shutdown()
         executor.shutdown()
+        replica.stop()
         os.umask(umask)
 
 
-def _clear_temporary_files(store: Store) -> None:
-    # Half-received uploads of a previous run; finished files live elsewhere.
-    shutil.rmtree(store.data_dir / "tmp", ignore_errors=True)
-    (store.data_dir / "tmp").mkdir(exist_ok=True)
+def _clear_temporary_files(store: Store, *, shared: bool = False) -> None:
+    """Remove half-received uploads of a previous run; finished files live
+    elsewhere. While other replicas run (``shared``), only files untouched
+    for a day: the others' uploads in progress are there too."""
+    tmp = store.data_dir / "tmp"
+    if not shared:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(exist_ok=True)
+        return
+    stale = time.time() - _STALE_TEMPORARY_SECONDS
+    for path in tmp.iterdir():
+        with suppress(FileNotFoundError):
+            if path.lstat().st_mtime < stale:
+                path.unlink()
 
 
 def _stored_api_key(store: Store) -> str:
@@ -162,11 +185,31 @@ def _stored_api_key(store: Store) -> str:
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    draft = store.temp_path(".key")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
+    try:
+        # Whole or not at all: a replica starting at once reads the same key.
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
     log.warning("no FEATIMP_API_KEYS set: generated a key in %s", path)
     return key
+
+
+#: What ``featimp serve`` and ``python -m service`` pass on to :func:`serve`.
+SERVE_OPTIONS = ("host", "port", "data_dir", "workers", "database_url")
+
+
+def _settings_errors(exc: ValidationError) -> str:
+    """What is wrong with the settings, without the values."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
 
 
 def serve(
@@ -174,17 +217,27 @@ def serve(
     port: int = 8000,
     data_dir: str | Path | None = None,
     workers: int | None = None,
+    database_url: str | None = None,
 ) -> None:
     """Run the service with uvicorn until interrupted (``featimp serve``).
 
-    ``data_dir`` and ``workers`` override ``FEATIMP_DATA_DIR`` and
-    ``FEATIMP_WORKERS``.
+    ``data_dir``, ``workers`` and ``database_url`` override
+    ``FEATIMP_DATA_DIR``, ``FEATIMP_WORKERS`` and ``FEATIMP_DATABASE_URL``.
+    Raises ValueError, before serving anything, when the database cannot be
+    opened.
     """
     import uvicorn
 
-    overrides = {"data_dir": data_dir, "workers": workers}
-    settings = get_settings(**{k: v for k, v in overrides.items() if v is not None})
+    overrides = {"data_dir": data_dir, "workers": workers, "database_url": database_url}
+    try:
+        settings = get_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:  # its message would repeat the value: a password
+        raise ValueError(_settings_errors(exc)) from None
     configure_logging(settings.log_level)
+    try:
+        open_store(settings.data_dir, settings.database_url).close()
+    except DatabaseUnavailable as exc:
+        raise ValueError(str(exc)) from None
     uvicorn.run(
         create_app(settings), host=host, port=port, log_config=None, access_log=False
     )

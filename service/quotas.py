@@ -20,7 +20,6 @@ A full disk met anywhere in a request is a 507 too
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -127,9 +126,9 @@ async def _on_os_error(request: Request, exc: Exception):
 
 
 def add_disk_full_handler(app: FastAPI) -> None:
-    """Answer a full disk (ENOSPC, SQLITE_FULL) with a 507 problem."""
+    """Answer a full disk (ENOSPC, or a database's
+    :class:`~service.store.StorageFull`) with a 507 problem."""
     app.add_exception_handler(OSError, _on_os_error)
-    app.add_exception_handler(sqlite3.OperationalError, _on_os_error)
 
 
 def param_over_cap(request: dict, caps: Mapping[str, int]) -> tuple[str, str] | None:

@@ -37,7 +37,7 @@ from featimp.methods import (
 from service import job_warnings, recourse
 from service.diskspace import HOW_TO_FREE, is_disk_full, release_reserve
 from service.schemas import MAX_JOB_WARNINGS
-from service.store import Store, open_store
+from service.store import Store
 from service.store import jobs as job_store
 from service.store import selectors as selector_store
 from service.store.datasets import DatasetRecord
@@ -275,18 +275,22 @@ def run_job(
     store: Store | None = None,
     claimed: bool = False,
     memory_limit: int | None = None,
+    database_url: str | None = None,
+    replica: str | None = None,
 ) -> str:
     """Run one job to its end and record the outcome; returns the final status.
 
     Every error of the job is recorded on it as problem details, never
     raised: a bad job cannot take its worker down. Only when even that
     record cannot be written (a full disk) does the error go to the caller.
-    A worker that runs many jobs passes its open ``store``; a ``claimed``
-    job was started under ``lease`` by the executor already.
+    A worker that runs many jobs passes its open ``store`` (else the one of
+    ``data_dir`` and ``database_url`` is used, which the service made); a
+    ``claimed`` job was started under ``lease`` by the executor already,
+    else it is started here, held by ``replica``.
     ``memory_limit`` (bytes) is named when the job runs out of memory.
     """
-    store = store or open_store(data_dir)
-    job = _take(store, job_id, lease, executor, claimed)
+    store = store or Store(Path(data_dir), database_url)
+    job = _take(store, job_id, lease, executor, claimed, replica)
     if job is None:
         return "skipped"
     started = time.perf_counter()
@@ -313,11 +317,11 @@ def run_job(
     return "succeeded"
 
 
-def _take(store: Store, job_id: str, lease: str, executor: str, claimed: bool):
+def _take(store: Store, job_id: str, lease: str, executor: str, claimed, replica):
     """The job, started under ``lease`` (or checked to run under it); None
     if it is no longer ours to run."""
     if not claimed and not job_store.start_job(
-        store=store, job_id=job_id, lease=lease, executor=executor
+        store=store, job_id=job_id, lease=lease, executor=executor, replica=replica
     ):
         return None
     job = job_store.get_job(store=store, job_id=job_id)
@@ -326,10 +330,23 @@ def _take(store: Store, job_id: str, lease: str, executor: str, claimed: bool):
     return job
 
 
-def run_job_on_dask(job_id: str, data_dir: str, lease: str) -> str:
+def run_job_on_dask(
+    job_id: str,
+    data_dir: str,
+    lease: str,
+    replica: str | None = None,
+    database_url: str | None = None,
+) -> str:
     """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster."""
     with joblib.parallel_config(backend="dask"):
-        return run_job(job_id, data_dir, lease, executor="dask")
+        return run_job(
+            job_id,
+            data_dir,
+            lease,
+            executor="dask",
+            database_url=database_url,
+            replica=replica,
+        )
 
 
 def job_problem(

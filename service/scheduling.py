@@ -26,12 +26,23 @@ class FairQueue:
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def claim(self, *, lease: str, executor: str) -> str | None:
-        """Start the next job under ``lease``; its id, or None if none may run."""
+    def claim(
+        self, *, lease: str, executor: str, replica: str | None = None
+    ) -> str | None:
+        """Start the next job under ``lease``; its id, or None if none may run.
+
+        The per-owner cap is checked again as the job is claimed, so other
+        replicas claiming at once cannot pass it.
+        """
         with self._lock:
             for queue in self._order(job_store.queued_owners(store=self.store)):
                 job_id = job_store.claim_job(
-                    store=self.store, owner=queue.owner, lease=lease, executor=executor
+                    store=self.store,
+                    owner=queue.owner,
+                    lease=lease,
+                    executor=executor,
+                    replica=replica,
+                    max_running=self.max_running_per_owner,
                 )
                 if job_id is not None:
                     self._served[queue.owner] = next(self._turns)

@@ -16,7 +16,6 @@ import contextlib
 import json
 import math
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from service.model_files._common import (
     reason,
 )
 from service.model_files._loading import load_model
+from service.rlimits import limit_cpu, limit_memory
 
 N_ROWS = 16
 #: What Python, glibc or a C++ runtime says when an allocation fails.
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         report.write(json.dumps({"kind": kind, "detail": detail}) + "\n")
         report.flush()
 
-    _limit_self(int(memory_mb), float(seconds))
+    limit_memory(int(memory_mb))
+    limit_cpu(float(seconds))
     try:
         model = load_model(Path(path), fmt)
         say("loaded")
@@ -184,20 +185,6 @@ def main(argv: list[str] | None = None) -> None:
         say("invalid", f"the model fails to predict: {reason(exc)}")
     else:
         say("ok")
-
-
-def _limit_self(memory_mb: int, seconds: float) -> None:
-    memory, cpu = memory_mb * 1024**2, math.ceil(seconds)
-    wanted = (
-        (resource.RLIMIT_AS, memory, memory),
-        (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU, then SIGKILL
-        (resource.RLIMIT_CORE, 0, 0),
-    )
-    for which, soft, hard in wanted:
-        _, ceiling = resource.getrlimit(which)
-        if ceiling != resource.RLIM_INFINITY:
-            soft, hard = min(soft, ceiling), min(hard, ceiling)
-        resource.setrlimit(which, (soft, hard))
 
 
 def probe_rows(n_features: int) -> np.ndarray:

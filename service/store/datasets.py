@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from service.store.db import Store, now, page
-from service.store.jobs import READS_DATASET, active_jobs_reading
+from service.store.jobs import active_jobs_reading, reads_dataset
 
 
 class DatasetInUse(Exception):
@@ -106,15 +106,16 @@ def delete_dataset(*, store: Store, owner: str, dataset_id: str) -> bool:
     """Remove the metadata, then the file; False if there was no such dataset.
 
     Raises :class:`DatasetInUse` while a queued or running job reads it. The
-    check and the delete are one statement, so a job accepted meanwhile (see
-    :func:`~service.store.jobs.create_job`) either blocks the delete or is
-    refused.
+    check and the delete are one statement under the owner's lock, which
+    :func:`~service.store.jobs.create_job` takes too: a job accepted
+    meanwhile, on any replica, either blocks the delete or is refused.
     """
-    with store.connect() as conn:
+    with store.transaction() as conn:
+        store.backend.lock(conn, owner)
         cursor = conn.execute(
             "DELETE FROM datasets WHERE id = :dataset AND owner = :owner AND NOT "
             "EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'running') "
-            f"AND {READS_DATASET})",
+            f"AND {reads_dataset(store)})",
             {"dataset": dataset_id, "owner": owner},
         )
     if cursor.rowcount == 0:

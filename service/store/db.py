@@ -1,20 +1,25 @@
-"""The SQLite database and the directory layout of the data directory."""
+"""The store: metadata in a database, files in the data directory.
+
+The database is SQLite in the data directory by default, or the PostgreSQL
+server of ``FEATIMP_DATABASE_URL``; both sit behind one small interface
+(:mod:`service.store.backend`), so every query below is written once.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
-import sqlite3
 import stat
 import sys
 import tempfile
-import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from service.store.backend import Backend, make_backend
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -22,9 +27,9 @@ CREATE TABLE IF NOT EXISTS datasets (
     owner TEXT NOT NULL,
     name TEXT NOT NULL,
     format TEXT NOT NULL,
-    size_bytes INTEGER NOT NULL,
-    n_rows INTEGER NOT NULL,
-    n_columns INTEGER NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    n_rows BIGINT NOT NULL,
+    n_columns BIGINT NOT NULL,
     columns TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -35,14 +40,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     dataset_id TEXT NOT NULL,
     request TEXT NOT NULL,
     status TEXT NOT NULL,
-    progress REAL NOT NULL DEFAULT 0,
+    progress DOUBLE PRECISION NOT NULL DEFAULT 0,
     stage TEXT NOT NULL DEFAULT 'queued',
     error TEXT,
     executor TEXT,
     lease TEXT,
     idempotency_key TEXT,
     request_hash TEXT,
-    result_rows INTEGER,
+    result_rows BIGINT,
     selector_id TEXT,
     created_at TEXT NOT NULL,
     started_at TEXT,
@@ -66,22 +71,34 @@ CREATE TABLE IF NOT EXISTS models (
     owner TEXT NOT NULL,
     name TEXT NOT NULL,
     format TEXT NOT NULL,
-    size_bytes INTEGER NOT NULL,
+    size_bytes BIGINT NOT NULL,
     objective TEXT NOT NULL,
-    n_classes INTEGER NOT NULL,
-    n_features INTEGER NOT NULL,
+    n_classes BIGINT NOT NULL,
+    n_features BIGINT NOT NULL,
     feature_names TEXT,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS replicas (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    host_key TEXT NOT NULL,
+    pid BIGINT NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat DOUBLE PRECISION NOT NULL
+)
 """
 #: Columns added after a table was first released: (table, column, definition).
-_ADDED_COLUMNS = (("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),)
+_ADDED_COLUMNS = (
+    ("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),
+    ("jobs", "replica", "TEXT"),
+)
+DATABASE_NAME = "featimp.sqlite3"
 
 _ID = re.compile(r"[0-9a-f]{32}")
 #: Everything in the data directory is the service's alone: uploads, results,
 #: fitted selectors and the generated API key are nobody else's to read.
 DIR_MODE, FILE_MODE = 0o700, 0o600
-#: SQLite integers are 64-bit: a larger LIMIT or OFFSET cannot be bound.
+#: SQL integers are 64-bit: a larger LIMIT or OFFSET cannot be bound.
 MAX_SQL_INT = 2**63 - 1
 _KINDS = {
     "datasets": ".arrow",
@@ -111,7 +128,7 @@ def redact_paths(text: str, *roots) -> str:
 
 
 def page(limit: int, offset: int) -> tuple[int, int]:
-    """``LIMIT ? OFFSET ?`` arguments SQLite can bind; past the end is empty."""
+    """``LIMIT ? OFFSET ?`` arguments a database can bind; past the end is empty."""
     return min(limit, MAX_SQL_INT), min(offset, MAX_SQL_INT)
 
 
@@ -125,7 +142,8 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class Store:
-    """The data directory: ``featimp.sqlite3`` plus one folder per file kind.
+    """The data directory (one folder per file kind) and the metadata database:
+    ``featimp.sqlite3`` there, or the PostgreSQL server of ``database_url``.
 
     Each thread keeps one autocommit connection. Opening a connection per
     query was the cost, not the query: closing the last connection to a WAL
@@ -134,39 +152,30 @@ class Store:
     """
 
     data_dir: Path
-    _local: threading.local = field(
-        default_factory=threading.local, compare=False, repr=False
-    )
+    database_url: str | None = field(default=None, repr=False)
+    backend: Backend = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        backend = make_backend(self.database_url, self.data_dir / DATABASE_NAME)
+        object.__setattr__(self, "backend", backend)
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "featimp.sqlite3"
+        return self.data_dir / DATABASE_NAME
 
     @contextmanager
     def connect(self):
         """This thread's connection (autocommit: every statement commits)."""
-        conn = getattr(self._local, "conn", None)
-        # A forked child must not share its parent's SQLite handle.
-        if conn is None or self._local.pid != os.getpid():
-            conn = self._open()
-            self._local.conn, self._local.pid = conn, os.getpid()
-        yield conn
+        yield self.backend.connect()
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.database_path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 30000")
-        # With WAL, NORMAL cannot corrupt the database; a power cut may lose
-        # the last commits, a crash of the service cannot.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
+    def transaction(self):
+        """This thread's connection in a write transaction (see
+        :meth:`~service.store.backend.Backend.transaction`)."""
+        return self.backend.transaction()
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            conn.close()
-        self._local.conn = None
+        self.backend.close()
 
     def path(self, kind: str, item_id: str) -> Path:
         """Where the file of an item lives; ids are checked, never trusted."""
@@ -178,24 +187,22 @@ class Store:
         return self.data_dir / "tmp" / f"{new_id()}{suffix}"
 
 
-def open_store(data_dir) -> Store:
+def open_store(data_dir, database_url: str | None = None) -> Store:
     """Create the directory layout and the schema (idempotent).
 
-    The folders are made (or made again) 0700 and the database 0600; SQLite
-    gives its WAL and shared-memory files the database's mode.
+    The folders are made (or made again) 0700 and SQLite's files 0600.
+    Raises :class:`~service.store.backend.DatabaseUnavailable` when the
+    database server cannot be reached.
     """
-    store = Store(Path(data_dir).resolve())
+    store = Store(Path(data_dir).resolve(), database_url)
     store.data_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     for folder in (store.data_dir, *(store.data_dir / f for f in (*_KINDS, "tmp"))):
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
         _restrict(folder, DIR_MODE)
-    os.close(os.open(store.database_path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
-    for suffix in ("", "-wal", "-shm"):
-        _restrict(Path(f"{store.database_path}{suffix}"), FILE_MODE)
-    with store.connect() as conn:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(_SCHEMA)
-        _add_columns(conn)
+    statements = [s.strip() for s in _SCHEMA.split(";") if s.strip()]
+    store.backend.create_schema(statements, _ADDED_COLUMNS)
+    for path in store.backend.files():
+        _restrict(path, FILE_MODE)
     return store
 
 
@@ -204,17 +211,3 @@ def _restrict(path: Path, mode: int) -> None:
     with contextlib.suppress(FileNotFoundError, PermissionError):
         if stat.S_IMODE(path.stat().st_mode) != mode:
             path.chmod(mode)
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Bring a database made by an earlier version up to the schema."""
-    for table, column, definition in _ADDED_COLUMNS:
-        present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if column in present:
-            continue
-        try:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        except sqlite3.OperationalError as exc:
-            # Another process opening the same store added it first.
-            if "duplicate column" not in str(exc):
-                raise

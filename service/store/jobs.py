@@ -4,31 +4,44 @@
 the first two. A job process holds a *lease* (a random token set when it
 starts): its progress and final updates only apply while the job is still
 running under that lease, so a job canceled, or failed by a restart, cannot
-be brought back by a worker that is still finishing.
+be brought back by a worker that is still finishing. A running job also
+records the *replica* (``featimp serve`` process) that holds it; when that
+replica is gone, another fails the job (:func:`fail_orphaned_jobs`, see
+:mod:`service.store.replicas`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from service.store.backend import IntegrityError
 from service.store.db import Store, new_id, now, page
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "canceled")
-#: A job that reads dataset ``:dataset``: its own, or its rows' (responsiveness).
-READS_DATASET = (
-    "(dataset_id = :dataset OR CASE WHEN json_valid(request) THEN "
-    "json_extract(request, '$.rows.dataset_id') END = :dataset)"
-)
 #: Every column but ``request``: a listing neither reads nor sends requests.
 _SUMMARY_COLUMNS = (
     "id, owner, type, dataset_id, status, progress, stage, error, executor, "
     "lease, idempotency_key, request_hash, result_rows, selector_id, "
-    "created_at, started_at, finished_at, warnings"
+    "created_at, started_at, finished_at, warnings, replica"
 )
+_COLUMNS = f"{_SUMMARY_COLUMNS}, request"
+#: Why a job whose replica is gone failed.
+INTERRUPTED = {
+    "type": "about:blank#interrupted",
+    "title": "Job interrupted",
+    "status": 503,
+    "detail": "the service stopped while this job was running; submit it again",
+}
+
+
+def reads_dataset(store: Store) -> str:
+    """SQL: a job reads dataset ``:dataset``, its own or its rows'
+    (responsiveness)."""
+    rows = store.backend.json_text("request", "rows", "dataset_id")
+    return f"(dataset_id = :dataset OR {rows} = :dataset)"
 
 
 class QueueFull(Exception):
@@ -70,6 +83,8 @@ class JobRecord:
     finished_at: str | None
     #: Warnings raised while the job ran, one message each.
     warnings: list[str]
+    #: The replica that runs or ran it.
+    replica: str | None = None
 
 
 def _record(row) -> JobRecord:
@@ -96,41 +111,49 @@ def create_job(
 
     The job is only inserted while every dataset in ``requires`` exists and
     belongs to ``owner``, and while the owner has fewer than ``max_queued``
-    queued jobs, in the same statement: it cannot race a
-    :func:`~service.store.datasets.delete_dataset` or another submission.
+    queued jobs, checked as it is inserted under the owner's lock: it cannot
+    race a :func:`~service.store.datasets.delete_dataset` or another
+    submission, on any replica.
     Raises :class:`DatasetGone` or :class:`QueueFull` otherwise. Returns
     ``(job, created)``.
     """
-    job_id = new_id()
-    requires = list(dict.fromkeys(requires))
-    marks = ", ".join("?" * len(requires))
+    job_id, requires = new_id(), list(dict.fromkeys(requires))
+    args = [
+        job_id,
+        owner,
+        job_type,
+        dataset_id,
+        json.dumps(request),
+        idempotency_key,
+        request_hash,
+        now(),
+    ]
+    checks = []
+    if requires:
+        marks = ", ".join("?" * len(requires))
+        checks.append(
+            f"(SELECT COUNT(*) FROM datasets WHERE owner = ? AND id IN ({marks})) = ?"
+        )
+        args += [owner, *requires, len(requires)]
+    if max_queued is not None:
+        checks.append(
+            "(SELECT COUNT(*) FROM jobs WHERE owner = ? AND status = 'queued') < ?"
+        )
+        args += [owner, max_queued]
+    query = (
+        "INSERT INTO jobs (id, owner, type, dataset_id, request, status, "
+        "idempotency_key, request_hash, created_at) "
+        "SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?"
+    )
+    if checks:
+        query += " WHERE " + " AND ".join(checks)
     try:
-        with store.connect() as conn:
-            cursor = conn.execute(
-                "INSERT INTO jobs (id, owner, type, dataset_id, request, status, "
-                "idempotency_key, request_hash, created_at) "
-                "SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ? "
-                "WHERE (SELECT COUNT(*) FROM datasets WHERE owner = ? "
-                f"AND id IN ({marks})) = ? AND (? IS NULL OR (SELECT COUNT(*) "
-                "FROM jobs WHERE owner = ? AND status = 'queued') < ?)",
-                (
-                    job_id,
-                    owner,
-                    job_type,
-                    dataset_id,
-                    json.dumps(request),
-                    idempotency_key,
-                    request_hash,
-                    now(),
-                    owner,
-                    *requires,
-                    len(requires),
-                    max_queued,
-                    owner,
-                    max_queued,
-                ),
-            )
-    except sqlite3.IntegrityError:
+        # The owner's lock orders this after (or before) its other
+        # submissions and deletes, which the checks above then see.
+        with store.transaction() as conn:
+            store.backend.lock(conn, owner)
+            cursor = conn.execute(query, args)
+    except IntegrityError:
         existing = find_by_idempotency_key(
             store=store, owner=owner, idempotency_key=idempotency_key
         )
@@ -166,7 +189,7 @@ def find_by_idempotency_key(
         return None
     with store.connect() as conn:
         row = conn.execute(
-            "SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?",
+            f"SELECT {_COLUMNS} FROM jobs WHERE owner = ? AND idempotency_key = ?",
             (owner, idempotency_key),
         ).fetchone()
     return None if row is None else _record(row)
@@ -174,7 +197,7 @@ def find_by_idempotency_key(
 
 def get_job(*, store: Store, job_id: str, owner: str | None = None) -> JobRecord | None:
     """The job; with ``owner``, only if it belongs to that owner."""
-    query, args = "SELECT * FROM jobs WHERE id = ?", [job_id]
+    query, args = f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [job_id]
     if owner is not None:
         query, args = query + " AND owner = ?", [*args, owner]
     with store.connect() as conn:
@@ -201,13 +224,17 @@ def list_jobs(
     return [_record(r) for r in rows], count
 
 
-def start_job(*, store: Store, job_id: str, lease: str, executor: str) -> bool:
-    """Move a queued job to running under ``lease``; False if it is not queued."""
+def start_job(
+    *, store: Store, job_id: str, lease: str, executor: str, replica: str | None = None
+) -> bool:
+    """Move a queued job to running under ``lease`` (held by ``replica``);
+    False if it is not queued."""
     with store.connect() as conn:
         cursor = conn.execute(
             "UPDATE jobs SET status = 'running', lease = ?, executor = ?, "
-            "started_at = ?, stage = 'starting' WHERE id = ? AND status = 'queued'",
-            (lease, executor, now(), job_id),
+            "replica = ?, started_at = ?, stage = 'starting' "
+            "WHERE id = ? AND status = 'queued'",
+            (lease, executor, replica, now(), job_id),
         )
     return cursor.rowcount == 1
 
@@ -232,19 +259,43 @@ def queued_owners(*, store: Store) -> list[OwnerQueue]:
     return [OwnerQueue(*row) for row in rows]
 
 
-def claim_job(*, store: Store, owner: str, lease: str, executor: str) -> str | None:
+def claim_job(
+    *,
+    store: Store,
+    owner: str,
+    lease: str,
+    executor: str,
+    replica: str | None = None,
+    max_running: int | None = None,
+) -> str | None:
     """Start the oldest queued job of ``owner`` under ``lease``; its id.
 
-    The job then runs under that lease, as after :func:`start_job`.
+    The job then runs under that lease, as after :func:`start_job`. One
+    statement picks and starts it: on PostgreSQL the pick skips rows that
+    another claim has locked, so replicas claiming at once take different
+    jobs. With ``max_running``, only while the owner runs fewer jobs.
     """
-    with store.connect() as conn:
-        rows = conn.execute(
-            "UPDATE jobs SET status = 'running', lease = ?, executor = ?, "
-            "started_at = ?, stage = 'starting' WHERE id = (SELECT id FROM jobs "
-            "WHERE owner = ? AND status = 'queued' ORDER BY created_at, rowid "
-            "LIMIT 1) AND status = 'queued' RETURNING id",
-            (lease, executor, now(), owner),
-        ).fetchall()  # all rows: the statement ends, and commits, here
+    backend = store.backend
+    query = (
+        "UPDATE jobs SET status = 'running', lease = ?, executor = ?, replica = ?, "
+        "started_at = ?, stage = 'starting' WHERE id = (SELECT id FROM jobs "
+        "WHERE owner = ? AND status = 'queued' ORDER BY created_at, "
+        f"{backend.insertion_order} LIMIT 1{backend.skip_locked}) "
+        "AND status = 'queued'"
+    )
+    args = [lease, executor, replica, now(), owner]
+    if max_running is None:
+        with store.connect() as conn:
+            rows = conn.execute(f"{query} RETURNING id", args).fetchall()
+    else:
+        # The count and the claim wait for the owner's other claims.
+        with store.transaction() as conn:
+            backend.lock(conn, owner)
+            rows = conn.execute(
+                f"{query} AND (SELECT COUNT(*) FROM jobs WHERE owner = ? "
+                "AND status = 'running') < ? RETURNING id",
+                [*args, owner, max_running],
+            ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -253,7 +304,7 @@ def requeue_job(*, store: Store, job_id: str, lease: str) -> bool:
     with store.connect() as conn:
         cursor = conn.execute(
             "UPDATE jobs SET status = 'queued', stage = 'queued', progress = 0, "
-            "lease = NULL, executor = NULL, started_at = NULL "
+            "lease = NULL, executor = NULL, replica = NULL, started_at = NULL "
             "WHERE id = ? AND status = 'running' AND lease = ?",
             (job_id, lease),
         )
@@ -352,31 +403,37 @@ def cancel_job(*, store: Store, owner: str, job_id: str) -> JobRecord | None:
     return get_job(store=store, owner=owner, job_id=job_id)
 
 
-def recover_jobs(*, store: Store) -> tuple[list[str], list[str]]:
-    """After a restart: fail the jobs that were running, keep the queued ones.
+def fail_orphaned_jobs(*, store: Store, unowned: bool = False) -> list[str]:
+    """Fail the running jobs whose replica is no longer registered; their ids.
 
-    A running job's process died with the service, so it is reported failed
-    with the reason; a queued job never started and is returned to be
-    submitted again. Returns ``(failed_ids, queued_ids)``.
+    With ``unowned``, also those no replica holds (started by a version
+    without replicas, or by a bare executor): at startup, nothing else can
+    still run them.
     """
-    error = {
-        "type": "about:blank#interrupted",
-        "title": "Job interrupted",
-        "status": 503,
-        "detail": "the service stopped while this job was running; submit it again",
-    }
+    orphaned = "replica NOT IN (SELECT id FROM replicas)"
+    if unowned:
+        orphaned = f"(replica IS NULL OR {orphaned})"
     with store.connect() as conn:
-        failed = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM jobs WHERE status = 'running'"
-            ).fetchall()
-        ]
-        conn.execute(
+        rows = conn.execute(
             "UPDATE jobs SET status = 'failed', stage = 'failed', error = ?, "
-            "finished_at = ? WHERE status = 'running'",
-            (json.dumps(error), now()),
-        )
+            f"finished_at = ? WHERE status = 'running' AND {orphaned} RETURNING id",
+            (json.dumps(INTERRUPTED), now()),
+        ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def recover_jobs(*, store: Store) -> tuple[list[str], list[str]]:
+    """At startup: fail the jobs that were running under a replica that is
+    gone, keep the queued ones.
+
+    Such a job's process died with its replica, so it is reported failed
+    with the reason; a queued job never started and is returned to be
+    submitted again. The replicas that are gone were removed first
+    (:func:`service.store.replicas.remove_dead`). Returns
+    ``(failed_ids, queued_ids)``.
+    """
+    failed = fail_orphaned_jobs(store=store, unowned=True)
+    with store.connect() as conn:
         queued = [
             r[0]
             for r in conn.execute(
@@ -391,7 +448,7 @@ def active_jobs_reading(*, store: Store, dataset_id: str) -> list[str]:
     with store.connect() as conn:
         rows = conn.execute(
             "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
-            f"AND {READS_DATASET} ORDER BY created_at, id",
+            f"AND {reads_dataset(store)} ORDER BY created_at, id",
             {"dataset": dataset_id},
         ).fetchall()
     return [r[0] for r in rows]

@@ -17,12 +17,13 @@ class Usage:
 def usage_of(*, store: Store, owner: str) -> Usage:
     with store.connect() as conn:
         n_datasets, dataset_bytes = conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM datasets "
-            "WHERE owner = ?",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) "
+            "FROM datasets WHERE owner = ?",
             (owner,),
         ).fetchone()
         (model_bytes,) = conn.execute(
-            "SELECT COALESCE(SUM(size_bytes), 0) FROM models WHERE owner = ?",
+            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM models "
+            "WHERE owner = ?",
             (owner,),
         ).fetchone()
     return Usage(n_datasets, dataset_bytes + model_bytes)

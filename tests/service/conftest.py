@@ -1,4 +1,6 @@
-"""A real featimp service in a uvicorn subprocess, on 127.0.0.1 and a free port."""
+"""A real featimp service in a uvicorn subprocess, on 127.0.0.1 and a free port;
+stores on either backend (SQLite, or a schema on the PostgreSQL server of
+``FEATIMP_TEST_DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,15 +43,19 @@ class Server:
         workers: int = 2,
         env: dict | None = None,
         command_prefix: tuple[str, ...] = (),
+        database_url: str | None = None,
+        name: str | None = None,
     ):
         self.data_dir = data_dir
         self.workers = workers
         self.env = env or {}
+        if database_url is not None:
+            self.env["FEATIMP_DATABASE_URL"] = database_url
         #: Runs the service, e.g. ``("unshare", ...)``: it must exec it.
         self.command_prefix = command_prefix
         self.process = None
         self.port = None
-        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+        self.log_path = data_dir.parent / f"{name or data_dir.name}-server.log"
 
     @property
     def url(self) -> str:
@@ -120,6 +128,55 @@ class Server:
     def client(self, key: str | None = KEY_A) -> httpx.Client:
         headers = {"X-API-Key": key} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+#: Skipped without a server, except where FEATIMP_REQUIRE_POSTGRES=1 (CI).
+NO_POSTGRES = (
+    "FEATIMP_TEST_DATABASE_URL is unset: no PostgreSQL server to test against "
+    '(eval "$(bash .ci/postgres.sh start)" starts one)'
+)
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("FEATIMP_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("FEATIMP_REQUIRE_POSTGRES") == "1":
+            pytest.fail(NO_POSTGRES)
+        pytest.skip(NO_POSTGRES)
+    return url
+
+
+@contextmanager
+def postgres_schema():
+    """A database URL whose tables live in a fresh schema, dropped after."""
+    url = postgres_server_url()
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        separator = "&" if "?" in url else "?"
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """None (SQLite in the data directory), then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url():
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import errno
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -29,8 +28,8 @@ from service.diskspace import reserve_path
 from service.executors import JobLimits, LocalProcessExecutor
 from service.main import create_app
 from service.scheduling import FairQueue
+from service.store import StorageFull, open_store
 from service.store import jobs as js
-from service.store import open_store
 from service.store.datasets import create_dataset
 from service.store.db import new_id
 from service.tables import describe_and_store
@@ -47,7 +46,7 @@ from tests.service.conftest import (
 #: About a second on breast_cancer.
 QUICK = {"stability": 200, "random_state": 0}
 ENOSPC = OSError(errno.ENOSPC, "No space left on device")
-DISK_FULL = sqlite3.OperationalError("database or disk is full")
+DISK_FULL = StorageFull("database or disk is full")
 
 
 def _add(store, frame: pd.DataFrame, owner="alice"):
@@ -262,7 +261,14 @@ def test_a_job_over_its_memory_limit_is_stopped_and_failed(store, wine):
 # -- fair turns -------------------------------------------------------------------
 
 
-def test_keys_take_turns_for_free_workers(store, wine):
+@pytest.fixture
+def any_store(tmp_path, database_url):
+    """A store on either backend, for what runs no job."""
+    return open_store(tmp_path / "data", database_url)
+
+
+def test_keys_take_turns_for_free_workers(any_store):
+    store, wine = any_store, _add(any_store, _frame("wine"))
     first = [_create(store, wine, {}, owner="alice") for _ in range(3)]
     bob = _create(store, wine, {}, owner="bob")
     queue = FairQueue(store)
@@ -272,7 +278,8 @@ def test_keys_take_turns_for_free_workers(store, wine):
     assert queue.claim(lease="L", executor="local") is None
 
 
-def test_a_key_may_be_held_to_some_running_jobs(store, wine):
+def test_a_key_may_be_held_to_some_running_jobs(any_store):
+    store, wine = any_store, _add(any_store, _frame("wine"))
     alice = [_create(store, wine, {}, owner="alice") for _ in range(2)]
     queue = FairQueue(store, max_running_per_owner=1)
     assert queue.claim(lease="L1", executor="local") == alice[0]

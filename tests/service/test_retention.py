@@ -97,8 +97,8 @@ def test_another_key_cannot_delete_a_job(server, client):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "data")
+def store(tmp_path, database_url):
+    return open_store(tmp_path / "data", database_url)
 
 
 def _job(store, *, status: str, ended_days_ago: float | None, owner="alice") -> str:

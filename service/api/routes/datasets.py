@@ -13,7 +13,7 @@ from service.problems import Problem, not_found, problem_responses
 from service.schemas import DatasetPublic, DatasetsPublic
 from service.store import datasets as dataset_store
 from service.store.db import new_id
-from service.tables import TableError, describe_and_store
+from service.tables import TableError
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -43,7 +43,7 @@ def _public(record) -> DatasetPublic:
 
 
 def _ingest(
-    *, store, settings, owner, upload, tmp, name
+    *, store, settings, parsers, owner, upload, tmp, name
 ) -> dataset_store.DatasetRecord:
     quotas.check_upload(
         settings=settings,
@@ -54,11 +54,12 @@ def _ingest(
     )
     dataset_id = new_id()
     try:
-        table = describe_and_store(
+        table = parsers.describe_and_store(
             tmp,
             store.path("datasets", dataset_id),
             max_rows=settings.max_rows,
             max_columns=settings.max_columns,
+            max_bytes=settings.max_dataset_bytes,
         )
     except TableError as exc:
         raise Problem(exc.status, str(exc), title=exc.title, field="file") from None
@@ -84,7 +85,9 @@ def _ingest(
         described={
             400: "Malformed multipart: no closing boundary, two 'file' parts, "
             "a bad boundary or part header",
-            413: "Larger than FEATIMP_MAX_UPLOAD_BYTES, or too many rows or columns",
+            413: "Larger than FEATIMP_MAX_UPLOAD_BYTES, too many rows or "
+            "columns, larger decoded than FEATIMP_MAX_DATASET_BYTES, or over "
+            "the memory or CPU time that parsing an upload may take",
             415: "Binary data that is not Parquet, or a multipart type other "
             "than form-data",
             422: "A table that cannot be parsed (the detail names the line), "
@@ -112,6 +115,7 @@ async def upload_dataset(
         name=name,
         ingest=_ingest,
         settings=settings,
+        parsers=request.app.state.parsers,
         owner=owner,
     )
     response.headers["Location"] = f"/v1/datasets/{record.id}"
