@@ -9,17 +9,26 @@ in its own environment as a subprocess (see reachml_reference.py):
 
 Writes benchmarks/results/responsiveness.json; with --write-fixture also the
 German reference scores under tests/data/ used by tests/test_recourse_reachml.py.
+
+``--only-thresholds`` runs just the tree-model section (no reachml): the
+scores of 3,000 Taiwan rows with the split thresholds the model uses against
+the grid used before (every bin threshold for HistGradientBoosting, every
+candidate value for XGBoost and LightGBM), in one process, merged into the
+JSON under "used_thresholds".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -28,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 
 from featimp.datasets._recourse import load_german_recourse, load_taiwan_recourse
 from featimp.recourse import (
+    _scores,
     german_action_set,
     responsiveness_scores,
     taiwan_action_set,
@@ -35,6 +45,7 @@ from featimp.recourse import (
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE.parent / "tests" / "data" / "german_reachml_reference.json"
+RESULTS = HERE / "results" / "responsiveness.json"
 
 
 def linear_model(X, y) -> LogisticRegression:
@@ -108,13 +119,114 @@ def taiwan_gbm(X, y, A):
             "mean_score": float(scores.mean())}
 
 
+def _all_bins(model):
+    """The grid before: every bin threshold of a HistGradientBoosting model."""
+    return {j: np.asarray(t, dtype=float)
+            for j, t in enumerate(model._bin_mapper.bin_thresholds_)}
+
+
+BEFORE = {"all_bins": _all_bins, "data_grid": lambda model: None}
+
+
+def time_thresholds(model, X, A, reader=None):
+    """Seconds, scores and predicted points, with ``reader`` standing in for
+    the used-threshold reader (None keeps it)."""
+    points = []
+    predict = model.predict
+
+    def counting(Z):
+        points.append(len(Z))
+        return predict(Z)
+
+    model.predict = counting
+    patch = nullcontext() if reader is None else mock.patch.object(
+        _scores, "used_thresholds", reader)
+    try:
+        with patch:
+            start = time.perf_counter()
+            scores = responsiveness_scores(model, X, A)
+            seconds = time.perf_counter() - start
+    finally:
+        del model.predict
+    return seconds, scores, sum(points)
+
+
+def threshold_paths(label, model, X, A, before):
+    """One model scored the way before and with the used thresholds."""
+    used = _scores.used_thresholds(model)
+    actionable = [j for j, e in enumerate(A) if e.actionable]
+    t_before, s_before, n_before = time_thresholds(model, X, A, BEFORE[before])
+    t_used, s_used, n_used = time_thresholds(model, X, A)
+    diff = float(np.abs(s_used - s_before).max())
+    result = {
+        "dataset": "taiwan", "model": label, "rows": len(X), "before": before,
+        "used_thresholds_actionable": sum(
+            len(used.get(j, ())) for j in actionable),
+        "seconds_before": t_before, "seconds_used": t_used,
+        "speedup": t_before / t_used,
+        "points_before": n_before, "points_used": n_used,
+        "points_ratio": n_before / n_used,
+        "max_abs_diff": diff, "identical": diff == 0.0,
+    }
+    if before == "all_bins":
+        result["bin_thresholds_actionable"] = sum(
+            len(model._bin_mapper.bin_thresholds_[j]) for j in actionable)
+    print(f"{label}: {before} {t_before:.2f} s -> used {t_used:.2f} s "
+          f"({result['speedup']:.2f}x; points {result['points_ratio']:.2f}x), "
+          f"max diff {diff}", flush=True)
+    return result
+
+
+def thresholds_section(n_rows=3000, n_grid_rows=20):
+    """HistGradientBoosting on ``n_rows``; XGBoost and LightGBM, whose data
+    grid predicts every candidate value, on ``n_grid_rows``."""
+    X, y = load_taiwan_recourse()
+    A = taiwan_action_set(X)
+    hgb = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(X, y)
+    results = [threshold_paths("HistGradientBoosting(max_iter=100)", hgb,
+                               X.iloc[:n_rows], A, "all_bins")]
+    try:
+        import lightgbm
+        import xgboost
+    except ImportError as error:
+        print(f"skipping XGBoost and LightGBM: {error}")
+        return results
+    boosters = {
+        "XGBClassifier(n_estimators=100)": xgboost.XGBClassifier(
+            n_estimators=100, random_state=0),
+        "LGBMClassifier(n_estimators=100)": lightgbm.LGBMClassifier(
+            n_estimators=100, random_state=0, verbose=-1),
+    }
+    for label, model in boosters.items():
+        model.fit(X.to_numpy(float), y)
+        results.append(threshold_paths(label, model, X.iloc[:n_grid_rows], A,
+                                       "data_grid"))
+    return results
+
+
+def write_results(**sections):
+    """Merge ``sections`` into the results JSON, keeping the others."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.write_text(json.dumps({**old, **sections}, indent=2))
+    print(f"wrote {RESULTS}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reachml-python", default="/tmp/reachml-venv/bin/python")
     parser.add_argument("--taiwan-people", type=int, default=3)
     parser.add_argument("--write-fixture", action="store_true")
     parser.add_argument("--skip-gbm", action="store_true")
+    parser.add_argument("--only-thresholds", action="store_true",
+                        help="run only the used-threshold section")
     args = parser.parse_args(argv)
+    if args.only_thresholds:
+        section = {"python": sys.version.split()[0],
+                   "load_average": os.getloadavg()[0],
+                   "results": thresholds_section()}
+        write_results(used_thresholds=section)
+        return
 
     results = []
     X, y = load_german_recourse()
@@ -144,11 +256,7 @@ def main(argv=None):
         results.append(gbm)
         print(json.dumps(gbm, indent=2))
 
-    out = HERE / "results" / "responsiveness.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"python": sys.version.split()[0],
-                               "results": results}, indent=2))
-    print(f"wrote {out}")
+    write_results(python=sys.version.split()[0], results=results)
 
 
 if __name__ == "__main__":

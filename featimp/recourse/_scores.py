@@ -5,7 +5,9 @@ Speed comes from three places: identical people are scored once; for each
 feature the reachable points of a whole batch of people are stacked into one
 matrix and ``predict`` is called once; and long 1-D grids are compressed
 exactly, for models whose prediction along a feature is piecewise constant
-with known breakpoints (trees, histogram boosting) or is a linear score.
+between the split thresholds it uses (sklearn trees and forests, histogram
+boosting, XGBoost, LightGBM; see :mod:`featimp.recourse._thresholds`) or is
+a linear score.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from sklearn.preprocessing import StandardScaler
 from featimp._validation import check_random_state_seed
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._reachable import GroupReach, build_groups, check_rule
+from featimp.recourse._thresholds import used_thresholds
 
 METHODS = ("auto", "enumerate", "sample")
 #: Points stacked into one ``predict`` call.
 _CHUNK = 200_000
+_NO_SPLITS = np.empty(0)
 
 
 @dataclass
@@ -355,36 +359,6 @@ def _model_columns(estimator, names):
     return np.array([index[n] for n in names])
 
 
-def split_points(estimator, j: int):
-    """Sorted values where a tree model's prediction along feature ``j`` may
-    change (``x <= t`` goes left), or None when the model is not a known tree
-    model."""
-    mapper = getattr(estimator, "_bin_mapper", None)
-    if mapper is not None and hasattr(mapper, "bin_thresholds_"):
-        if getattr(estimator, "is_categorical_", None) is not None and np.any(
-            estimator.is_categorical_
-        ):
-            return None
-        return np.asarray(mapper.bin_thresholds_[j], dtype=float)
-    trees = _trees(estimator)
-    if trees is None:
-        return None
-    thresholds = [t.threshold[t.feature == j] for t in trees]
-    return np.unique(np.concatenate(thresholds)) if thresholds else np.empty(0)
-
-
-def _trees(estimator):
-    if hasattr(estimator, "tree_"):
-        return [estimator.tree_]
-    members = getattr(estimator, "estimators_", None)
-    if members is None:
-        return None
-    members = np.ravel(np.asarray(members, dtype=object))
-    if not all(hasattr(m, "tree_") for m in members):
-        return None
-    return [m.tree_ for m in members]
-
-
 class _FeatureScorer:
     """Counts, per row of a batch, the 1-D reachable points hitting target."""
 
@@ -392,16 +366,17 @@ class _FeatureScorer:
         self.predict = predict
         self.target = target
         self.linear = linear_form(estimator, action_set.names)
-        self.estimator = estimator
         self.columns = _model_columns(estimator, action_set.names)
-        self._breaks = {}
+        self.thresholds = (None if self.linear is not None
+                           else used_thresholds(estimator))
 
     def breaks(self, j):
-        """Tree split points of feature ``j`` (None for other models)."""
-        if j not in self._breaks:
-            column = j if self.columns is None else self.columns[j]
-            self._breaks[j] = split_points(self.estimator, column)
-        return self._breaks[j]
+        """Sorted values where the prediction along feature ``j`` may change
+        (``x <= t`` goes left), or None when they are not known."""
+        if self.thresholds is None:
+            return None
+        column = j if self.columns is None else self.columns[j]
+        return self.thresholds.get(int(column), _NO_SPLITS)
 
     def uses_ranges(self, g: GroupReach) -> bool:
         """Whether a lone integer feature is counted without enumeration."""
