@@ -60,6 +60,12 @@ class LightGBMTextModel:
         if not all(n == f"Column_{i}" for i, n in enumerate(names)):
             self.feature_names_in_ = np.asarray(names, dtype=object)
 
+    @property
+    def booster_(self):
+        """The booster under ``LGBMClassifier``'s name, so that featimp reads
+        its split thresholds (and scores responsiveness on them alone)."""
+        return self.booster
+
     def predict(self, X) -> np.ndarray:
         proba = self.booster.predict(X)
         if proba.ndim == 1:  # binary: the probability of class 1
