@@ -31,7 +31,8 @@ from sklearn.utils import get_tags
 
 from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
 from featimp._encoding import format_names
-from featimp._validation import TASKS
+from featimp._validation import TASKS as TASKS
+from featimp._validation import infer_task as infer_task
 
 UNSUPERVISED = "unsupervised"
 ALL_TASKS = (*TASKS, UNSUPERVISED)

@@ -26,13 +26,14 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from featimp._validation import TASKS, infer_task
 from featimp.methods import (
     SELECTION_PARAMETERS,
+    TASKS,
     UNSUPERVISED,
     InputColumn,
     all_methods,
     get_method,
+    infer_task,
 )
 from service import job_warnings, recourse
 from service.diskspace import HOW_TO_FREE, is_disk_full, release_reserve
