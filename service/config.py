@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     Examples
     --------
     >>> s = Settings(data_dir="/tmp/featimp", api_keys="k1, k2", workers=4)
-    >>> s.api_keys, s.workers, s.database_path.name
-    (['k1', 'k2'], 4, 'featimp.sqlite3')
+    >>> s.api_keys, s.workers, s.database_url
+    (['k1', 'k2'], 4, None)
     """
 
     model_config = SettingsConfigDict(env_prefix="FEATIMP_", extra="ignore")
@@ -249,10 +249,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         return [k.strip() for k in value if k and k.strip()]
-
-    @property
-    def database_path(self) -> Path:
-        return self.data_dir / "featimp.sqlite3"
 
 
 def get_settings(**overrides) -> Settings:

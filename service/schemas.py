@@ -14,9 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-JobType = Literal["rank", "select", "responsiveness"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
-TableFormat = Literal["json", "csv", "parquet"]
 #: At most this many distinct warnings are kept on a job.
 MAX_JOB_WARNINGS = 20
 

@@ -1,7 +1,7 @@
 """The KAN network in torch: B-spline basis, KAN layers, grid updates.
 
 This module imports torch at the top; the rest of :mod:`featimp.kan` imports
-it only when a network is built (see :func:`featimp.kan._torch.require_torch`).
+it only when a network is built (see :func:`featimp.kan._config.require_torch`).
 """
 
 from __future__ import annotations
