@@ -11,7 +11,11 @@ from featimp._centrality import (
     eigenvector_centrality_importances,
     inffs_importances,
 )
-from featimp._consensus import ConsensusSelector, consensus_importances
+from featimp._consensus import (
+    ConsensusSelector,
+    aggregate_ranks,
+    consensus_importances,
+)
 from featimp._function import FunctionSelector
 from featimp._mutual_info import (
     MRMRSelector,
@@ -20,7 +24,12 @@ from featimp._mutual_info import (
     mutual_info_importances,
 )
 from featimp._significance import SignificanceSelector, significance_importances
-from featimp._stability import StabilityResult, bootstrap_stability
+from featimp._stability import (
+    StabilityResult,
+    bootstrap_stability,
+    kuncheva_index,
+    mean_jaccard,
+)
 from featimp.baselines import (
     GainSelector,
     LassoSelector,
@@ -60,11 +69,14 @@ __all__ = [
     "SignificanceSelector",
     "StabilityResult",
     "__version__",
+    "aggregate_ranks",
     "bootstrap_stability",
     "consensus_importances",
     "eigenvector_centrality_importances",
     "inffs_importances",
     "kan_importances",
+    "kuncheva_index",
+    "mean_jaccard",
     "mrmr_importances",
     "mutual_info_importances",
     "responsiveness_scores",

@@ -185,7 +185,7 @@ def eigenvector_centrality_importances(
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._centrality import eigenvector_centrality_importances
+    >>> from featimp import eigenvector_centrality_importances
     >>> data = load_breast_cancer()
     >>> scores = eigenvector_centrality_importances(data.data, data.target)
     >>> [str(data.feature_names[j]) for j in np.argsort(-scores)[:2]]
@@ -247,7 +247,7 @@ def inffs_importances(
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import make_classification
-    >>> from featimp._centrality import inffs_importances
+    >>> from featimp import inffs_importances
     >>> X, y = make_classification(n_samples=300, n_features=8, n_informative=2,
     ...     n_redundant=0, shuffle=False, random_state=0)
     >>> scores = inffs_importances(X, y, standardize=True)
@@ -290,7 +290,7 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._centrality import EigenvectorCentralitySelector
+    >>> from featimp import EigenvectorCentralitySelector
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> selector = EigenvectorCentralitySelector(n_features_to_select=5).fit(X, y)
     >>> selector.transform(X).shape
@@ -339,7 +339,7 @@ class InfFSSelector(BaseImportanceSelector):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._centrality import InfFSSelector
+    >>> from featimp import InfFSSelector
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> selector = InfFSSelector(n_features_to_select=3).fit(X, y)
     >>> selector.get_support(indices=True).tolist()

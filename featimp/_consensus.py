@@ -40,7 +40,7 @@ def aggregate_ranks(ranks, aggregation: str = "borda", rrf_k: float = 60):
     Examples
     --------
     >>> import numpy as np
-    >>> from featimp._consensus import aggregate_ranks
+    >>> from featimp import aggregate_ranks
     >>> ranks = np.array([[1, 2, 3], [2, 1, 3]])
     >>> aggregate_ranks(ranks, "borda")
     array([0.75, 0.75, 0.  ])
@@ -222,7 +222,7 @@ class ConsensusSelector(BaseImportanceSelector):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._consensus import ConsensusSelector
+    >>> from featimp import ConsensusSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> sel = ConsensusSelector(
     ...     methods=["mi", ("mrmr", {"n_features": 10})], stability=3,

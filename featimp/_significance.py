@@ -397,7 +397,7 @@ class SignificanceSelector(BaseImportanceSelector):
     Examples
     --------
     >>> from featimp.datasets import make_ground_truth
-    >>> from featimp._significance import SignificanceSelector
+    >>> from featimp import SignificanceSelector
     >>> X, y, truth = make_ground_truth(300, n_noise=5, random_state=0)
     >>> sel = SignificanceSelector("mi", alpha=0.1, random_state=0).fit(X, y)
     >>> sel.null_

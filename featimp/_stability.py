@@ -50,7 +50,7 @@ def kuncheva_index(selected) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from featimp._stability import kuncheva_index
+    >>> from featimp import kuncheva_index
     >>> kuncheva_index(np.array([[1, 1, 0, 0], [1, 1, 0, 0]], dtype=bool))
     1.0
     >>> kuncheva_index(np.array([[1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool))
@@ -73,7 +73,7 @@ def mean_jaccard(selected) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from featimp._stability import mean_jaccard
+    >>> from featimp import mean_jaccard
     >>> mean_jaccard(np.array([[1, 1, 0], [1, 0, 1]], dtype=bool))
     0.3333333333333333
     """
@@ -213,7 +213,7 @@ def bootstrap_stability(
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._stability import bootstrap_stability
+    >>> from featimp import bootstrap_stability
     >>> from featimp.baselines import LassoSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> result = bootstrap_stability(

@@ -32,7 +32,7 @@ def german_action_set(X) -> ActionSet:
 
     Examples
     --------
-    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.datasets import load_german_recourse
     >>> X, _ = load_german_recourse()
     >>> A = german_action_set(X)
     >>> len(A.actionable_names), len(A.constraints)
@@ -76,7 +76,7 @@ def taiwan_action_set(X) -> ActionSet:
 
     Examples
     --------
-    >>> from featimp.datasets._recourse import load_taiwan_recourse
+    >>> from featimp.datasets import load_taiwan_recourse
     >>> X, _ = load_taiwan_recourse()
     >>> A = taiwan_action_set(X)
     >>> A["MostRecentBillAmount"].kind, A["Married"].actionable

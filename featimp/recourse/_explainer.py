@@ -124,7 +124,7 @@ class ResponsivenessExplainer(BaseEstimator):
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.datasets import load_german_recourse
     >>> from featimp.recourse import german_action_set
     >>> X, y = load_german_recourse()
     >>> clf = LogisticRegression(max_iter=2000).fit(X, y)

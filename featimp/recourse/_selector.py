@@ -70,7 +70,7 @@ def responsiveness_importances(
 
     Examples
     --------
-    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.datasets import load_german_recourse
     >>> from featimp.recourse import german_action_set
     >>> X, y = load_german_recourse()
     >>> scores = responsiveness_importances(X, y, action_set=german_action_set(X))
@@ -150,7 +150,7 @@ class ResponsivenessSelector(BaseImportanceSelector):
 
     Examples
     --------
-    >>> from featimp.datasets._recourse import load_german_recourse
+    >>> from featimp.datasets import load_german_recourse
     >>> from featimp.recourse import german_action_set
     >>> X, y = load_german_recourse()
     >>> sel = ResponsivenessSelector(action_set=german_action_set(X),
