@@ -4,14 +4,17 @@
 features of a CSV or Parquet file (or a bundled dataset); ``featimp select``
 writes the reduced dataset. Tables are read as they are: text, categorical
 and nullable columns and empty cells go to the method, which encodes them.
-Bad input prints one line and exits with code 2; warnings from the library
-(such as columns that cannot be used) print one line each.
+Randomized methods are seeded with ``--seed`` (default 0), so that two runs
+give the same ranking. Bad input prints one line and exits with code 2,
+checked before the fit where it can be; Ctrl-C exits with code 130; warnings
+from the library (such as columns that cannot be used) print one line each.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from contextlib import contextmanager
@@ -20,6 +23,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+import featimp
+from featimp import _cli_checks as checks
+from featimp._cli_checks import UsageError
 from featimp._validation import TASKS, infer_task
 from featimp.datasets import dataset_names, describe_datasets, load_dataset
 from featimp.methods import (
@@ -32,10 +38,7 @@ from featimp.methods import (
 )
 
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit code 2."""
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,7 +83,7 @@ def read_table(path: str) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: str, *, index: bool = False) -> None:
-    suffix = Path(path).suffix
+    suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         frame.to_csv(path, index=index)
     elif suffix == ".json":
@@ -228,10 +231,14 @@ def fit_selector(args, extra_params=None):
     """Load the data, build the selector from the registry and fit it.
 
     The resolved task goes to methods that take a ``task`` parameter, unless
-    ``--param task=...`` sets it.
+    ``--param task=...`` sets it; the seed goes to methods that take a
+    ``random_state`` and to the ``--significance`` wrapper.
     """
     spec = get_method(args.method)
     params = {**parse_params(args.param), **(extra_params or {})}
+    seed = checks.resolve_seed(args.seed, params)
+    if "random_state" in spec.parameters():
+        params["random_state"] = seed
     steps = tqdm(
         total=3,
         desc="featimp",
@@ -245,10 +252,12 @@ def fit_selector(args, extra_params=None):
         X, y = load_inputs(args)
         task = resolve_task(spec, y, requested_task(args, params))
         check_input(spec, X)
+        if getattr(args, "n_features", None) is not None:
+            checks.check_feature_count(args.n_features, X.shape[1])
         selector = spec.make_selector(**selector_params(spec, params, task))
         if args.significance is not None:
             selector = with_significance(
-                selector, args.significance, params, verbose=not args.quiet
+                selector, args.significance, params, seed, verbose=not args.quiet
             )
         steps.update()
         steps.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
@@ -259,10 +268,10 @@ def fit_selector(args, extra_params=None):
     return selector, X, y, task
 
 
-def with_significance(selector, alpha: float, params: dict, *, verbose: bool):
+def with_significance(selector, alpha: float, params: dict, seed, *, verbose: bool):
     """``selector`` inside a SignificanceSelector keeping features with q <= alpha.
 
-    The selection parameters and the seed in ``params`` apply to the wrapper.
+    The selection parameters in ``params`` and ``seed`` apply to the wrapper.
     """
     spec = get_method("significance")
     if isinstance(selector, spec.selector_class()):
@@ -276,7 +285,7 @@ def with_significance(selector, alpha: float, params: dict, *, verbose: bool):
     return spec.make_selector(
         estimator=selector,
         alpha=alpha,
-        random_state=params.get("random_state"),
+        random_state=seed,
         verbose=verbose,
         **selection,
     )
@@ -323,16 +332,22 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_rank(args) -> int:
+    if args.output:
+        checks.check_output_path(args.output, "--output")
+    if args.plot:
+        checks.check_plot_path(args.plot)
     selector, X, _, task = fit_selector(args)
     table = ranking_table(selector, X.columns)
     if args.output:
-        write_table(table, args.output)
+        with _writing(args.output, "--output"):
+            write_table(table, args.output)
     if args.plot:
         from featimp.plotting import save_selector_plot
 
-        save_selector_plot(
-            selector, args.plot, feature_names=X.columns, top=args.top or 20
-        )
+        with _writing(args.plot, "--plot"):
+            save_selector_plot(
+                selector, args.plot, feature_names=X.columns, top=args.top or 20
+            )
     shown = table.head(args.top) if args.top else table
     header = f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}"
     if hasattr(selector, "null_"):
@@ -343,6 +358,7 @@ def cmd_rank(args) -> int:
 
 
 def cmd_select(args) -> int:
+    checks.check_output_path(args.output, "--output")
     extra = {}
     if args.n_features is not None:
         extra["n_features_to_select"] = args.n_features
@@ -353,12 +369,23 @@ def cmd_select(args) -> int:
     n_kept = reduced.shape[1]
     if y is not None:
         reduced = pd.concat([reduced, y.rename(str(y.name or "target"))], axis=1)
-    write_table(reduced, args.output)
+    with _writing(args.output, "--output"):
+        write_table(reduced, args.output)
     print(f"kept {n_kept} of {X.shape[1]} features: {kept}")
     print(
         f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}"
     )
     return 0
+
+
+@contextmanager
+def _writing(path: str, option: str):
+    """An OSError while writing ``path`` (disk full, ...) as one line."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"{option} {path}: cannot write: {reason}") from None
 
 
 def cmd_serve(args) -> int:
@@ -369,6 +396,11 @@ def cmd_serve(args) -> int:
             "featimp serve needs the 'service' extra: "
             "pip install 'featimp-toolkit[service]'"
         ) from exc
+    # The service connects to Dask as it starts, with a 30 s timeout and a
+    # traceback; a quick probe here reports an unreachable scheduler at once.
+    address = os.environ.get("FEATIMP_DASK_ADDRESS")
+    if address:
+        checks.check_dask_address(address)
     serve(**{name: getattr(args, name) for name in SERVE_OPTIONS})
     return 0
 
@@ -395,6 +427,14 @@ def _add_data_arguments(sub) -> None:
         "--task", default="auto", choices=["auto", "classification", "regression"]
     )
     sub.add_argument(
+        "--seed",
+        type=checks.parse_seed,
+        metavar="N",
+        help=f"random_state of randomized methods and of --significance "
+        f"(default: {checks.DEFAULT_SEED}, so two runs give the same ranking); "
+        "--param random_state=... sets it too, and None leaves it unseeded",
+    )
+    sub.add_argument(
         "--significance",
         type=float,
         metavar="ALPHA",
@@ -404,40 +444,95 @@ def _add_data_arguments(sub) -> None:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+#: Shown under each command's --help.
+EXAMPLES = {
+    None: """\
+Examples:
+  featimp methods
+  featimp rank --dataset breast_cancer --method mi --top 10
+
+Randomized methods are seeded (--seed, default 0): two runs give the same
+ranking. Exit codes: 0 done, 2 bad input (one line on stderr, checked before
+the fit), 130 interrupted (Ctrl-C).""",
+    "methods": """\
+Example:
+  featimp methods --json > methods.json""",
+    "datasets": """\
+Example:
+  featimp datasets""",
+    "rank": """\
+Examples:
+  featimp rank data.csv --target default --method mrmr --top 10 \\
+      --output ranking.parquet --plot ranking.png
+  featimp rank --dataset german_credit --method mi --seed 1""",
+    "select": """\
+Example:
+  featimp select data.parquet --target y --method ecfs -k 0.25 \\
+      --output reduced.csv""",
+    "serve": f"""\
+Example:
+  FEATIMP_DASK_ADDRESS=tcp://scheduler:8786 featimp serve --port 8000
+
+With FEATIMP_DASK_ADDRESS set, the scheduler must answer within
+{checks.DASK_CONNECT_TIMEOUT:g} s or serve exits with code 2 before starting.""",
+}
+
+
+def _command(subs, name: str, help: str) -> argparse.ArgumentParser:
+    return subs.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="featimp", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="featimp",
+        description=__doc__.splitlines()[0],
+        epilog=EXAMPLES[None],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"featimp {featimp.__version__}"
+    )
     subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    methods = subs.add_parser("methods", help="list methods, tasks and parameters")
+    methods = _command(subs, "methods", "list methods, tasks and parameters")
     methods.add_argument("--json", action="store_true")
     methods.set_defaults(func=cmd_methods)
 
-    datasets = subs.add_parser("datasets", help="list bundled datasets")
+    datasets = _command(subs, "datasets", "list bundled datasets")
     datasets.set_defaults(func=cmd_datasets)
 
-    rank = subs.add_parser("rank", help="rank the features of a dataset")
+    rank = _command(subs, "rank", "rank the features of a dataset")
     _add_data_arguments(rank)
-    rank.add_argument("--top", type=int, help="show only the best K")
+    rank.add_argument(
+        "--top", type=checks.at_least_one, metavar="K", help="show only the best K"
+    )
     rank.add_argument("--output", help="write the ranking (.csv, .json, .parquet)")
     rank.add_argument(
-        "--plot", metavar="OUT.png", help="save a figure of the ranking (matplotlib)"
+        "--plot",
+        metavar="OUT.png",
+        help="save a figure of the ranking (png, pdf, svg, ...; the 'plot' extra)",
     )
     rank.set_defaults(func=cmd_rank)
 
-    select = subs.add_parser(
-        "select", help="write the dataset reduced to the best features"
-    )
+    select = _command(subs, "select", "write the dataset reduced to the best features")
     _add_data_arguments(select)
     select.add_argument(
         "-k",
         "--n-features",
         type=_parse_count,
-        help="number (or fraction in (0, 1]) of features to keep",
+        metavar="K",
+        help="number (>= 1) or fraction in (0, 1] of features to keep",
     )
     select.add_argument("--output", required=True, help=".csv, .json or .parquet")
     select.set_defaults(func=cmd_select)
 
-    serve = subs.add_parser("serve", help="run the REST service (FastAPI + uvicorn)")
+    serve = _command(subs, "serve", "run the REST service (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -458,13 +553,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_count(text: str):
-    value = _parse_value(text)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    return value
+    return checks.feature_count(_parse_value(text))
 
 
 def main(argv=None) -> int:
+    """Run one command; the exit code is 0, 2 (bad input) or 130 (Ctrl-C)."""
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
@@ -472,6 +565,9 @@ def main(argv=None) -> int:
         message = " ".join(str(exc).split())
         print(f"featimp: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("featimp: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover
