@@ -34,11 +34,23 @@ def _upload(client, data: bytes):
         (bytes(range(256)) * 4, 415, "binary"),
         (b"a,b\n1,2\n3,4,5\n", 422, "line 3"),
         ("a,b\n1,caf\u00e9\n".encode("latin-1"), 422, "not UTF-8"),
+        ("\ufeffa,b\n1,2\n".encode("utf-16-le"), 415, "binary"),
+        (b"a,b\n", 422, "no rows"),
+        (b"a,b,a\n1,2,3\n", 422, "duplicate column name(s): 'a'"),
+        (b'a,b\n"' + b"x" * 300_000 + b"\n1,2\n", 422, "line"),
     ],
-    ids=["empty", "binary", "ragged", "latin-1"],
+    ids=["empty", "binary", "ragged", "latin-1", "utf-16", "header only",
+         "duplicate names", "unclosed quote"],
 )
 def test_bad_files(client, data, status, contains):
     assert_problem(_upload(client, data), status, field="file", contains=contains)
+
+
+def test_a_huge_cell_is_read_whole(client):
+    cell = "y" * 3_000_000  # one 3 MB text cell, under the upload limit
+    response = _upload(client, f"a,b\n1,{cell}\n2,z\n".encode())
+    assert response.status_code == 201, response.text
+    assert response.json()["n_rows"] == 2
 
 
 def test_file_over_the_limit(client):
