@@ -1,6 +1,6 @@
 """Where jobs run: a local process pool (default) or a Dask cluster.
 
-Both take job ids; the job itself (:func:`service.runner.run_job`) reads its
+Both take job ids; the job itself (:func:`service.jobs.run_job`) reads its
 request from the store and records its own progress and outcome, so the web
 process only hands out ids, watches the limits and cancels.
 """
@@ -19,9 +19,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from service import runner
+from service import jobs
 from service.diskspace import is_disk_full, release_reserve
+from service.problem_details import problem
 from service.scheduling import FairQueue
 from service.store import Store
 from service.store import jobs as job_store
@@ -61,7 +63,8 @@ class JobLimits:
         )
 
     def deadline_error(self) -> dict:
-        return _job_error(
+        return problem(
+            422,
             "Job failed: deadline exceeded",
             f"the job exceeded its deadline of {self.deadline_seconds:g} s "
             "(FEATIMP_JOB_DEADLINE_SECONDS) and was stopped; give it fewer "
@@ -69,7 +72,8 @@ class JobLimits:
         )
 
     def memory_error(self, used: int) -> dict:
-        return _job_error(
+        return problem(
+            422,
             "Job failed: memory limit exceeded",
             f"the job exceeded the memory limit of {self.memory_bytes // 1024**2} "
             f"MiB (FEATIMP_JOB_MEMORY_MB; it had taken {used // 1024**2} MiB) and "
@@ -84,6 +88,25 @@ class Capacity:
     workers: int
     workers_alive: int
     draining: bool
+
+
+class Executor(Protocol):
+    """What the service asks of an executor: :class:`LocalProcessExecutor`
+    or :class:`DaskExecutor`."""
+
+    name: str
+    workers: int
+
+    def submit(self, job_id: str) -> None:
+        """Run a job that is queued in the store already."""
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a job that the store has marked canceled."""
+
+    def capacity(self) -> Capacity: ...
+
+    def shutdown(self) -> None:
+        """Drain: no job starts any more; the rest go back to the queue."""
 
 
 class LocalProcessExecutor:
@@ -129,7 +152,7 @@ class LocalProcessExecutor:
         self.limits = limits or JobLimits()
         self.drain_seconds = drain_seconds
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["service.runner", "service.executors"])
+        self._context.set_forkserver_preload(["service.jobs", "service.executors"])
         self._queue = FairQueue(store, max_running_per_owner=max_running_per_owner)
         self._wake = threading.Condition()
         self._submitted = 0
@@ -270,7 +293,7 @@ class _Slot:
         except Exception as exc:
             # Whatever went wrong here, the job must not stay running.
             detail = f"the service could not run the job ({type(exc).__name__})"
-            self.executor._fail(job_id, lease, _job_error("Job failed", detail, 500))
+            self.executor._fail(job_id, lease, problem(500, "Job failed", detail))
             self.alive = False
             raise
 
@@ -299,7 +322,7 @@ class _Slot:
         if reply is None:
             # Canceled, stopped or crashed: a job that ended already stays so.
             reason = _exit_reason(worker.exitcode())
-            executor._fail(job_id, lease, _job_error("Job failed", reason, 500))
+            executor._fail(job_id, lease, problem(500, "Job failed", reason))
             self.alive = False
             worker.stop()
             return
@@ -475,7 +498,7 @@ def serve_jobs(
 
 def _run_one(job_id, store: Store, lease, executor, memory_bytes):
     try:
-        status = runner.run_job(
+        status = jobs.run_job(
             job_id,
             str(store.data_dir),
             lease,
@@ -485,7 +508,7 @@ def _run_one(job_id, store: Store, lease, executor, memory_bytes):
             memory_limit=memory_bytes,
         )
     except Exception as exc:  # writing the outcome failed
-        return "failed", runner.job_problem(exc, store.data_dir)
+        return "failed", jobs.job_problem(exc, store.data_dir)
     return status, None
 
 
@@ -628,7 +651,7 @@ class DaskExecutor:
             job_store.count_active(store=self.store, owner=job.owner) if job else {}
         )
         future = self._client.submit(
-            runner.run_job_on_dask,
+            jobs.run_job_on_dask,
             job_id,
             str(self.store.data_dir),
             lease,
@@ -730,10 +753,6 @@ def _exit_reason(code: int | None) -> str:
     return f"the worker process exited with code {code}"
 
 
-def _job_error(title: str, detail: str, status: int = 422) -> dict:
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
-
-
 def _fail_lost(
     store: Store, job_id: str, detail: str, lease: str | None = None
 ) -> None:
@@ -742,7 +761,7 @@ def _fail_lost(
         store=store,
         job_id=job_id,
         lease=lease,
-        error=_job_error("Job failed", detail, 500),
+        error=problem(500, "Job failed", detail),
     )
 
 

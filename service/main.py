@@ -18,7 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from service import runner
+from service import jobs
 from service.api import api_router, health
 from service.config import Settings, get_settings
 from service.diskspace import DiskSpace
@@ -68,13 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="featimp",
         summary="Feature importance jobs over HTTP",
         description=_DESCRIPTION,
-        version=runner.featimp_version(),
+        version=jobs.featimp_version(),
         lifespan=_lifespan,
         docs_url=None,  # add_docs serves them, without a CDN
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.version = runner.featimp_version()
+    app.state.version = jobs.featimp_version()
     add_problem_handlers(app)
     add_disk_full_handler(app)
     app.add_middleware(
@@ -101,8 +101,8 @@ def _openapi_with_methods(app: FastAPI):
             method = schema["components"]["schemas"]["JobCreate"]["properties"][
                 "method"
             ]
-            method["enum"] = runner.method_names()
-            method["examples"] = runner.method_names()[:1]
+            method["enum"] = jobs.method_names()
+            method["examples"] = jobs.method_names()[:1]
         return app.openapi_schema
 
     return openapi

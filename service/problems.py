@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.problem_details import problem
 from service.schemas import JOB_REQUEST_TAGS, ProblemDetails
 from service.store.db import redact_paths
 
@@ -49,17 +50,10 @@ class Problem(Exception):
         self.headers = headers
 
     def to_dict(self, instance: str | None = None) -> dict:
-        body = {
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if instance:
-            body["instance"] = instance
-        if self.field:
-            body["errors"] = [{"field": self.field, "message": self.detail}]
-        return body
+        errors = [{"field": self.field, "message": self.detail}] if self.field else None
+        return problem(
+            self.status, self.title, self.detail, instance=instance, errors=errors
+        )
 
 
 _TITLES = {
@@ -189,14 +183,7 @@ async def _on_validation_error(request: Request, exc: RequestValidationError):
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    body = {
-        "type": "about:blank",
-        "title": "Unprocessable content",
-        "status": 422,
-        "detail": detail,
-        "instance": request.url.path,
-        "errors": errors,
-    }
+    body = problem(422, _TITLES[422], detail, instance=request.url.path, errors=errors)
     return _response(request, body, 422)
 
 

@@ -132,17 +132,17 @@ def transform_in_worker(
     """In a worker: reduce the dataset and write it to ``out``.
 
     Returns None, or what went wrong as plain data: ``("rejected", field,
-    detail)`` or ``("gone", what)``. (The runner's exceptions do not survive
+    detail)`` or ``("gone", what)``. (The jobs' exceptions do not survive
     pickling back to the web process.)
     """
-    from service import runner
+    from service import jobs
 
     store = Store(Path(data_dir))
     try:
-        frame = runner.transform_dataset(
+        frame = jobs.transform_dataset(
             store=store, selector=selector, dataset=dataset
         )
-    except runner.JobRejected as exc:
+    except jobs.JobRejected as exc:
         return ("rejected", exc.field, exc.detail)
     except FileNotFoundError:
         return ("gone", "the dataset or the selector")

@@ -10,9 +10,11 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
 from service.config import Settings
+from service.executors import Executor
 from service.problems import Problem
 from service.store import Store
 from service.store.db import MAX_SQL_INT
+from service.transforms import TransformPool
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -29,7 +31,7 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_executor(request: Request):
+def get_executor(request: Request) -> Executor:
     return request.app.state.executor
 
 
@@ -38,7 +40,7 @@ def owner_of(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def get_transforms(request: Request):
+def get_transforms(request: Request) -> TransformPool:
     return request.app.state.transforms
 
 
@@ -58,8 +60,8 @@ def get_owner(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-ExecutorDep = Annotated[object, Depends(get_executor)]
-TransformsDep = Annotated[object, Depends(get_transforms)]
+ExecutorDep = Annotated[Executor, Depends(get_executor)]
+TransformsDep = Annotated[TransformPool, Depends(get_transforms)]
 OwnerDep = Annotated[str, Depends(get_owner)]
 #: ``?limit=`` and ``?offset=`` of a listing; SQLite's integers end at 2**63 - 1.
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from service.problem_details import problem
 from service.store.backend import IntegrityError
 from service.store.db import Store, new_id, now, page
 
@@ -29,12 +30,12 @@ _SUMMARY_COLUMNS = (
 )
 _COLUMNS = f"{_SUMMARY_COLUMNS}, request"
 #: Why a job whose replica is gone failed.
-INTERRUPTED = {
-    "type": "about:blank#interrupted",
-    "title": "Job interrupted",
-    "status": 503,
-    "detail": "the service stopped while this job was running; submit it again",
-}
+INTERRUPTED = problem(
+    503,
+    "Job interrupted",
+    "the service stopped while this job was running; submit it again",
+    type="about:blank#interrupted",
+)
 
 
 def reads_dataset(store: Store) -> str:

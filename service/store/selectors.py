@@ -1,6 +1,6 @@
 """Fitted selectors: metadata here, the estimator in a joblib file.
 
-The joblib files are written and read only by the service (the runner); no
+The joblib files are written and read only by the service (the jobs); no
 uploaded file is ever unpickled.
 """
 

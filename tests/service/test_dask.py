@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from featimp.datasets import load_dataset
-from service import runner
 from service.executors import DaskExecutor
+from service.jobs import run_job, validate_job
 from service.store import jobs as js
 from service.store import open_store
-from tests.service.test_runner import add_dataset
+from tests.service.test_jobs import add_dataset
 
 distributed = pytest.importorskip("distributed")
 
@@ -75,7 +75,7 @@ def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):
         dataset_id=dataset.id,
         request=request,
     )
-    assert runner.run_job(local.id, str(store.data_dir), "L") == "succeeded"
+    assert run_job(local.id, str(store.data_dir), "L") == "succeeded"
     expected = pd.read_parquet(store.path("results", local.id))
     for job in finished:
         pd.testing.assert_frame_equal(
@@ -101,7 +101,7 @@ def test_responsiveness_job_on_a_local_cluster_matches_a_local_run(tmp_path, clu
         "desired": 1,
         "params": {"n_jobs": 2},
     }
-    runner.validate_job(store=store, dataset=dataset, request=request)
+    validate_job(store=store, dataset=dataset, request=request)
     jobs = [
         js.create_job(
             store=store,
@@ -119,7 +119,7 @@ def test_responsiveness_job_on_a_local_cluster_matches_a_local_run(tmp_path, clu
     finally:
         executor.shutdown()
     assert (on_dask.status, on_dask.executor) == ("succeeded", "dask"), on_dask.error
-    assert runner.run_job(jobs[1].id, str(store.data_dir), "L") == "succeeded"
+    assert run_job(jobs[1].id, str(store.data_dir), "L") == "succeeded"
     pd.testing.assert_frame_equal(
         pd.read_parquet(store.path("results", jobs[0].id)),
         pd.read_parquet(store.path("results", jobs[1].id)),

@@ -9,7 +9,7 @@ from service.executors import LocalProcessExecutor
 from service.store import jobs as js
 from service.store import open_store
 from tests.service.conftest import wait_in_store
-from tests.service.test_runner import add_dataset
+from tests.service.test_jobs import add_dataset
 
 SLOW = {"estimator": "knn", "discrete_features": False, "random_state": 0}
 

@@ -2,7 +2,7 @@
 paths leak, datasets in use stay, and an unhandled error is logged once.
 
 The matrix runs against the real uvicorn server of ``conftest``; the store
-and runner cases against a temporary store.
+and job cases against a temporary store.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from featimp.datasets import load_german_credit
-from service import runner
+from service import jobs
 from service.config import Settings
 from service.main import create_app
 from service.store import datasets as ds
@@ -24,8 +24,8 @@ from service.store import jobs as js
 from service.store import open_store
 from tests._shared import GERMAN_TARGET
 from tests.service.conftest import assert_problem, upload_frame, wait_for_job
-from tests.service.test_runner import add_dataset
-from tests.service.test_runner import request as rank_request
+from tests.service.test_jobs import add_dataset
+from tests.service.test_jobs import request as rank_request
 
 INT64_MAX = 2**63 - 1
 JSON_LIMIT = 1024**2  # FEATIMP_MAX_JSON_BYTES of the test server (the default)
@@ -348,7 +348,7 @@ def test_a_dataset_in_use_is_not_deleted(client):
     assert_problem(client.delete(f"/v1/datasets/{dataset['id']}"), 404)
 
 
-# -- the store and the runner, on a temporary store ---------------------------
+# -- the store and the jobs, on a temporary store ---------------------------
 
 
 @pytest.fixture
@@ -403,7 +403,7 @@ def test_a_job_is_not_created_on_a_deleted_dataset(store, small):
 def test_a_job_error_never_names_a_path(store, small):
     job = _create(store, small, rank_request(small))
     store.path("datasets", small.id).unlink()  # as a version without the 409 did
-    assert runner.run_job(job.id, str(store.data_dir), lease="L") == "failed"
+    assert jobs.run_job(job.id, str(store.data_dir), lease="L") == "failed"
     error = js.get_job(store=store, job_id=job.id).error
     assert str(store.data_dir) not in error["detail"] and "/tmp" not in error["detail"]
     assert "<path>" in error["detail"]

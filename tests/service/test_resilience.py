@@ -22,10 +22,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from featimp.datasets import load_dataset
-from service import executors, runner
+from service import executors
 from service.config import Settings
 from service.diskspace import reserve_path
 from service.executors import JobLimits, LocalProcessExecutor
+from service.jobs import run as job_run
 from service.main import create_app
 from service.scheduling import FairQueue
 from service.store import StorageFull, open_store
@@ -300,8 +301,8 @@ def _claimed(store, dataset) -> tuple[str, str]:
 def test_a_full_disk_fails_the_job_with_a_reason(store, wine, monkeypatch):
     reserve_path(store.data_dir).write_bytes(b"0" * 1024)
     job_id, lease = _claimed(store, wine)
-    monkeypatch.setattr(runner.pq, "write_table", _raise(ENOSPC))
-    status = runner.run_job(
+    monkeypatch.setattr(job_run.pq, "write_table", _raise(ENOSPC))
+    status = job_run.run_job(
         job_id, str(store.data_dir), lease, store=store, claimed=True
     )
     job = js.get_job(store=store, job_id=job_id)
@@ -315,7 +316,7 @@ def test_a_full_disk_fails_the_job_with_a_reason(store, wine, monkeypatch):
 def test_a_worker_that_cannot_write_the_outcome_hands_it_over(store, wine, monkeypatch):
     # It raised, and the worker died with the job left running.
     job_id, lease = _claimed(store, wine)
-    monkeypatch.setattr(runner.pq, "write_table", _raise(ENOSPC))
+    monkeypatch.setattr(job_run.pq, "write_table", _raise(ENOSPC))
     monkeypatch.setattr(js, "fail_job", _raise(DISK_FULL))
     status, error = executors._run_one(job_id, store, lease, "local", None)
     assert status == "failed" and error["status"] == 507

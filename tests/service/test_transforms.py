@@ -14,7 +14,7 @@ from service.store import open_store
 from service.store import selectors as selector_store
 from service.store.db import new_id
 from service.transforms import TransformFailed, TransformPool, TransformRejected
-from tests.service.test_runner import add_dataset
+from tests.service.test_jobs import add_dataset
 
 
 class PidSelector:

@@ -313,12 +313,18 @@ def _parse_workers() -> set[int]:
     """This process's children that multiprocessing spawned."""
     children = set()
     for task in Path("/proc/self/task").iterdir():
-        children |= {int(p) for p in (task / "children").read_text().split()}
+        children |= {int(p) for p in _proc_read(task / "children").split()}
     return {
-        pid
-        for pid in children
-        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        pid for pid in children if b"spawn_main" in _proc_read(f"/proc/{pid}/cmdline")
     }
+
+
+def _proc_read(path) -> bytes:
+    """A /proc file, empty once its thread or process has ended meanwhile."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def test_apps_stop_their_parse_workers(tmp_path):

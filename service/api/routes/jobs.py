@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
-from service import quotas, results, runner
+from service import jobs, quotas, results
 from service.api.deps import (
     ExecutorDep,
     LimitQuery,
@@ -29,7 +29,6 @@ from service.schemas import (
     ResultPage,
 )
 from service.store import jobs as job_store
-from service.store.datasets import get_dataset
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=JSONBodyRoute)
 
@@ -104,40 +103,20 @@ def create_job(
     job = _replay(store, owner, idempotency_key, digest)
     if job is None:
         quotas.check_job(settings=settings, store=store, owner=owner, request=request)
-        dataset = get_dataset(store=store, owner=owner, dataset_id=job_in.dataset_id)
-        if dataset is None:
-            raise Problem(
-                422, f"no dataset with id {job_in.dataset_id!r}", field="dataset_id"
-            )
         try:
-            runner.validate_job(store=store, dataset=dataset, request=request)
-        except runner.JobRejected as exc:
-            raise Problem(422, exc.detail, field=exc.field) from None
-        try:
-            job, created = job_store.create_job(
+            job = jobs.submit_job(
                 store=store,
+                executor=executor,
                 owner=owner,
-                job_type=job_in.type,
-                dataset_id=job_in.dataset_id,
                 request=request,
                 idempotency_key=idempotency_key,
                 request_hash=digest,
-                requires=job_store.input_datasets(request),
                 max_queued=settings.max_queued_jobs_per_key,
             )
+        except jobs.JobRejected as exc:
+            raise Problem(422, exc.detail, field=exc.field) from None
         except job_store.QueueFull as exc:
             raise quotas.queue_full(exc.limit) from None
-        except job_store.DatasetGone as exc:
-            field = (
-                "dataset_id"
-                if exc.dataset_id == job_in.dataset_id
-                else "rows.dataset_id"
-            )
-            raise Problem(
-                422, f"dataset {exc.dataset_id!r} was deleted meanwhile", field=field
-            ) from None
-        if created:
-            executor.submit(job.id)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return _public(job)
 

@@ -1,4 +1,4 @@
-"""The runner against a temporary store: validation and in-process job runs."""
+"""The jobs against a temporary store: validation and in-process job runs."""
 
 import numpy as np
 import pandas as pd
@@ -6,12 +6,13 @@ import pytest
 
 from featimp.datasets import load_dataset, load_german_credit
 from featimp.methods import get_method
-from service import runner
+from service import jobs
 from service.store import datasets as ds
 from service.store import jobs as js
 from service.store import open_store
 from service.store import selectors as ss
 from service.store.db import new_id
+from service.store.files import read_frame
 from service.tables import describe_and_store
 from tests._shared import GERMAN_TARGET, german_with_blanks
 from tests.service.conftest import FAST_PARAMS
@@ -78,8 +79,8 @@ def request(dataset, **changes):
     ],
 )
 def test_validate_job_names_the_field(store, german, changes, field):
-    with pytest.raises(runner.JobRejected) as info:
-        runner.validate_job(
+    with pytest.raises(jobs.JobRejected) as info:
+        jobs.validate_job(
             store=store, dataset=german, request=request(german, **changes)
         )
     assert info.value.field == field
@@ -93,8 +94,8 @@ def _run(store, dataset, req, owner="alice"):
         dataset_id=dataset.id,
         request=req,
     )
-    runner.validate_job(store=store, dataset=dataset, request=req)
-    status = runner.run_job(job.id, str(store.data_dir), lease="L")
+    jobs.validate_job(store=store, dataset=dataset, request=req)
+    status = jobs.run_job(job.id, str(store.data_dir), lease="L")
     return status, js.get_job(store=store, job_id=job.id)
 
 
@@ -118,7 +119,7 @@ def test_select_job_stores_a_selector_that_transforms(store, german):
     assert status == "succeeded"
     selector = ss.get_selector(store=store, owner="alice", selector_id=job.selector_id)
     assert len(selector.selected) == 4 and GERMAN_TARGET not in selector.features_in
-    reduced = runner.transform_dataset(store=store, selector=selector, dataset=german)
+    reduced = jobs.transform_dataset(store=store, selector=selector, dataset=german)
     assert list(reduced.columns) == selector.selected
     assert len(reduced) == 1000
 
@@ -131,8 +132,8 @@ def test_transform_names_missing_columns(store, german):
     selector = ss.get_selector(store=store, owner="alice", selector_id=job.selector_id)
     X, _ = load_german_credit()
     other = add_dataset(store, X.drop(columns=["duration_in_month"]).head(50))
-    with pytest.raises(runner.JobRejected, match="duration_in_month"):
-        runner.transform_dataset(store=store, selector=selector, dataset=other)
+    with pytest.raises(jobs.JobRejected, match="duration_in_month"):
+        jobs.transform_dataset(store=store, selector=selector, dataset=other)
 
 
 def test_unsupervised_job_and_feature_subset(store):
@@ -156,7 +157,7 @@ def test_failure_inside_the_method_is_recorded_as_a_problem(store, german):
         dataset_id=constant.id,
         request=request(constant),
     )
-    assert runner.run_job(job.id, str(store.data_dir), lease="L") == "failed"
+    assert jobs.run_job(job.id, str(store.data_dir), lease="L") == "failed"
     error = js.get_job(store=store, job_id=job.id).error
     assert error["status"] == 422 and "one class" in error["detail"]
 
@@ -171,8 +172,8 @@ def test_canceled_job_stops_at_its_next_progress_report(store, german):
     )
     js.start_job(store=store, job_id=job.id, lease="L", executor="local")
     js.cancel_job(store=store, owner="alice", job_id=job.id)
-    progress = runner._Progress(store, job.id, "L")
-    with pytest.raises(runner.JobStopped):
+    progress = jobs.run._Progress(store, job.id, "L")
+    with pytest.raises(jobs.JobStopped):
         progress(0.5, "fitting")
 
 
@@ -201,7 +202,7 @@ def test_parquet_types_reach_the_method(store):
         {"duration_in_month": "Int64", "purpose": "string", "job": "category"}
     )
     dataset = add_dataset(store, frame, fmt="parquet")
-    X, _ = runner.read_X_y(store, dataset.id, request(dataset))
+    X, _ = jobs.rank.read_X_y(store, dataset.id, request(dataset))
     assert (X["duration_in_month"].dtype, X["job"].dtype) == ("Int64", "category")
     assert X["purpose"].isna().sum() == 100
     status, job = _run(store, dataset, request(dataset))
@@ -260,9 +261,9 @@ def test_select_and_transform_keep_text_and_missing_values(store, blanks):
     )
     assert status == "succeeded", job.error
     selector = ss.get_selector(store=store, owner="alice", selector_id=job.selector_id)
-    reduced = runner.transform_dataset(store=store, selector=selector, dataset=blanks)
+    reduced = jobs.transform_dataset(store=store, selector=selector, dataset=blanks)
     assert list(reduced.columns) == selector.selected
-    stored = runner.read_dataset(store, blanks.id, columns=selector.selected)
+    stored = read_frame(store, blanks.id, selector.selected)
     pd.testing.assert_frame_equal(
         reduced.astype(object).where(reduced.notna(), None),
         stored.astype(object).where(stored.notna(), None),
@@ -274,8 +275,8 @@ def test_select_and_transform_keep_text_and_missing_values(store, blanks):
 
 
 def test_columns_the_tags_refuse_are_named(store, blanks, numbers_only):
-    with pytest.raises(runner.JobRejected) as info:
-        runner.validate_job(
+    with pytest.raises(jobs.JobRejected) as info:
+        jobs.validate_job(
             store=store, dataset=blanks, request=request(blanks, method="numbers_only")
         )
     assert info.value.field == "features"
@@ -288,10 +289,10 @@ def test_columns_the_tags_refuse_are_named(store, blanks, numbers_only):
         method="numbers_only",
         features=[c["name"] for c in numeric if c["name"] != GERMAN_TARGET],
     )
-    with pytest.raises(runner.JobRejected, match="'duration_in_month'") as info:
-        runner.validate_job(store=store, dataset=blanks, request=req)
+    with pytest.raises(jobs.JobRejected, match="'duration_in_month'") as info:
+        jobs.validate_job(store=store, dataset=blanks, request=req)
     assert "missing values" in info.value.detail
-    catalog = {m["name"]: m for m in runner.method_catalog()}
+    catalog = {m["name"]: m for m in jobs.method_catalog()}
     assert catalog["numbers_only"]["input_tags"]["string"] is False
     assert catalog["mi"]["input_tags"] == {
         "categorical": True,
@@ -304,6 +305,6 @@ def test_target_with_missing_values_is_refused(store):
     frame = german_with_blanks()
     frame.loc[[4, 9], GERMAN_TARGET] = None
     dataset = add_dataset(store, frame)
-    with pytest.raises(runner.JobRejected, match=GERMAN_TARGET) as info:
-        runner.validate_job(store=store, dataset=dataset, request=request(dataset))
+    with pytest.raises(jobs.JobRejected, match=GERMAN_TARGET) as info:
+        jobs.validate_job(store=store, dataset=dataset, request=request(dataset))
     assert info.value.field == "target" and "2 missing" in info.value.detail

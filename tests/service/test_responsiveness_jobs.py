@@ -1,4 +1,6 @@
-"""Responsiveness jobs in the runner, against a temporary store."""
+"""Responsiveness jobs, against a temporary store."""
+
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -7,14 +9,15 @@ from sklearn.linear_model import LogisticRegression
 
 from featimp.datasets._recourse import load_german_recourse
 from featimp.recourse import ResponsivenessExplainer, german_action_set
-from service import runner
+from service import jobs
+from service.jobs.responsiveness import RESULT_COLUMNS
+from service.jobs.validate import column_kind
 from service.model_files import ModelFileError, describe_model
-from service.recourse import RESULT_COLUMNS
 from service.store import jobs as js
 from service.store import models as ms
 from service.store import open_store
 from service.store.db import new_id
-from tests.service.test_runner import add_dataset
+from tests.service.test_jobs import add_dataset
 
 TARGET = "IsCreditRiskGood"
 LR = {"type": "logistic_regression", "params": {"max_iter": 2000}, "model_id": None}
@@ -61,7 +64,7 @@ def request(dataset, action_set, /, **changes):
 
 
 def run(store, dataset, req):
-    runner.validate_job(store=store, dataset=dataset, request=req)
+    jobs.validate_job(store=store, dataset=dataset, request=req)
     job, _ = js.create_job(
         store=store,
         owner=dataset.owner,
@@ -69,7 +72,7 @@ def run(store, dataset, req):
         dataset_id=dataset.id,
         request=req,
     )
-    status = runner.run_job(job.id, str(store.data_dir), lease="L")
+    status = jobs.run_job(job.id, str(store.data_dir), lease="L")
     job = js.get_job(store=store, job_id=job.id)
     assert status == "succeeded", job.error
     return pd.read_parquet(store.path("results", job.id))
@@ -95,11 +98,8 @@ def test_denied_rows_of_a_trained_model_equal_the_explainer(store, data, german)
     assert (result["prediction"] == 0).all() and len(result) == len(denied)
 
 
-
 @pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])
-def test_boosters_trained_by_the_service_on_a_second_dataset(
-    store, data, german, kind
-):
+def test_boosters_trained_by_the_service_on_a_second_dataset(store, data, german, kind):
     X, y, A = german
     rows = add_dataset(store, X.iloc[:8])
     req = request(
@@ -218,8 +218,8 @@ def test_uploaded_models_equal_their_originals(
 )
 def test_bad_requests_name_their_field(store, data, german, changes, field, message):
     _, _, A = german
-    with pytest.raises(runner.JobRejected, match=message) as info:
-        runner.validate_job(
+    with pytest.raises(jobs.JobRejected, match=message) as info:
+        jobs.validate_job(
             store=store, dataset=data, request=request(data, A, **changes)
         )
     assert info.value.field == field
@@ -245,8 +245,8 @@ def test_bad_action_set_entries_are_named(store, data, german, index, entry, mes
     else:
         action_set["constraints"] = [*action_set["constraints"], entry]
         field = f"action_set.constraints[{len(A.constraints)}]"
-    with pytest.raises(runner.JobRejected, match=message) as info:
-        runner.validate_job(
+    with pytest.raises(jobs.JobRejected, match=message) as info:
+        jobs.validate_job(
             store=store, dataset=data, request=request(data, A, action_set=action_set)
         )
     assert info.value.field == field
@@ -257,8 +257,8 @@ def test_rows_that_violate_the_action_set_are_named(store, german):
     bad = X.assign(Male=X["Male"].where(X.index != 3, 2))
     bad.loc[7, "YearsAtResidence"] = 9
     dataset = add_dataset(store, bad.assign(**{TARGET: y}))
-    with pytest.raises(runner.JobRejected, match=r"row 3.*row 7") as info:
-        runner.validate_job(store=store, dataset=dataset, request=request(dataset, A))
+    with pytest.raises(jobs.JobRejected, match=r"row 3.*row 7") as info:
+        jobs.validate_job(store=store, dataset=dataset, request=request(dataset, A))
     assert info.value.field == "action_set"
 
 
@@ -271,8 +271,8 @@ def test_xgboost_needs_labels_zero_to_k(store, german):
         desired="good",
         model={"type": "xgboost", "params": {}, "model_id": None},
     )
-    with pytest.raises(runner.JobRejected, match=r"0\.\.k-1") as info:
-        runner.validate_job(store=store, dataset=dataset, request=req)
+    with pytest.raises(jobs.JobRejected, match=r"0\.\.k-1") as info:
+        jobs.validate_job(store=store, dataset=dataset, request=req)
     assert info.value.field == "target"
 
 
@@ -281,11 +281,11 @@ def test_uploaded_model_must_match_the_action_set(store, data, german, tmp_path)
     _saved_booster("lightgbm", X.drop(columns="Age"), y, tmp_path / "m.txt")
     model = _upload(store, tmp_path / "m.txt")
     req = request(data, A, model={"type": None, "params": {}, "model_id": model.id})
-    with pytest.raises(runner.JobRejected, match="has extra \\['Age'\\]"):
-        runner.validate_job(store=store, dataset=data, request=req)
+    with pytest.raises(jobs.JobRejected, match="has extra \\['Age'\\]"):
+        jobs.validate_job(store=store, dataset=data, request=req)
     req["model"]["model_id"] = _upload(store, _lr_as_text(tmp_path), owner="bob").id
-    with pytest.raises(runner.JobRejected, match="no model"):
-        runner.validate_job(store=store, dataset=data, request=req)
+    with pytest.raises(jobs.JobRejected, match="no model"):
+        jobs.validate_job(store=store, dataset=data, request=req)
 
 
 def _lr_as_text(tmp_path):
@@ -306,7 +306,7 @@ def test_filter_that_keeps_no_row_fails_the_job_with_a_reason(store, data, germa
         dataset_id=data.id,
         request=req,
     )
-    assert runner.run_job(job.id, str(store.data_dir), lease="L") == "failed"
+    assert jobs.run_job(job.id, str(store.data_dir), lease="L") == "failed"
     error = js.get_job(store=store, job_id=job.id).error
     assert error["status"] == 422 and "no rows to explain" in error["detail"]
 
@@ -347,3 +347,22 @@ def test_regression_boosters_are_refused(tmp_path, german):
     regressor.save_model(tmp_path / "r.json")
     with pytest.raises(ModelFileError, match="reg:squarederror"):
         describe_model(tmp_path / "r.json")
+
+
+def test_the_one_numeric_rule_takes_half_floats_and_refuses_decimals(store, german):
+    # Rank jobs and responsiveness jobs read column types through one rule;
+    # decimals alone stay out of responsiveness: the models refuse them.
+    X, y, A = german
+    half = add_dataset(
+        store, X.assign(Age=X["Age"].astype("float16"), **{TARGET: y}), fmt="parquet"
+    )
+    assert {c["name"]: c["dtype"] for c in half.columns}["Age"] == "halffloat"
+    jobs.validate_job(store=store, dataset=half, request=request(half, A))
+
+    decimals = X.assign(Age=[Decimal(int(v)) for v in X["Age"]], **{TARGET: y})
+    exact = add_dataset(store, decimals, fmt="parquet")
+    dtype = {c["name"]: c["dtype"] for c in exact.columns}["Age"]
+    assert dtype.startswith("decimal") and column_kind(dtype) == "numeric"
+    with pytest.raises(jobs.JobRejected, match="'Age' are not numeric") as info:
+        jobs.validate_job(store=store, dataset=exact, request=request(exact, A))
+    assert info.value.field == "dataset_id"

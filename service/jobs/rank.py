@@ -1,0 +1,109 @@
+"""Rank and select jobs: fit the registry's selector, rank the features.
+
+A ``select`` job also keeps its fitted selector (joblib, beside the
+database) for :func:`transform_dataset`, which reduces another dataset with
+it. What a method reads is decided by its input tags, so a job with text or
+missing feature values starts whenever the method accepts them.
+"""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from featimp.methods import get_method, infer_task
+from service.jobs.validate import JobRejected, requested_task
+from service.store import Store
+from service.store import selectors as selector_store
+from service.store.datasets import DatasetRecord
+from service.store.db import new_id
+from service.store.files import read_frame
+from service.store.selectors import SelectorRecord
+
+
+def read_X_y(store: Store, dataset_id: str, request: dict):
+    """The features and target of a job; only those columns leave Arrow."""
+    features, target = request.get("features"), request.get("target")
+    columns = [*features, target] if features and target is not None else features
+    X = read_frame(store, dataset_id, columns or None)
+    y = None if target is None else X.pop(target)
+    return X, y
+
+
+def selector_params(spec, request: dict, y) -> dict:
+    """The job's params, plus its resolved task for methods that take one."""
+    params = dict(request.get("params") or {})
+    if y is not None and "task" in spec.parameters() and "task" not in params:
+        params["task"] = infer_task(y.to_numpy(), requested_task(request))
+    return params
+
+
+def fit(store: Store, job, progress) -> tuple[object, list[str]]:
+    """The job's selector, fitted on its dataset, and the features it saw."""
+    request = job.request
+    progress(0.05, "loading data")
+    X, y = read_X_y(store, job.dataset_id, request)
+    features = list(X.columns)
+    spec = get_method(request["method"])
+    selector = spec.make_selector(**selector_params(spec, request, y))
+    progress(0.15, f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}")
+    selector.fit(X, y)
+    progress(0.9, "writing result")
+    return selector, features
+
+
+def ranking_table(selector, features: list[str]) -> pd.DataFrame:
+    """One row per feature, best first: rank, feature, importance, selected."""
+    table = pd.DataFrame(
+        {
+            "rank": np.asarray(selector.ranking_, dtype=np.int64),
+            "feature": [str(f) for f in features],
+            "importance": np.asarray(selector.importances_, dtype=float),
+            "selected": np.asarray(selector.get_support(), dtype=bool),
+        }
+    )
+    return table.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def store_selector(store: Store, job, selector, features: list[str]) -> str:
+    """Keep a select job's fitted selector; returns its id."""
+    selector_id = new_id()
+    path = store.path("selectors", selector_id)
+    tmp = path.with_suffix(".partial")
+    try:
+        joblib.dump(selector, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    support = selector.get_support()
+    selector_store.create_selector(
+        store=store,
+        selector_id=selector_id,
+        owner=job.owner,
+        job_id=job.id,
+        method=job.request["method"],
+        params=job.request.get("params") or {},
+        features_in=features,
+        selected=[f for f, keep in zip(features, support, strict=True) if keep],
+    )
+    return selector_id
+
+
+def transform_dataset(
+    *, store: Store, selector: SelectorRecord, dataset: DatasetRecord
+) -> pd.DataFrame:
+    """The dataset reduced by a fitted selector; its columns must match."""
+    missing = [f for f in selector.features_in if f not in dataset.column_names]
+    if missing:
+        raise JobRejected(
+            "dataset_id",
+            f"the dataset lacks column(s) the selector was fitted on: "
+            f"{', '.join(map(repr, missing[:20]))}",
+        )
+    fitted = joblib.load(store.path("selectors", selector.id))
+    # Arrow-backed columns keep the stored types through the selector (a
+    # DataFrame comes back as its selected columns) into the CSV or Parquet
+    # written: text stays text, an integer column with gaps stays integer.
+    frame = read_frame(store, dataset.id, selector.features_in, arrow_dtypes=True)
+    return fitted.transform(frame)
