@@ -1,9 +1,12 @@
 """Discretising columns and counting plug-in mutual information, vectorised.
 
 Continuous columns are cut at exact quantiles (found through a coarse grid,
-without sorting every column), discrete ones coded by value; one
-``np.bincount`` over offset joint codes then gives every column's
-contingency table with the target at once. Used by
+without sorting every column), discrete ones coded by value, into the
+smallest unsigned type that holds the codes (one byte for up to 256 bins).
+One ``np.bincount`` over offset joint codes then gives the contingency
+tables of a block of columns with the target at once, and with several
+targets at once where their combined tables are small: the permutation null
+re-counts the same codes without re-binning. Used by
 :mod:`featimp._mutual_info`.
 """
 
@@ -11,13 +14,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from featimp._mi_kernels import count_tables
 from featimp._validation import encode_target
 
-# Joint codes counted per np.bincount call: bounds the memory of one block.
-_BLOCK_ENTRIES = 1 << 22
+# Most entries binned or counted per block of columns. Small enough that a
+# block's temporaries stay below glibc's mmap threshold (32 MiB at most), so
+# they are reused from the heap instead of faulted in afresh.
+_BLOCK_ENTRIES = 1 << 20
+# Fewer on small tables, so that a block's temporaries stay within a tenth of
+# the 8-byte data: binning takes about 40 bytes an entry, counting 8.
+_BIN_SHARE = 1 / 50
+_COUNT_SHARE = 1 / 10
 # Most cells per row of the equal-width grid that narrows quantile searches;
 # fewer for small samples, so that the grid never outweighs the data.
 _GRID = 4096
+# Most cells of the tables one compiled count fills (8 bytes each).
+_COMPILED_CELLS = 1 << 22
 # Below this many cells per counted entry a dense bincount is cheaper than a
 # sort; above it (high-cardinality pairs) the non-empty cells are found by sort.
 _DENSE_CELLS_PER_ENTRY = 4
@@ -33,7 +45,7 @@ def resolve_discrete_mask(X, discrete_features, max_values=None) -> np.ndarray:
     """
     d = X.shape[1]
     if isinstance(discrete_features, str):
-        mask = np.all((X == np.round(X)) | np.isnan(X), axis=0)
+        mask = _integer_valued(X)
         if max_values is not None:
             for j in np.flatnonzero(mask):
                 column = X[:, j]
@@ -65,6 +77,60 @@ def resolve_discrete_mask(X, discrete_features, max_values=None) -> np.ndarray:
     return mask
 
 
+def _integer_valued(X) -> np.ndarray:
+    """Columns of ``X`` whose observed values are all integers.
+
+    A continuous column shows a fraction within its first rows, so the whole
+    column is checked, block by block, only for the columns that pass there.
+    """
+    def whole(V):
+        return np.all((V == np.round(V)) | np.isnan(V), axis=0)
+
+    mask = whole(X[:64])
+    candidates = np.flatnonzero(mask)
+    step = max(1, _BLOCK_ENTRIES // max(X.shape[1], 1))
+    for start in range(64, X.shape[0], step):
+        if candidates.size == 0:
+            break
+        ok = whole(X[start : start + step, candidates])
+        mask[candidates[~ok]] = False
+        candidates = candidates[ok]
+    return mask
+
+
+def constant_columns(X) -> np.ndarray:
+    """Columns holding a single value, NaN counting as a value.
+
+    The same mask as :func:`featimp._encoding.constant_columns` (a column
+    constant where observed but with missing cells is not constant), from
+    NaN-skipping reductions instead of full-size temporaries.
+    """
+    low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
+    every = np.isnan(low)
+    some = _has_missing(X)
+    return every | (~some & (low == high))
+
+
+def _has_missing(X) -> np.ndarray:
+    """Columns of ``X`` with a NaN: a sum is NaN if a term is (or if it adds
+    +inf to -inf), so only columns with a NaN sum are searched."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(X, axis=0)
+    some = np.isnan(total)
+    suspects = np.flatnonzero(some)
+    if suspects.size:
+        some[suspects] = np.isnan(X[:, suspects]).any(axis=0)
+    return some
+
+
+def code_dtype(n_codes: int) -> np.dtype:
+    """The smallest unsigned integer type holding codes ``0 .. n_codes - 1``."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_codes - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.intp)
+
+
 def resolve_n_bins(n_bins, n_samples: int) -> int:
     """``"auto"``: the cube root of the sample size, between 2 and 32."""
     if n_bins == "auto":
@@ -74,7 +140,7 @@ def resolve_n_bins(n_bins, n_samples: int) -> int:
 
 def _unique_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     uniques, codes = np.unique(values, return_inverse=True)
-    return codes.reshape(-1), uniques.size
+    return codes.reshape(-1).astype(code_dtype(uniques.size)), uniques.size
 
 
 def _grid_cells(V, grid: int) -> np.ndarray:
@@ -138,10 +204,11 @@ def quantile_codes(V, n_bins: int) -> np.ndarray:
     """Quantile-bin code of every value of every row of ``V`` (d, n).
 
     The code of ``x`` is the number of its row's ``n_bins - 1`` quantile
-    edges that are ``<= x``, so codes lie in ``0 .. n_bins - 1``; tied edges
-    leave some codes empty, which does not change any MI. Exactly equal to
-    ``np.searchsorted(np.quantile(row, k / n_bins, method="inverted_cdf"),
-    row, side="right")``, at a fraction of the cost of sorting.
+    edges that are ``<= x``, so codes lie in ``0 .. n_bins - 1`` (the
+    smallest unsigned type holding them); tied edges leave some codes empty,
+    which does not change any MI. Exactly equal to ``np.searchsorted(
+    np.quantile(row, k / n_bins, method="inverted_cdf"), row, side="right")``,
+    at a fraction of the cost of sorting.
     """
     V = np.ascontiguousarray(V)  # flat positions below index rows in C order
     d, n = V.shape
@@ -153,7 +220,7 @@ def quantile_codes(V, n_bins: int) -> np.ndarray:
     n_edges = np.bincount(edge_cells.ravel(), minlength=d * grid)
     lower = np.cumsum(n_edges) - n_edges
     lower -= np.repeat(np.arange(d) * (n_bins - 1), grid)  # edges of rows < j
-    codes = lower[cells]
+    codes = lower.astype(code_dtype(n_bins))[cells]
     # Values sharing a cell with an edge are compared with the edges exactly.
     rows = np.searchsorted(keys, np.arange(d + 1) * grid)
     flat = codes.reshape(-1)
@@ -172,36 +239,54 @@ def discretize(X, discrete_mask, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    codes : ndarray of shape (n_features, n_samples), dtype intp
-        Row ``j`` holds the codes of column ``j``.
+    codes : ndarray of shape (n_features, n_samples)
+        Row ``j`` holds the codes of column ``j``, in the smallest unsigned
+        integer type that holds every column's codes (see :func:`code_dtype`).
     cardinalities : ndarray of shape (n_features,)
         Codes of column ``j`` lie in ``0 .. cardinalities[j] - 1``.
     """
     n, d = X.shape
-    codes = np.empty((d, n), dtype=np.intp)
     cards = np.full(d, n_bins, dtype=np.intp)
-    with_missing = np.isnan(X).any(axis=0)
+    with_missing = _has_missing(X)
+    # np.unique puts every NaN in one code, after the values.
+    discrete = {j: _unique_codes(X[:, j]) for j in np.flatnonzero(discrete_mask)}
+    for j, (_, n_codes) in discrete.items():
+        cards[j] = n_codes
+    cards[~discrete_mask & with_missing] = n_bins + 1
+    codes = np.empty((d, n), dtype=code_dtype(int(cards.max(initial=1))))
+    for j, (column_codes, _) in discrete.items():
+        codes[j] = column_codes
     continuous = np.flatnonzero(~discrete_mask & ~with_missing)
-    # Blocks of columns bound the memory of the binning on wide data.
-    step = max(1, _BLOCK_ENTRIES // n)
+    step = _block_columns(n, d)
     for start in range(0, continuous.size, step):
         block = continuous[start : start + step]
-        codes[block] = quantile_codes(X.T[block], n_bins)
-    for j in np.flatnonzero(discrete_mask):
-        # np.unique puts every NaN in one code, after the values.
-        codes[j], cards[j] = _unique_codes(X[:, j])
+        codes[block] = quantile_codes(_rows(X, block), n_bins)
     for j in np.flatnonzero(~discrete_mask & with_missing):
-        codes[j], cards[j] = _codes_with_missing(X[:, j], n_bins)
+        codes[j] = _codes_with_missing(X[:, j], n_bins)
     return codes, cards
 
 
-def _codes_with_missing(column, n_bins: int) -> tuple[np.ndarray, int]:
+def _block_columns(n: int, d: int, share: float = _BIN_SHARE) -> int:
+    """Columns per block: bounds the memory of binning and counting."""
+    entries = min(_BLOCK_ENTRIES, max(int(n * d * share), 1 << 16))
+    return max(1, entries // max(n, 1))
+
+
+def _rows(X, columns) -> np.ndarray:
+    """Columns of ``X`` as the rows of a C-ordered array; a run of adjacent
+    columns is sliced rather than gathered."""
+    if columns[-1] - columns[0] == columns.size - 1:
+        return X[:, columns[0] : columns[-1] + 1].T
+    return X.T[columns]
+
+
+def _codes_with_missing(column, n_bins: int) -> np.ndarray:
     """Quantile codes of the observed values; code ``n_bins`` for NaN."""
     missing = np.isnan(column)
-    codes = np.full(column.size, n_bins, dtype=np.intp)
+    codes = np.full(column.size, n_bins, dtype=code_dtype(n_bins + 1))
     if not missing.all():
         codes[~missing] = quantile_codes(column[None, ~missing], n_bins)[0]
-    return codes, n_bins + 1
+    return codes
 
 
 def _target_codes(y, task: str, n_bins: int) -> tuple[np.ndarray, int]:
@@ -221,44 +306,113 @@ def _nonempty_cells(joint: np.ndarray, n_cells: int):
     return np.unique(joint, return_counts=True)
 
 
-def _table_mi(x_cells, cards, target, n_target: int) -> np.ndarray:
-    """Plug-in MI of each row of ``x_cells`` with ``target``, in one count.
+def _table_mi(cells, n_xy, cards, n_t, n: int) -> np.ndarray:
+    """Plug-in MI of each column from the non-empty cells of its table.
 
-    ``x_cells[j]`` holds ``(first_code_j + code) * n_target``, so value ``v``
-    of column ``j`` and target value ``t`` fall in cell
-    ``(first_code_j + v) * n_target + t``: one count over all ``n * d``
-    entries gives every contingency table side by side.
+    The tables of the columns lie side by side: value ``v`` of column ``j``
+    and target value ``t`` are cell ``(first_code_j + v) * n_target + t``.
     """
-    d, n = x_cells.shape
+    n_target = n_t.size
     n_x_codes = int(cards.sum())
-    joint = (x_cells + target).reshape(-1)
-    cells, n_xy = _nonempty_cells(joint, n_x_codes * n_target)
     x_cell, t_cell = np.divmod(cells, n_target)
     n_x = np.bincount(x_cell, weights=n_xy, minlength=n_x_codes)
-    n_t = np.bincount(target, minlength=n_target)
-    column = np.repeat(np.arange(d), cards)[x_cell]
+    column = np.repeat(np.arange(cards.size), cards)[x_cell]
     # Products of counts are exact in float64, so a column whose table is
     # independent by construction (e.g. a constant) gives log(1.0) == 0.
     terms = n_xy * np.log(n_xy * float(n) / (n_x[x_cell] * n_t[t_cell]))
-    return np.bincount(column, weights=terms, minlength=d) / n
+    return np.bincount(column, weights=terms, minlength=cards.size) / n
 
 
-def plugin_mi(codes, cards, targets, n_target: int) -> np.ndarray:
-    """Plug-in MI (nats) of every row of ``codes`` with each of ``targets``.
+def _group_size(n_targets: int, n_target: int, n_x_codes: int, n_entries: int):
+    """Targets counted together: as many as fit a dense table of bounded size.
 
-    Returns an array of shape (len(targets), n_features). Columns go in
-    blocks so that memory stays bounded on wide data; a block's cell offsets
-    are computed once for all targets.
+    ``g`` targets coded as one (``t_0 n_target^(g-1) + ... + t_(g-1)``) give
+    each column a table of ``cards * n_target^g`` cells, from which each
+    target's table is a sum; so one count serves ``g`` targets.
     """
-    d, n = codes.shape
-    step = max(1, _BLOCK_ENTRIES // max(n, 1))
-    mi = np.empty((len(targets), d))
-    for s in range(0, d, step):
-        block = slice(s, s + step)
-        first_code = np.cumsum(cards[block]) - cards[block]
-        x_cells = (codes[block] + first_code[:, None]) * n_target
-        for i, target in enumerate(targets):
-            mi[i, block] = _table_mi(x_cells, cards[block], target, n_target)
+    # No more cells than entries: the table then costs no more than the count.
+    limit = n_entries
+    g = 1
+    while g < n_targets and n_x_codes * n_target ** (g + 1) <= limit:
+        g += 1
+    return g
+
+
+def _combined_target(group, n_target: int, g: int) -> np.ndarray:
+    """``t_0 n_target^(g-1) + ... + t_(g-1)``: ``g`` targets coded as one; a
+    shorter group is padded with targets that are always 0."""
+    combined = np.zeros(group[0].size, dtype=np.intp)
+    for target in group:
+        combined *= n_target
+        combined += target
+    combined *= n_target ** (g - len(group))
+    return combined
+
+
+def _block_tables(x_cells, n_x_codes: int, combined, n_group: int, g: int, n_target):
+    """Non-empty cells and counts of the joint table of each of ``n_group``
+    targets coded in ``combined`` with a block, from one count.
+
+    ``x_cells`` holds the block's offset codes times ``n_target ** g``.
+    """
+    joint = (x_cells + combined).reshape(-1)
+    if g == 1:
+        return [_nonempty_cells(joint, n_x_codes * n_target)]
+    counts = np.bincount(joint, minlength=n_x_codes * n_target**g)
+    counts = counts.reshape((n_x_codes,) + (n_target,) * g)
+    axes = set(range(1, g + 1))
+    tables = []
+    for axis in range(1, n_group + 1):
+        table = counts.sum(axis=tuple(axes - {axis})).reshape(-1)
+        cells = np.flatnonzero(table)
+        tables.append((cells, table[cells]))
+    return tables
+
+
+def plugin_mi(
+    codes, cards, targets, n_target: int, columns=None, compiled=False
+) -> np.ndarray:
+    """Plug-in MI (nats) of rows of ``codes`` with each of ``targets``.
+
+    ``columns`` selects the rows (default: all). Returns an array of shape
+    (len(targets), len(columns)). Columns go in blocks so that memory stays
+    bounded on wide data, and each block is counted once for several targets
+    together (see :func:`_group_size`): the permutation null re-counts the
+    same codes and costs little more than the plain estimate. ``compiled``
+    counts with :func:`featimp._mi_kernels.count_tables` where numba is
+    installed: the same counts, so the same MI, in one read of the codes.
+    """
+    columns = np.arange(codes.shape[0]) if columns is None else np.asarray(columns)
+    n = codes.shape[1]
+    targets = [np.asarray(t) for t in targets]
+    n_ts = [np.bincount(t, minlength=n_target) for t in targets]
+    if compiled:
+        mi = _compiled_mi(codes, cards[columns], targets, n_target, columns, n_ts)
+        if mi is not None:
+            return mi
+    combined = {}  # (first target, group size) -> combined codes
+    step = _block_columns(n, columns.size, _COUNT_SHARE)
+    mi = np.empty((len(targets), columns.size))
+    for s in range(0, columns.size, step):
+        block = columns[s : s + step]
+        block_cards = cards[block]
+        n_x_codes = int(block_cards.sum())
+        first_code = np.cumsum(block_cards) - block_cards
+        x_cells = _rows(codes.T, block).astype(np.intp)
+        g = _group_size(len(targets), n_target, n_x_codes, x_cells.size)
+        x_cells += first_code[:, None]
+        x_cells *= n_target**g
+        for i in range(0, len(targets), g):
+            group = targets[i : i + g]
+            if (i, g) not in combined:
+                combined[i, g] = _combined_target(group, n_target, g)
+            tables = _block_tables(
+                x_cells, n_x_codes, combined[i, g], len(group), g, n_target
+            )
+            for k, (cells, n_xy) in enumerate(tables):
+                mi[i + k, s : s + step] = _table_mi(
+                    cells, n_xy, block_cards, n_ts[i + k], n
+                )
     return mi
 
 
@@ -288,11 +442,49 @@ def standardized_mi(codes, cards, target, n_target: int, permutations) -> np.nda
     return np.maximum(z, 0.0)
 
 
-def plugin_and_corrected_mi(codes, cards, target, n_target: int, permutations):
-    """``(plug-in MI, corrected MI)`` of every row of ``codes`` with ``target``,
-    from one pass over the data (see :func:`corrected_mi`)."""
+def _compiled_mi(codes, cards, targets, n_target: int, columns, n_ts):
+    """:func:`plugin_mi` from the tables of one compiled count of all columns,
+    or None if numba is missing or the tables would be large."""
+    n_x_codes = int(cards.sum())
+    if len(targets) * n_x_codes * n_target > _COMPILED_CELLS:
+        return None
+    first_code = np.cumsum(cards) - cards
+    tables = count_tables(codes, columns, first_code, targets, n_target, n_x_codes)
+    if tables is None:
+        return None
+    return _dense_tables_mi(tables, cards, n_ts, codes.shape[1])
+
+
+def _dense_tables_mi(tables, cards, n_ts, n: int) -> np.ndarray:
+    """:func:`_table_mi` of dense tables (one row per target), without
+    finding the non-empty cells.
+
+    An empty cell's term is set to exactly 0, and ``np.bincount`` adds the
+    terms in order, so each sum is the one over the non-empty cells alone,
+    to the bit. The margins of the codes are the same for every target.
+    """
+    n_target = n_ts[0].size
+    n_x = tables[0].reshape(-1, n_target).sum(axis=1).astype(float)
+    n_x_cell = np.repeat(n_x, n_target)
+    column = np.repeat(np.arange(cards.size), cards * n_target)
+    mi = np.empty((len(tables), cards.size))
+    for k, n_xy in enumerate(tables):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 if empty
+            ratio = n_xy * float(n) / (n_x_cell * np.tile(n_ts[k], n_x.size))
+        ratio[n_xy == 0] = 1.0
+        terms = n_xy * np.log(ratio)
+        mi[k] = np.bincount(column, weights=terms, minlength=cards.size) / n
+    return mi
+
+
+def plugin_and_corrected_mi(
+    codes, cards, target, n_target: int, permutations, columns=None, compiled=False
+):
+    """``(plug-in MI, corrected MI)`` of rows of ``codes`` (``columns``, default
+    all) with ``target``, from one pass over the data (see
+    :func:`corrected_mi`; ``compiled`` as in :func:`plugin_mi`)."""
     targets = [target, *(target[p] for p in permutations)]
-    mi = plugin_mi(codes, cards, targets, n_target)
+    mi = plugin_mi(codes, cards, targets, n_target, columns, compiled)
     if len(permutations) == 0:
         return mi[0], mi[0]
     return mi[0], np.maximum(mi[0] - mi[1:].mean(axis=0), 0.0)

@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from featimp._base import BaseImportanceSelector
 from featimp._binning import (
     _target_codes,
+    constant_columns,
     corrected_mi,
     discretize,
     plugin_and_corrected_mi,
@@ -38,7 +39,6 @@ from featimp._binning import (
     resolve_n_bins,
     standardized_mi,
 )
-from featimp._encoding import constant_columns
 from featimp._validation import (
     check_random_state_seed,
     check_X_y,
@@ -278,7 +278,8 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
 
     The redundancy of every candidate to the selected set is kept as a running
     sum, so each step counts the MI of the newly selected column against all
-    remaining columns once: O(k d n) work instead of O(d² n).
+    remaining columns once, from the same codes and for the permuted copies
+    of that column together: O(k d n) work instead of O(d² n).
 
     MID subtracts the null-corrected redundancy. MIQ divides by the plug-in
     redundancy: the corrected one is 0 for a candidate independent of the
@@ -290,6 +291,8 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
     remaining = np.arange(d)
     redundancy_sum = np.zeros(d)
     order = []
+    # MIQ reads only the plug-in redundancy: its permutations would be wasted.
+    null = permutations if criterion == "mid" else []
     for step in range(n_features):
         gain = _mrmr_gain(
             relevance[remaining], redundancy_sum[remaining], step, criterion
@@ -300,11 +303,8 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
         if step + 1 == n_features:
             break
         plugin, corrected = plugin_and_corrected_mi(
-            codes[remaining],
-            cards[remaining],
-            codes[best],
-            int(cards[best]),
-            permutations,
+            codes, cards, codes[best], int(cards[best]), null, remaining,
+            compiled=True,
         )
         redundancy_sum[remaining] += corrected if criterion == "mid" else plugin
     return np.asarray(order, dtype=np.intp)

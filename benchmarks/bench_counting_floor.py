@@ -1,0 +1,262 @@
+"""Binned MI and mRMR against the counting floor, side by side in one process.
+
+Run: ``python benchmarks/bench_counting_floor.py`` (``--shapes 20000x100`` for
+a subset, ``--all`` to add 1,000,000 x 50). Writes
+``benchmarks/results/counting_floor.json``.
+
+Data: ``make_classification(n, d, n_informative=10, n_redundant=10,
+random_state=0)``, numeric, default parameters. For every shape, each timing
+is the minimum of ``--repeats`` calls (3):
+
+- ``floor``: the bare count, ``np.bincount(codes[j] * n_classes + y)`` for
+  every column ``j`` over the codes featimp bins the data to, binned
+  beforehand: what any binned MI has to do at least once.
+- ``mi_first``: the first :func:`mutual_info_importances` call on the data
+  (fresh arrays, fresh memory), and ``mi``: the steady state after it. Both
+  with the default null correction (3 target permutations).
+- ``mi_plain``: ``null_correction=False``; ``null_ratio = mi / mi_plain``.
+- ``mrmr``: :func:`mrmr_importances` with ``n_features=10``.
+- ``validate``: ``check_X_y`` alone (the table encoding every score function
+  starts with), and ``mi_core``: the MI after it (binning, counting, null,
+  constant columns), so that ``mi_core / floor`` is the cost of featimp's own
+  binned MI against the count.
+- The page faults and system time of one steady ``mi`` call, and the peak
+  memory it allocates (tracemalloc) over the size of ``X``.
+
+If ``outrank`` or ``mrmr_selection`` is importable, it is timed on the same
+data: OutRank's numba core (``mutual_info_estimator_numba``, per column, over
+the same codes as int32, after one warm-up call that compiles it) and
+``mrmr.mrmr_classif(K=10)`` on a DataFrame (one run: it is slow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+import tracemalloc
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import make_classification
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "benchmarks"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))  # so a checkout runs without installing
+
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
+
+from featimp._binning import (  # noqa: E402
+    constant_columns,
+    discretize,
+    resolve_discrete_mask,
+    resolve_n_bins,
+)
+from featimp._mutual_info import (  # noqa: E402
+    _binned_mi,
+    _permutations,
+    mrmr_importances,
+    mutual_info_importances,
+)
+from featimp._validation import check_X_y  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "counting_floor.json"
+SHAPES = ("20000x100", "200000x100", "20000x1000")
+LARGE = ("1000000x50",)
+PEERS = ("outrank", "mrmr_selection")
+K = 10
+
+
+def parse_shape(text: str) -> tuple[int, int]:
+    n, d = text.lower().split("x")
+    return int(n), int(d)
+
+
+def data(n: int, d: int):
+    return make_classification(
+        n, d, n_informative=10, n_redundant=10, random_state=0
+    )
+
+
+def best_time(func, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor(codes, y, n_classes: int) -> None:
+    for row in codes:
+        np.bincount(row.astype(np.intp) * n_classes + y)
+
+
+def core(X, y):
+    """:func:`mutual_info_importances` after validation (``X`` as encoded):
+    binning, counting, the null and the constant-column check."""
+    mask = resolve_discrete_mask(X, "auto")
+    perms = _permutations(X.shape[0], True, "auto", 0)
+    n_bins = resolve_n_bins("auto", len(y))
+    scores = _binned_mi(X, y, "classification", mask, n_bins, perms)
+    scores[constant_columns(X)] = 0.0
+    return scores
+
+
+def call_costs(func) -> dict:
+    """Page faults, system time and traced peak memory of one call."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    func()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    tracemalloc.start()
+    func()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "minor_page_faults": after.ru_minflt - before.ru_minflt,
+        "system_seconds": after.ru_stime - before.ru_stime,
+        "peak_bytes": peak,
+    }
+
+
+def peers(X, y, codes) -> dict:
+    """Timings of the peers that are installed (None for the others)."""
+    out = {"outrank_core": None, "mrmr_selection": None}
+    try:
+        from outrank.algorithms.feature_ranking.ranking_mi_numba import (
+            mutual_info_estimator_numba,
+        )
+    except ImportError:
+        pass
+    else:
+        target = y.astype(np.int32)
+        columns = [row.astype(np.int32) for row in codes]
+        one = np.float32(1.0)
+        mutual_info_estimator_numba(target, columns[0], one, False)  # compile
+
+        def outrank():
+            for column in columns:
+                mutual_info_estimator_numba(target, column, one, False)
+
+        out["outrank_core"] = best_time(outrank, 3)
+    try:
+        import pandas as pd
+        from mrmr import mrmr_classif
+    except ImportError:
+        pass
+    else:
+        frame, series = pd.DataFrame(X), pd.Series(y)
+        out["mrmr_selection"] = best_time(
+            lambda: mrmr_classif(X=frame, y=series, K=K, show_progress=False), 1
+        )
+    return out
+
+
+def run_shape(n: int, d: int, repeats: int) -> dict:
+    X, y = data(n, d)
+    n_classes = int(y.max()) + 1
+    mask = resolve_discrete_mask(X, "auto")
+    codes, _ = discretize(X, mask, resolve_n_bins("auto", n))
+    encoded = check_X_y(X, y, encoding="codes")[0].values
+
+    def mi():
+        return mutual_info_importances(X, y, random_state=0)
+
+    start = time.perf_counter()
+    mi()
+    first = time.perf_counter() - start
+    row = {
+        "n_samples": n,
+        "n_features": d,
+        "code_dtype": str(codes.dtype),
+        "floor": best_time(lambda: floor(codes, y, n_classes), repeats),
+        "mi_first": first,
+        "mi": best_time(mi, repeats),
+        "mi_plain": best_time(
+            lambda: mutual_info_importances(X, y, null_correction=False), repeats
+        ),
+        "mrmr": best_time(
+            lambda: mrmr_importances(X, y, n_features=K, random_state=0), repeats
+        ),
+        "validate": best_time(lambda: check_X_y(X, y, encoding="codes"), repeats),
+        "mi_core": best_time(lambda: core(encoded, y), repeats),
+        **call_costs(mi),
+        **peers(X, y, codes),
+    }
+    row["peak_over_X"] = row.pop("peak_bytes") / X.nbytes
+    row["mi_over_floor"] = row["mi"] / row["floor"]
+    row["mi_core_over_floor"] = row["mi_core"] / row["floor"]
+    row["validate_share_of_mi"] = row["validate"] / row["mi"]
+    row["first_over_steady"] = row["mi_first"] / row["mi"]
+    row["null_ratio"] = row["mi"] / row["mi_plain"]
+    if row["outrank_core"]:
+        row["outrank_core_over_mi_plain"] = row["outrank_core"] / row["mi_plain"]
+    if row["mrmr_selection"]:
+        row["mrmr_selection_over_mrmr"] = row["mrmr_selection"] / row["mrmr"]
+    return row
+
+
+def report(rows) -> None:
+    print(
+        f"{'shape':>12} {'floor s':>8} {'MI s':>7} {'/floor':>7} {'core':>6} "
+        f"{'first':>6} "
+        f"{'null':>6} {'mRMR s':>7} {'faults':>7} {'peak/X':>6} {'outrank':>8} "
+        f"{'mrmr_sel':>8}"
+    )
+    for r in rows:
+        outrank = r.get("outrank_core_over_mi_plain")
+        peer_mrmr = r.get("mrmr_selection_over_mrmr")
+        print(
+            f"{r['n_samples']:>7}x{r['n_features']:<4} {r['floor']:8.3f} "
+            f"{r['mi']:7.3f} {r['mi_over_floor']:6.1f}x "
+            f"{r['mi_core_over_floor']:5.1f}x "
+            f"{r['first_over_steady']:5.2f}x {r['null_ratio']:5.2f}x "
+            f"{r['mrmr']:7.3f} {r['minor_page_faults']:7d} {r['peak_over_X']:6.2f} "
+            + (f"{outrank:7.2f}x " if outrank else f"{'-':>8} ")
+            + (f"{peer_mrmr:7.2f}x" if peer_mrmr else f"{'-':>8}")
+        )
+    print(f"wrote {RESULTS}")
+
+
+def _distribution_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", help="comma-separated, e.g. 20000x100,20000x1000")
+    parser.add_argument("--all", action="store_true", help="add 1000000x50")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    shapes = args.shapes.split(",") if args.shapes else [*SHAPES]
+    if args.all and not args.shapes:
+        shapes += LARGE
+    rows = []
+    for shape in shapes:
+        rows.append(run_shape(*parse_shape(shape), max(args.repeats, 1)))
+        print(json.dumps(rows[-1]), flush=True)
+    result = {
+        "benchmark": "counting_floor",
+        "data": "make_classification(n, d, n_informative=10, n_redundant=10, "
+        "random_state=0)",
+        "mrmr_n_features": K,
+        "repeats": args.repeats,
+        "shapes": rows,
+        **_environment.environment("numba"),
+        "peer_versions": {d: _distribution_version(d) for d in PEERS},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    report(rows)
+    return result
+
+
+if __name__ == "__main__":
+    main()
