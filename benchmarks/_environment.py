@@ -34,8 +34,16 @@ def threads() -> dict:
         from threadpoolctl import threadpool_info
 
         pools = [
-            {k: p.get(k) for k in ("user_api", "internal_api", "num_threads",
-                                   "version", "architecture")}
+            {
+                k: p.get(k)
+                for k in (
+                    "user_api",
+                    "internal_api",
+                    "num_threads",
+                    "version",
+                    "architecture",
+                )
+            }
             for p in threadpool_info()
         ]
     except ImportError:  # pragma: no cover - scikit-learn depends on it

@@ -118,14 +118,17 @@ def bench_dense_comparison(n_samples, n_features, repeat):
         lambda: inffs_importances(X, y, solver="dense"),
         repeat,
     )
-    return {"n_samples": n_samples, "n_features": n_features,
-            "ecfs": ecfs, "inffs": inffs}
+    return {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "ecfs": ecfs,
+        "inffs": inffs,
+    }
 
 
 def bench_large(n_samples, n_features, repeat):
     X, y = make_data(n_samples, n_features)
-    t_ecfs, scores = best_time(lambda: eigenvector_centrality_importances(X, y),
-                               repeat)
+    t_ecfs, scores = best_time(lambda: eigenvector_centrality_importances(X, y), repeat)
     t_inffs, _ = best_time(lambda: inffs_importances(X, y), repeat)
     standardized = eigenvector_centrality_importances(X, y, standardize=True)
     # Share of the truly informative columns among the top-ranked ones: the
@@ -137,11 +140,14 @@ def bench_large(n_samples, n_features, repeat):
         f"n={n_samples}, d={n_features}: EC-FS {t_ecfs:.2f} s, Inf-FS "
         f"{t_inffs:.2f} s (whole call, matrix-free)"
     )
-    return {"n_samples": n_samples, "n_features": n_features,
-            "ecfs_call_s": t_ecfs, "inffs_call_s": t_inffs,
-            "informative_recall_at_k": top_k_agreement(scores, truth, k),
-            "informative_recall_at_k_standardized": top_k_agreement(
-                standardized, truth, k)}
+    return {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "ecfs_call_s": t_ecfs,
+        "inffs_call_s": t_inffs,
+        "informative_recall_at_k": top_k_agreement(scores, truth, k),
+        "informative_recall_at_k_standardized": top_k_agreement(standardized, truth, k),
+    }
 
 
 def environment() -> dict:

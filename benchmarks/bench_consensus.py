@@ -41,8 +41,9 @@ def main() -> None:
     reference = time.perf_counter() - start
 
     start = time.perf_counter()
-    sel = ConsensusSelector(stability=N_BOOTSTRAP, n_features_to_select=5,
-                            random_state=0, n_jobs=2).fit(X, y)
+    sel = ConsensusSelector(
+        stability=N_BOOTSTRAP, n_features_to_select=5, random_state=0, n_jobs=2
+    ).fit(X, y)
     ours = time.perf_counter() - start
     result = {
         "dataset": "breast_cancer (569 x 30)",

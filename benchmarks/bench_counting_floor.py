@@ -77,9 +77,7 @@ def parse_shape(text: str) -> tuple[int, int]:
 
 
 def data(n: int, d: int):
-    return make_classification(
-        n, d, n_informative=10, n_redundant=10, random_state=0
-    )
+    return make_classification(n, d, n_informative=10, n_redundant=10, random_state=0)
 
 
 def best_time(func, repeats: int) -> float:

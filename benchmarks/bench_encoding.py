@@ -143,8 +143,7 @@ CASES = {
     "svm_rfe": Case("onehot", rule="max"),
     "consensus": Case("codes", array=True, one_thread=True),
     "responsiveness": Case("onehot", rule="max"),
-    "kan": Case("onehot", params={"cv": 2, "n_seeds": 1, "max_iter": 20},
-                rule="sum"),
+    "kan": Case("onehot", params={"cv": 2, "n_seeds": 1, "max_iter": 20}, rule="sum"),
 }
 CONSENSUS_MEMBERS = ("mi", "mrmr", "permutation")
 
@@ -156,13 +155,20 @@ def hints(name: str, codes) -> dict:
         from xgboost import XGBClassifier
 
         types = ["c" if c else "q" for c in mask]
-        return {"estimator": XGBClassifier(**BOOSTER_DEFAULTS["xgboost"],
-                                           enable_categorical=True,
-                                           feature_types=types)}
+        return {
+            "estimator": XGBClassifier(
+                **BOOSTER_DEFAULTS["xgboost"],
+                enable_categorical=True,
+                feature_types=types,
+            )
+        }
     if name == "permutation":
         sizes = np.array([len(codes.columns[g].categories) for g in codes.groups])
-        return {"estimator": HistGradientBoostingClassifier(
-            max_iter=100, categorical_features=mask & (sizes <= _HGB_MAX_CATEGORIES))}
+        return {
+            "estimator": HistGradientBoostingClassifier(
+                max_iter=100, categorical_features=mask & (sizes <= _HGB_MAX_CATEGORIES)
+            )
+        }
     return {}
 
 
@@ -276,8 +282,7 @@ def summary(timings: dict) -> dict:
     """Best wall and CPU times of each side, their ratios and the encoding
     time within the fastest raw fit."""
     wall, cpu, encode = (
-        {side: [t[k] for t in runs] for side, runs in timings.items()}
-        for k in range(3)
+        {side: [t[k] for t in runs] for side, runs in timings.items()} for k in range(3)
     )
     fastest = int(np.argmin(wall["raw"]))
     raw_s, pre_s = min(wall["raw"]), min(wall["pre"])
@@ -309,10 +314,12 @@ def bench_method(spec, X, y, args) -> dict:
     pre = {**raw_params, **pre_params(spec.name, X)}
     threads = args.threads or None
     runs = {
-        "raw": lambda: timed_fit(spec, raw_params, X, y, threads=threads,
-                                 one_thread=False),
-        "pre": lambda: timed_fit(spec, pre, pre_X, y, threads=threads,
-                                 one_thread=case.one_thread),
+        "raw": lambda: timed_fit(
+            spec, raw_params, X, y, threads=threads, one_thread=False
+        ),
+        "pre": lambda: timed_fit(
+            spec, pre, pre_X, y, threads=threads, one_thread=case.one_thread
+        ),
     }
     warm = {side: run() for side, run in runs.items()}
     count = n_repeats(warm["raw"][0] + warm["pre"][0], args.repeats, args.budget)
@@ -376,14 +383,24 @@ def report(results: dict) -> None:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="+", choices=list(CASES),
-                        default=list(CASES))
-    parser.add_argument("--repeats", type=int, default=7,
-                        help="fewest timed runs of each side")
-    parser.add_argument("--budget", type=float, default=4.0,
-                        help="seconds per method for more runs of fast methods")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/OpenMP threads of both fits (0: no limit)")
+    parser.add_argument(
+        "--methods", nargs="+", choices=list(CASES), default=list(CASES)
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="fewest timed runs of each side"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=4.0,
+        help="seconds per method for more runs of fast methods",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS/OpenMP threads of both fits (0: no limit)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     X, y = load_german_credit()
@@ -394,9 +411,11 @@ def main(argv=None) -> dict:
     env = environment()  # the load average before the runs
     results = {
         "benchmark": "encoding",
-        "data": {"dataset": "german_credit", "shape": list(X.shape),
-                 "text_columns": int(sum(X[c].dtype.kind not in "biuf"
-                                         for c in X.columns))},
+        "data": {
+            "dataset": "german_credit",
+            "shape": list(X.shape),
+            "text_columns": int(sum(X[c].dtype.kind not in "biuf" for c in X.columns)),
+        },
         "limit": LIMIT,
         "min_repeats": args.repeats,
         "budget_seconds": args.budget,

@@ -65,24 +65,41 @@ print(json.dumps({"seconds": seconds, "steps": steps, "accuracy": acc,
 
 
 def time_ours(X, y):
-    config = NetworkConfig(max_iter=EPOCHS, batch_size=BATCH, update_grid=False,
-                           learning_rate=0.01)
-    train_network(X, y, task="classification", n_outputs=2,
-                  config=NetworkConfig(max_iter=1), seed=0)  # warm-up
+    config = NetworkConfig(
+        max_iter=EPOCHS, batch_size=BATCH, update_grid=False, learning_rate=0.01
+    )
+    train_network(
+        X,
+        y,
+        task="classification",
+        n_outputs=2,
+        config=NetworkConfig(max_iter=1),
+        seed=0,
+    )  # warm-up
     start = time.perf_counter()
-    network, _, _ = train_network(X, y, task="classification", n_outputs=2,
-                                  config=config, seed=0)
+    network, _, _ = train_network(
+        X, y, task="classification", n_outputs=2, config=config, seed=0
+    )
     seconds = time.perf_counter() - start
     accuracy = float((predict_raw(network, X).argmax(1) == y).mean())
     steps = EPOCHS * math.ceil(len(X) / BATCH)
-    return {"seconds": seconds, "steps": steps, "accuracy": accuracy,
-            "threads": 1, "dtype": "float64"}
+    return {
+        "seconds": seconds,
+        "steps": steps,
+        "accuracy": accuracy,
+        "threads": 1,
+        "dtype": "float64",
+    }
 
 
 def time_pykan(python, steps):
-    out = subprocess.run([python, "-c", PYKAN_SCRIPT, str(steps), str(BATCH)],
-                         capture_output=True, text=True, check=True,
-                         cwd="/tmp")
+    out = subprocess.run(
+        [python, "-c", PYKAN_SCRIPT, str(steps), str(BATCH)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/tmp",
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -110,7 +127,8 @@ def main(argv=None):
         "speedup_per_step": pykan_ms / ours_ms,
         "selector_cv5_seeds3_seconds": selector_seconds,
         "load_average": list(np.round(_loadavg(), 2)),
-        "machine": platform.platform(), "python": platform.python_version(),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
     }
     RESULTS.write_text(json.dumps(result, indent=1))
     print(f"ours  {ours_ms:8.2f} ms/step  (accuracy {ours['accuracy']:.3f})")

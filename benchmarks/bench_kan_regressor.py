@@ -69,8 +69,11 @@ RESULTS = ROOT / "benchmarks" / "results" / "kan_regressor.json"
 #: KANRegressor's defaults before early stopping and sparsity were turned on.
 OLD_DEFAULTS = {"early_stopping": False, "sparsity": 0.0, "validation_fraction": 0.1}
 TUNING = ("diabetes", "friedman1")
-SEARCH_GRID = {"sparsity": (0.0, 0.003, 0.01, 0.03),
-               "validation_fraction": (0.1, 0.2), "grid_size": (3, 5)}
+SEARCH_GRID = {
+    "sparsity": (0.0, 0.003, 0.01, 0.03),
+    "validation_fraction": (0.1, 0.2),
+    "grid_size": (3, 5),
+}
 SEARCH_SEEDS = (0, 1, 2)
 
 
@@ -78,9 +81,9 @@ def regression_data() -> dict:
     return {
         "diabetes": load_diabetes(return_X_y=True),
         "friedman1": make_friedman1(n_samples=500, random_state=0),
-        "regression": make_regression(n_samples=400, n_features=20,
-                                      n_informative=8, noise=20.0,
-                                      random_state=0),
+        "regression": make_regression(
+            n_samples=400, n_features=20, n_informative=8, noise=20.0, random_state=0
+        ),
         "friedman3": make_friedman3(n_samples=500, noise=0.1, random_state=0),
     }
 
@@ -95,15 +98,16 @@ def regressors() -> dict:
 
 
 def classification_data() -> dict:
-    return {"breast_cancer": load_breast_cancer(return_X_y=True),
-            "wine": load_wine(return_X_y=True)}
+    return {
+        "breast_cancer": load_breast_cancer(return_X_y=True),
+        "wine": load_wine(return_X_y=True),
+    }
 
 
 def classifiers() -> dict:
     return {
         "kan_defaults": KANClassifier(random_state=0),
-        "logistic": make_pipeline(StandardScaler(),
-                                  LogisticRegression(max_iter=1000)),
+        "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         "hgb": HistGradientBoostingClassifier(random_state=0),
     }
 
@@ -111,8 +115,12 @@ def classifiers() -> dict:
 def cv_score(model, X, y) -> dict:
     start = time.perf_counter()
     scores = cross_val_score(model, X, y, cv=5)
-    return {"mean": float(scores.mean()), "std": float(scores.std()),
-            "folds": scores.tolist(), "seconds": time.perf_counter() - start}
+    return {
+        "mean": float(scores.mean()),
+        "std": float(scores.std()),
+        "folds": scores.tolist(),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def score_table(data: dict, models: dict, n_jobs: int) -> dict:
@@ -147,15 +155,21 @@ def fit_seconds(data: dict, repeats: int = 3) -> dict:
             start = time.perf_counter()
             reg = KANRegressor(random_state=0).fit(X, y)
             times.append(time.perf_counter() - start)
-        seconds[name] = {"seconds": min(times), "best_of": repeats,
-                         "epochs": reg.n_iter_, "n_samples": len(y)}
+        seconds[name] = {
+            "seconds": min(times),
+            "best_of": repeats,
+            "epochs": reg.n_iter_,
+            "n_samples": len(y),
+        }
     return seconds
 
 
 def search(data: dict, n_jobs: int) -> list[dict]:
     names = list(SEARCH_GRID)
-    configs = [{"early_stopping": True, **dict(zip(names, values, strict=True))}
-               for values in itertools.product(*SEARCH_GRID.values())]
+    configs = [
+        {"early_stopping": True, **dict(zip(names, values, strict=True))}
+        for values in itertools.product(*SEARCH_GRID.values())
+    ]
     cells = list(itertools.product(range(len(configs)), TUNING, SEARCH_SEEDS))
     scores = Parallel(n_jobs=n_jobs)(
         delayed(cv_score)(KANRegressor(random_state=s, **configs[i]), *data[d])
@@ -176,10 +190,17 @@ def environment() -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3,
-                        help="seeds for the spread of the current defaults")
-    parser.add_argument("--search", action="store_true",
-                        help="rerun the grid the defaults were picked from")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="seeds for the spread of the current defaults",
+    )
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="rerun the grid the defaults were picked from",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     args = parser.parse_args(argv)
     data = regression_data()
@@ -198,8 +219,11 @@ def main(argv=None) -> dict:
         **environment(),
     }
     if args.search:
-        result["search"] = {"grid": SEARCH_GRID, "seeds": list(SEARCH_SEEDS),
-                            "rows": search(data, args.n_jobs)}
+        result["search"] = {
+            "grid": SEARCH_GRID,
+            "seeds": list(SEARCH_SEEDS),
+            "rows": search(data, args.n_jobs),
+        }
     elif RESULTS.exists():  # keep the last search when not rerunning it
         previous = json.loads(RESULTS.read_text())
         if "search" in previous:
@@ -232,15 +256,21 @@ def report(result: dict) -> None:
     for name, row in acc.items():
         print(f"{name:<14} {_cells(row, models)}")
     for name, fit in result["fit_seconds"].items():
-        print(f"default fit, {name} (n={fit['n_samples']}): {fit['seconds']:.2f} s, "
-              f"{fit['epochs']} epochs")
+        print(
+            f"default fit, {name} (n={fit['n_samples']}): {fit['seconds']:.2f} s, "
+            f"{fit['epochs']} epochs"
+        )
     if "search" in result:
-        rows = sorted(result["search"]["rows"],
-                      key=lambda r: -np.mean([r[d] for d in result["tuned_on"]]))
+        rows = sorted(
+            result["search"]["rows"],
+            key=lambda r: -np.mean([r[d] for d in result["tuned_on"]]),
+        )
         print("search (mean CV R^2 over seeds), best first:")
         for row in rows[:5]:
-            print(f"  {row['params']} " + " ".join(
-                f"{d}={row[d]:.3f}" for d in result["tuned_on"]))
+            print(
+                f"  {row['params']} "
+                + " ".join(f"{d}={row[d]:.3f}" for d in result["tuned_on"])
+            )
     print(f"wrote {RESULTS}")
 
 

@@ -60,15 +60,21 @@ def linear_model(X, y) -> LogisticRegression:
 
 
 def run_reachml(python, X, model, rows, action_set):
-    spec = {"X": X.to_numpy().tolist(), "columns": list(X.columns),
-            "coef": model.coef_.ravel().tolist(),
-            "intercept": float(model.intercept_[0]),
-            "action_set": action_set, "rows": [int(i) for i in rows]}
+    spec = {
+        "X": X.to_numpy().tolist(),
+        "columns": list(X.columns),
+        "coef": model.coef_.ravel().tolist(),
+        "intercept": float(model.intercept_[0]),
+        "action_set": action_set,
+        "rows": [int(i) for i in rows],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path_in, path_out = Path(tmp) / "in.json", Path(tmp) / "out.json"
         path_in.write_text(json.dumps(spec))
-        subprocess.run([python, str(HERE / "reachml_reference.py"), str(path_in),
-                        str(path_out)], check=True)
+        subprocess.run(
+            [python, str(HERE / "reachml_reference.py"), str(path_in), str(path_out)],
+            check=True,
+        )
         return json.loads(path_out.read_text())
 
 
@@ -92,7 +98,9 @@ def compare(name, python, X, y, A, action_set_name, n_reachml):
     larger = np.array(ref["n_raw"]) != np.array(ref["n_paper_rule"])
     changed = sorted({X.columns[j] for j in np.flatnonzero(larger.any(axis=0))})
     result = {
-        "dataset": name, "model": "logistic regression", "people": len(rows),
+        "dataset": name,
+        "model": "logistic regression",
+        "people": len(rows),
         "reachml_ms_per_person": 1000 * ref["seconds"] / len(rows),
         "featimp_ms_per_person": 1000 * seconds_ours / len(rows),
         "featimp_ms_per_person_all_denied": 1000 * seconds_all / len(denied),
@@ -103,8 +111,9 @@ def compare(name, python, X, y, A, action_set_name, n_reachml):
         "features_with_extra_completions": changed,
         "reachml_version": ref["reachml_version"],
     }
-    result["speedup"] = (result["reachml_ms_per_person"]
-                         / result["featimp_ms_per_person"])
+    result["speedup"] = (
+        result["reachml_ms_per_person"] / result["featimp_ms_per_person"]
+    )
     return result, model, ref
 
 
@@ -113,16 +122,22 @@ def taiwan_gbm(X, y, A):
     start = time.perf_counter()
     scores = responsiveness_scores(model, X, A, progress=True)
     seconds = time.perf_counter() - start
-    return {"dataset": "taiwan", "model": "HistGradientBoosting(max_iter=100)",
-            "rows": len(X), "seconds": seconds,
-            "ms_per_person": 1000 * seconds / len(X),
-            "mean_score": float(scores.mean())}
+    return {
+        "dataset": "taiwan",
+        "model": "HistGradientBoosting(max_iter=100)",
+        "rows": len(X),
+        "seconds": seconds,
+        "ms_per_person": 1000 * seconds / len(X),
+        "mean_score": float(scores.mean()),
+    }
 
 
 def _all_bins(model):
     """The grid before: every bin threshold of a HistGradientBoosting model."""
-    return {j: np.asarray(t, dtype=float)
-            for j, t in enumerate(model._bin_mapper.bin_thresholds_)}
+    return {
+        j: np.asarray(t, dtype=float)
+        for j, t in enumerate(model._bin_mapper.bin_thresholds_)
+    }
 
 
 BEFORE = {"all_bins": _all_bins, "data_grid": lambda model: None}
@@ -139,8 +154,11 @@ def time_thresholds(model, X, A, reader=None):
         return predict(Z)
 
     model.predict = counting
-    patch = nullcontext() if reader is None else mock.patch.object(
-        _scores, "used_thresholds", reader)
+    patch = (
+        nullcontext()
+        if reader is None
+        else mock.patch.object(_scores, "used_thresholds", reader)
+    )
     try:
         with patch:
             start = time.perf_counter()
@@ -159,21 +177,30 @@ def threshold_paths(label, model, X, A, before):
     t_used, s_used, n_used = time_thresholds(model, X, A)
     diff = float(np.abs(s_used - s_before).max())
     result = {
-        "dataset": "taiwan", "model": label, "rows": len(X), "before": before,
-        "used_thresholds_actionable": sum(
-            len(used.get(j, ())) for j in actionable),
-        "seconds_before": t_before, "seconds_used": t_used,
+        "dataset": "taiwan",
+        "model": label,
+        "rows": len(X),
+        "before": before,
+        "used_thresholds_actionable": sum(len(used.get(j, ())) for j in actionable),
+        "seconds_before": t_before,
+        "seconds_used": t_used,
         "speedup": t_before / t_used,
-        "points_before": n_before, "points_used": n_used,
+        "points_before": n_before,
+        "points_used": n_used,
         "points_ratio": n_before / n_used,
-        "max_abs_diff": diff, "identical": diff == 0.0,
+        "max_abs_diff": diff,
+        "identical": diff == 0.0,
     }
     if before == "all_bins":
         result["bin_thresholds_actionable"] = sum(
-            len(model._bin_mapper.bin_thresholds_[j]) for j in actionable)
-    print(f"{label}: {before} {t_before:.2f} s -> used {t_used:.2f} s "
-          f"({result['speedup']:.2f}x; points {result['points_ratio']:.2f}x), "
-          f"max diff {diff}", flush=True)
+            len(model._bin_mapper.bin_thresholds_[j]) for j in actionable
+        )
+    print(
+        f"{label}: {before} {t_before:.2f} s -> used {t_used:.2f} s "
+        f"({result['speedup']:.2f}x; points {result['points_ratio']:.2f}x), "
+        f"max diff {diff}",
+        flush=True,
+    )
     return result
 
 
@@ -183,8 +210,11 @@ def thresholds_section(n_rows=3000, n_grid_rows=20):
     X, y = load_taiwan_recourse()
     A = taiwan_action_set(X)
     hgb = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(X, y)
-    results = [threshold_paths("HistGradientBoosting(max_iter=100)", hgb,
-                               X.iloc[:n_rows], A, "all_bins")]
+    results = [
+        threshold_paths(
+            "HistGradientBoosting(max_iter=100)", hgb, X.iloc[:n_rows], A, "all_bins"
+        )
+    ]
     try:
         import lightgbm
         import xgboost
@@ -193,14 +223,17 @@ def thresholds_section(n_rows=3000, n_grid_rows=20):
         return results
     boosters = {
         "XGBClassifier(n_estimators=100)": xgboost.XGBClassifier(
-            n_estimators=100, random_state=0),
+            n_estimators=100, random_state=0
+        ),
         "LGBMClassifier(n_estimators=100)": lightgbm.LGBMClassifier(
-            n_estimators=100, random_state=0, verbose=-1),
+            n_estimators=100, random_state=0, verbose=-1
+        ),
     }
     for label, model in boosters.items():
         model.fit(X.to_numpy(float), y)
-        results.append(threshold_paths(label, model, X.iloc[:n_grid_rows], A,
-                                       "data_grid"))
+        results.append(
+            threshold_paths(label, model, X.iloc[:n_grid_rows], A, "data_grid")
+        )
     return results
 
 
@@ -218,37 +251,57 @@ def main(argv=None):
     parser.add_argument("--taiwan-people", type=int, default=3)
     parser.add_argument("--write-fixture", action="store_true")
     parser.add_argument("--skip-gbm", action="store_true")
-    parser.add_argument("--only-thresholds", action="store_true",
-                        help="run only the used-threshold section")
+    parser.add_argument(
+        "--only-thresholds",
+        action="store_true",
+        help="run only the used-threshold section",
+    )
     args = parser.parse_args(argv)
     if args.only_thresholds:
-        section = {"python": sys.version.split()[0],
-                   "load_average": os.getloadavg()[0],
-                   "results": thresholds_section()}
+        section = {
+            "python": sys.version.split()[0],
+            "load_average": os.getloadavg()[0],
+            "results": thresholds_section(),
+        }
         write_results(used_thresholds=section)
         return
 
     results = []
     X, y = load_german_recourse()
-    german, model, ref = compare("german", args.reachml_python, X, y,
-                                 german_action_set(X), "german", 10_000)
+    german, model, ref = compare(
+        "german", args.reachml_python, X, y, german_action_set(X), "german", 10_000
+    )
     results.append(german)
     print(json.dumps(german, indent=2))
     if args.write_fixture:
-        FIXTURE.write_text(json.dumps({
-            "note": "reachml enumerate-mode scores on German credit (LR below, "
+        FIXTURE.write_text(
+            json.dumps(
+                {
+                    "note": "reachml enumerate-mode scores on German credit (LR below, "
                     "paper's action set); written by bench_responsiveness.py",
-            "coef": model.coef_.ravel().tolist(),
-            "intercept": float(model.intercept_[0]),
-            **{k: ref[k] for k in ("columns", "rows", "raw", "paper_rule",
-                                   "n_raw", "n_paper_rule",
-                                   "reachml_version")},
-        }))
+                    "coef": model.coef_.ravel().tolist(),
+                    "intercept": float(model.intercept_[0]),
+                    **{
+                        k: ref[k]
+                        for k in (
+                            "columns",
+                            "rows",
+                            "raw",
+                            "paper_rule",
+                            "n_raw",
+                            "n_paper_rule",
+                            "reachml_version",
+                        )
+                    },
+                }
+            )
+        )
 
     X, y = load_taiwan_recourse()
     A = taiwan_action_set(X)
-    taiwan, _, _ = compare("taiwan", args.reachml_python, X, y, A, "taiwan",
-                           args.taiwan_people)
+    taiwan, _, _ = compare(
+        "taiwan", args.reachml_python, X, y, A, "taiwan", args.taiwan_people
+    )
     results.append(taiwan)
     print(json.dumps(taiwan, indent=2))
     if not args.skip_gbm:

@@ -77,14 +77,19 @@ from featimp.datasets import make_ground_truth  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "significance.json"
 ALPHA = 0.1
-DEFAULT = {"n_informative": 5, "n_redundant": 2, "n_noise": 10,
-           "n_high_cardinality": 2}
+DEFAULT = {"n_informative": 5, "n_redundant": 2, "n_noise": 10, "n_high_cardinality": 2}
 SCENARIOS = {
     "noise": {"n_samples": 1000, **DEFAULT},
     "planted": {"n_samples": 1000, **DEFAULT},
     "hard": {"n_samples": 300, **DEFAULT, "n_noise": 40, "noise": 2.0},
-    "xor": {"n_samples": 1000, "n_informative": 3, "n_redundant": 0,
-            "n_noise": 10, "n_high_cardinality": 1, "n_interaction_pairs": 2},
+    "xor": {
+        "n_samples": 1000,
+        "n_informative": 3,
+        "n_redundant": 0,
+        "n_noise": 10,
+        "n_high_cardinality": 1,
+        "n_interaction_pairs": 2,
+    },
 }
 
 
@@ -118,14 +123,21 @@ def select_fdr_support(X, y, seed: int) -> np.ndarray:
 METHODS = {
     # Target permutations of a cheap score run faster in one process.
     "featimp mi (permutation)": lambda X, y, s: significance_support(
-        "mi", X, y, s, n_jobs=1),
+        "mi", X, y, s, n_jobs=1
+    ),
     "featimp rf (shadow)": lambda X, y, s: significance_support(
-        forest(), X, y, s, n_jobs=2),
+        forest(), X, y, s, n_jobs=2
+    ),
     "featimp lasso (shadow)": lambda X, y, s: significance_support(
-        "lasso", X, y, s, n_jobs=2),
-    "featimp lasso (permutation)": lambda X, y, s: SignificanceSelector(
-        "lasso", alpha=ALPHA, null="permutation", random_state=s, n_jobs=2
-    ).fit(X, y).get_support(),
+        "lasso", X, y, s, n_jobs=2
+    ),
+    "featimp lasso (permutation)": lambda X, y, s: (
+        SignificanceSelector(
+            "lasso", alpha=ALPHA, null="permutation", random_state=s, n_jobs=2
+        )
+        .fit(X, y)
+        .get_support()
+    ),
     "boruta": boruta_support,
     "SelectFdr f_classif": select_fdr_support,
 }
@@ -133,8 +145,12 @@ METHODS = {
 
 #: Fast enough for the second pass over ``--many-seeds`` seeds, which pins
 #: down rates that 10 seeds leave loose (one false feature in 8 is 0.125).
-CHEAP = ("featimp mi (permutation)", "featimp rf (shadow)",
-         "featimp lasso (shadow)", "SelectFdr f_classif")
+CHEAP = (
+    "featimp mi (permutation)",
+    "featimp rf (shadow)",
+    "featimp lasso (shadow)",
+    "SelectFdr f_classif",
+)
 
 
 def has_boruta() -> bool:
@@ -183,14 +199,21 @@ def run(scenarios, methods, seeds: int, noise_seeds: int, quiet=False) -> list:
             for name in methods:
                 start = time.perf_counter()
                 support = METHODS[name](X, y, seed)
-                row = {"scenario": scenario, "seed": seed, "method": name,
-                       "seconds": time.perf_counter() - start,
-                       **score(X.columns, support, relevant)}
+                row = {
+                    "scenario": scenario,
+                    "seed": seed,
+                    "method": name,
+                    "seconds": time.perf_counter() - start,
+                    **score(X.columns, support, relevant),
+                }
                 rows.append(row)
                 if not quiet:
-                    print(f"{scenario:8} seed={seed:<3} {name:27} "
-                          f"selected={row['n_selected']:<3} fdp={row['fdp']:.2f} "
-                          f"{row['seconds']:.1f}s", flush=True)
+                    print(
+                        f"{scenario:8} seed={seed:<3} {name:27} "
+                        f"selected={row['n_selected']:<3} fdp={row['fdp']:.2f} "
+                        f"{row['seconds']:.1f}s",
+                        flush=True,
+                    )
     return rows
 
 
@@ -200,8 +223,12 @@ def summarise(rows) -> list[dict]:
     keys = dict.fromkeys((r["scenario"], r["method"]) for r in rows)
     for scenario, method in keys:
         group = [r for r in rows if r["scenario"] == scenario and r["method"] == method]
-        entry = {"scenario": scenario, "method": method, "runs": len(group),
-                 "seconds": float(np.mean([r["seconds"] for r in group]))}
+        entry = {
+            "scenario": scenario,
+            "method": method,
+            "runs": len(group),
+            "seconds": float(np.mean([r["seconds"] for r in group])),
+        }
         if scenario == "noise":
             selected = [set(r["selected"]) for r in group]
             columns = {c for s in selected for c in s}
@@ -248,12 +275,18 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--noise-seeds", type=int, default=40)
-    parser.add_argument("--many-seeds", type=int, default=100,
-                        help="seeds of the second pass (0 skips it)")
-    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS),
-                        choices=list(SCENARIOS))
-    parser.add_argument("--methods", nargs="+", default=list(METHODS),
-                        choices=list(METHODS))
+    parser.add_argument(
+        "--many-seeds",
+        type=int,
+        default=100,
+        help="seeds of the second pass (0 skips it)",
+    )
+    parser.add_argument(
+        "--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS)
+    )
+    parser.add_argument(
+        "--methods", nargs="+", default=list(METHODS), choices=list(METHODS)
+    )
     args = parser.parse_args(argv)
     methods = [m for m in args.methods if m != "boruta" or has_boruta()]
     if len(methods) < len(args.methods):
@@ -262,9 +295,11 @@ def main(argv=None) -> None:
     summary = summarise(rows)
     cheap = [m for m in methods if m in CHEAP]
     many = (
-        summarise(run(args.scenarios, cheap, args.many_seeds, args.many_seeds,
-                      quiet=True))
-        if args.many_seeds and cheap else []
+        summarise(
+            run(args.scenarios, cheap, args.many_seeds, args.many_seeds, quiet=True)
+        )
+        if args.many_seeds and cheap
+        else []
     )
     result = {
         "alpha": ALPHA,

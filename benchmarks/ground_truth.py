@@ -91,12 +91,28 @@ from featimp.methods import all_methods, get_method
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = {
-    "linear": {"n_informative": 5, "n_redundant": 2, "n_noise": 10,
-               "n_high_cardinality": 2, "n_suppressors": 2},
-    "xor": {"n_informative": 3, "n_redundant": 0, "n_noise": 10,
-            "n_high_cardinality": 1, "n_interaction_pairs": 2},
-    "mixed": {"n_informative": 5, "n_redundant": 2, "n_noise": 10,
-              "n_high_cardinality": 2, "n_categorical": 2, "missing_rate": 0.1},
+    "linear": {
+        "n_informative": 5,
+        "n_redundant": 2,
+        "n_noise": 10,
+        "n_high_cardinality": 2,
+        "n_suppressors": 2,
+    },
+    "xor": {
+        "n_informative": 3,
+        "n_redundant": 0,
+        "n_noise": 10,
+        "n_high_cardinality": 1,
+        "n_interaction_pairs": 2,
+    },
+    "mixed": {
+        "n_informative": 5,
+        "n_redundant": 2,
+        "n_noise": 10,
+        "n_high_cardinality": 2,
+        "n_categorical": 2,
+        "missing_rate": 0.1,
+    },
 }
 #: Traps shown per scenario in the markdown tables.
 TRAPS = {
@@ -104,9 +120,15 @@ TRAPS = {
     "xor": ["interaction_found", "high_cardinality_in_top"],
     "mixed": ["categorical_in_top", "mar_in_top", "high_cardinality_in_top"],
 }
-SCORE_COLUMNS = ["precision_at_k", "recall", "suppressor_in_top",
-                 "high_cardinality_in_top", "interaction_found",
-                 "categorical_in_top", "mar_in_top"]
+SCORE_COLUMNS = [
+    "precision_at_k",
+    "recall",
+    "suppressor_in_top",
+    "high_cardinality_in_top",
+    "interaction_found",
+    "categorical_in_top",
+    "mar_in_top",
+]
 #: Largest n a method runs at; KAN would take some 11 minutes a fit at 20,000.
 MAX_SAMPLES = {"kan": 1000}
 SCALE_BIAS_METHODS = ("ecfs", "inffs")
@@ -134,11 +156,13 @@ def scores_for(X, truth, importances, seed=0) -> dict:
     k = len(signal)
     top = set(order[: k + len(truth.features("redundant"))])
     mar = [c for c, spec in truth.missing.items() if spec.mechanism == "MAR"]
-    roles = {"suppressor_in_top": truth.features("suppressor"),
-             "high_cardinality_in_top": truth.features("high_cardinality_noise"),
-             "interaction_found": truth.features("interaction"),
-             "categorical_in_top": truth.categorical,
-             "mar_in_top": mar}
+    roles = {
+        "suppressor_in_top": truth.features("suppressor"),
+        "high_cardinality_in_top": truth.features("high_cardinality_noise"),
+        "interaction_found": truth.features("interaction"),
+        "categorical_in_top": truth.categorical,
+        "mar_in_top": mar,
+    }
     return {
         "precision_at_k": len(signal & set(order[:k])) / k,
         "recall": len(signal & top) / k,
@@ -153,8 +177,10 @@ def run_one(spec, X, y, truth, seed) -> dict:
     try:
         selector = spec.make_selector(**params).fit(X, y)
     except Exception as exc:  # a broken method must not stop the benchmark
-        return {"error": f"{type(exc).__name__}: {exc}",
-                "trace": traceback.format_exc(limit=3)}
+        return {
+            "error": f"{type(exc).__name__}: {exc}",
+            "trace": traceback.format_exc(limit=3),
+        }
     seconds = time.perf_counter() - start
     scores = scores_for(X, truth, selector.importances_, seed)
     return {**scores, "seconds": seconds}
@@ -170,11 +196,17 @@ def run(sizes, seeds, methods=None, scenarios=None) -> list[dict]:
             for seed in range(seeds):
                 X, y, truth = make_ground_truth(n, random_state=seed, **config)
                 for spec in specs:
-                    if (not spec.supports("classification")
-                            or n > MAX_SAMPLES.get(spec.name, n)):
+                    if not spec.supports("classification") or n > MAX_SAMPLES.get(
+                        spec.name, n
+                    ):
                         continue
-                    row = {"scenario": scenario, "n": n, "seed": seed,
-                           "method": spec.name, **run_one(spec, X, y, truth, seed)}
+                    row = {
+                        "scenario": scenario,
+                        "n": n,
+                        "seed": seed,
+                        "method": spec.name,
+                        **run_one(spec, X, y, truth, seed),
+                    }
                     rows.append(row)
                     print(_line(row), flush=True)
     return rows
@@ -184,8 +216,10 @@ def onehot_workaround(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``X`` encoded as users did before featimp read mixed tables, and the
     index of the original column of each encoded column."""
     numeric = set(X.select_dtypes("number").columns)
-    text = make_pipeline(SimpleImputer(strategy="most_frequent"),
-                         OneHotEncoder(handle_unknown="ignore", sparse_output=False))
+    text = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
     median = SimpleImputer(strategy="median")
     # One transformer per column, named after it, to map dummies back.
     transformer = ColumnTransformer(
@@ -230,37 +264,57 @@ def run_scale_bias(sizes, seeds) -> list[dict]:
     rows = []
     for n in sizes:
         for seed in range(seeds):
-            X, y, truth = make_ground_truth(n, random_state=seed,
-                                            **SCENARIOS["mixed"])
-            tables = dict(zip(TABLES, [X, X.drop(
-                columns=truth.features("high_cardinality_noise"))], strict=True))
+            X, y, truth = make_ground_truth(n, random_state=seed, **SCENARIOS["mixed"])
+            tables = dict(
+                zip(
+                    TABLES,
+                    [X, X.drop(columns=truth.features("high_cardinality_noise"))],
+                    strict=True,
+                )
+            )
             for (table, data), name, variant in product(
-                    tables.items(), SCALE_BIAS_METHODS, VARIANTS):
-                row = {"scenario": "mixed", "table": table, "n": n, "seed": seed,
-                       "method": name, "variant": variant,
-                       **scale_bias_one(get_method(name), data, y, truth, seed,
-                                        variant)}
+                tables.items(), SCALE_BIAS_METHODS, VARIANTS
+            ):
+                row = {
+                    "scenario": "mixed",
+                    "table": table,
+                    "n": n,
+                    "seed": seed,
+                    "method": name,
+                    "variant": variant,
+                    **scale_bias_one(get_method(name), data, y, truth, seed, variant),
+                }
                 rows.append(row)
                 print(_line(row), flush=True)
     return rows
 
 
 def _line(row) -> str:
-    head = (f"{row['scenario']:<7} n={row['n']:<6} seed={row['seed']} "
-            f"{row['method']:<12}")
+    head = (
+        f"{row['scenario']:<7} n={row['n']:<6} seed={row['seed']} {row['method']:<12}"
+    )
     if "variant" in row:
         head += f" [{row['table']}; {row['variant']}]"
     if "error" in row:
         return f"{head} ERROR {row['error'][:100]}"
-    return (f"{head} P@k={row['precision_at_k']:.2f} recall={row['recall']:.2f} "
-            f"{row['seconds']:.1f}s")
+    return (
+        f"{head} P@k={row['precision_at_k']:.2f} recall={row['recall']:.2f} "
+        f"{row['seconds']:.1f}s"
+    )
 
 
 def summarise(rows, by=("scenario", "n", "method")) -> pd.DataFrame:
     frame = pd.DataFrame([r for r in rows if "error" not in r])
-    columns = [c for c in [*SCORE_COLUMNS, "dummies_true_at_k",
-                           "features_in_top_dummies", "seconds"]
-               if c in frame]
+    columns = [
+        c
+        for c in [
+            *SCORE_COLUMNS,
+            "dummies_true_at_k",
+            "features_in_top_dummies",
+            "seconds",
+        ]
+        if c in frame
+    ]
     return frame.groupby(list(by), sort=False)[columns].mean().reset_index()
 
 
@@ -269,8 +323,11 @@ def _fmt(v) -> str:
 
 
 def _table(header, rows) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(cells) + " |" for cells in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(cells) + " |" for cells in rows),
+    ]
 
 
 def markdown(summary: pd.DataFrame) -> str:
@@ -279,9 +336,14 @@ def markdown(summary: pd.DataFrame) -> str:
         traps = TRAPS[scenario]
         header = ["method", "n", "precision@k", "recall", *traps, "seconds"]
         cells = [
-            [r["method"], f"{r['n']:,}", _fmt(r["precision_at_k"]),
-             _fmt(r["recall"]), *(_fmt(r[t]) for t in traps),
-             f"{r['seconds']:.1f}"]
+            [
+                r["method"],
+                f"{r['n']:,}",
+                _fmt(r["precision_at_k"]),
+                _fmt(r["recall"]),
+                *(_fmt(r[t]) for t in traps),
+                f"{r['seconds']:.1f}",
+            ]
             for _, r in part.sort_values(["n", "method"]).iterrows()
         ]
         lines += [f"### {scenario}", "", *_table(header, cells), ""]
@@ -290,28 +352,55 @@ def markdown(summary: pd.DataFrame) -> str:
 
 def scale_bias_markdown(summary: pd.DataFrame) -> str:
     """The before/after table of the one-hot scale bias."""
-    header = ["table", "method", "n", "variant", "precision@k", "categorical_in_top",
-              "mar_in_top", "high_cardinality_in_top", "top-k dummies true",
-              "true features in top-k dummies"]
+    header = [
+        "table",
+        "method",
+        "n",
+        "variant",
+        "precision@k",
+        "categorical_in_top",
+        "mar_in_top",
+        "high_cardinality_in_top",
+        "top-k dummies true",
+        "true features in top-k dummies",
+    ]
     rank = {v: i for i, v in enumerate(VARIANTS)}
     ordered = summary.assign(_v=summary["variant"].map(rank)).sort_values(
-        ["table", "n", "method", "_v"], kind="stable")
+        ["table", "n", "method", "_v"], kind="stable"
+    )
     cells = [
-        [r["table"], r["method"], f"{r['n']:,}", r["variant"],
-         _fmt(r["precision_at_k"]),
-         _fmt(r["categorical_in_top"]), _fmt(r["mar_in_top"]),
-         _fmt(r["high_cardinality_in_top"]), _fmt(r["dummies_true_at_k"]),
-         _fmt(r["features_in_top_dummies"])]
+        [
+            r["table"],
+            r["method"],
+            f"{r['n']:,}",
+            r["variant"],
+            _fmt(r["precision_at_k"]),
+            _fmt(r["categorical_in_top"]),
+            _fmt(r["mar_in_top"]),
+            _fmt(r["high_cardinality_in_top"]),
+            _fmt(r["dummies_true_at_k"]),
+            _fmt(r["features_in_top_dummies"]),
+        ]
         for _, r in ordered.iterrows()
     ]
-    intro = ("Mixed scenario, as generated and without its 2 high-cardinality "
-             "noise columns. `before`: imputers + OneHotEncoder in front of "
-             "the selector, raw standard deviations; its column precision@k "
-             "ranks each column by its best dummy. The last two columns are "
-             "the per-dummy view: the share of the top-k dummies that belong "
-             "to true features, and the distinct true features they cover / k.")
-    return "\n".join(["### one-hot scale bias: before vs after", "", intro, "",
-                      *_table(header, cells), ""])
+    intro = (
+        "Mixed scenario, as generated and without its 2 high-cardinality "
+        "noise columns. `before`: imputers + OneHotEncoder in front of "
+        "the selector, raw standard deviations; its column precision@k "
+        "ranks each column by its best dummy. The last two columns are "
+        "the per-dummy view: the share of the top-k dummies that belong "
+        "to true features, and the distinct true features they cover / k."
+    )
+    return "\n".join(
+        [
+            "### one-hot scale bias: before vs after",
+            "",
+            intro,
+            "",
+            *_table(header, cells),
+            "",
+        ]
+    )
 
 
 def main(argv=None) -> None:
@@ -319,26 +408,36 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", help="default: every registered one")
-    parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS),
-                        help="default: all")
+    parser.add_argument(
+        "--scenarios", nargs="+", choices=list(SCENARIOS), help="default: all"
+    )
     parser.add_argument("--output", default="ground_truth")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = run(args.sizes, args.seeds, args.methods, args.scenarios)
-    bias_rows = ([] if args.scenarios and "mixed" not in args.scenarios
-                 else run_scale_bias(args.sizes, args.seeds))
+    bias_rows = (
+        []
+        if args.scenarios and "mixed" not in args.scenarios
+        else run_scale_bias(args.sizes, args.seeds)
+    )
     summary = summarise(rows)
     report = markdown(summary)
-    meta = {"sizes": args.sizes, "seeds": args.seeds, "scenarios": SCENARIOS,
-            "max_samples": MAX_SAMPLES, "python": platform.python_version(),
-            "machine": platform.machine()}
-    payload = {"meta": meta, "summary": summary.to_dict(orient="records"),
-               "runs": rows}
+    meta = {
+        "sizes": args.sizes,
+        "seeds": args.seeds,
+        "scenarios": SCENARIOS,
+        "max_samples": MAX_SAMPLES,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    payload = {"meta": meta, "summary": summary.to_dict(orient="records"), "runs": rows}
     if bias_rows:
         bias = summarise(bias_rows, by=("table", "n", "method", "variant"))
         report += "\n" + scale_bias_markdown(bias)
-        payload["scale_bias"] = {"summary": bias.to_dict(orient="records"),
-                                 "runs": bias_rows}
+        payload["scale_bias"] = {
+            "summary": bias.to_dict(orient="records"),
+            "runs": bias_rows,
+        }
     meta["total_seconds"] = time.perf_counter() - start
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.output}.json").write_text(json.dumps(payload, indent=2))

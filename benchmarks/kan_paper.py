@@ -53,30 +53,84 @@ from featimp.kan import kan_importance_variants
 
 RESULTS = Path(__file__).parent / "results" / "kan_paper.json"
 FRACTIONS = (0.2, 0.4, 0.6)
-KAN_VARIANTS = {"KAN-L1": "l1", "KAN-L2": "l2", "KAN-SI": "si", "KAN-KO": "ko",
-                "KAN-coefL1": "coef_l1", "KAN-coefL2": "coef_l2"}
+KAN_VARIANTS = {
+    "KAN-L1": "l1",
+    "KAN-L2": "l2",
+    "KAN-SI": "si",
+    "KAN-KO": "ko",
+    "KAN-coefL1": "coef_l1",
+    "KAN-coefL2": "coef_l2",
+}
 BASELINES = ("LASSO", "MI", "Perm-RF", "SVM-RFE")
 
 #: Read from the authors' charts (about +-0.003): mean over predictors and p.
 PUBLISHED = {
-    "breast_cancer": {"all": .961, "KAN-L1": .959, "KAN-L2": .956, "KAN-SI": .950,
-                      "KAN-KO": .902, "LASSO": .958, "MI": .946, "Perm-RF": .958,
-                      "SVM-RFE": .954},
-    "wine": {"all": .963, "KAN-L1": .938, "KAN-L2": .937, "KAN-SI": .951,
-             "KAN-KO": .938, "LASSO": .962, "MI": .960, "Perm-RF": .961,
-             "SVM-RFE": .961},
-    "digits3": {"all": .993, "KAN-L1": .990, "KAN-L2": .980, "KAN-SI": .988,
-                "KAN-KO": .991, "LASSO": .994, "MI": .990, "Perm-RF": .992,
-                "SVM-RFE": .993},
-    "make_classification": {"all": .884, "KAN-L1": .858, "KAN-L2": .859,
-                            "KAN-SI": .855, "KAN-KO": .863, "LASSO": .843,
-                            "MI": .832, "Perm-RF": .856, "SVM-RFE": .846},
-    "diabetes": {"all": .407, "KAN-L1": .150, "KAN-L2": .311, "KAN-SI": .312,
-                 "KAN-KO": .358, "LASSO": .360, "MI": .355, "Perm-RF": .356,
-                 "SVM-RFE": .358},
-    "make_regression": {"all": .936, "KAN-L1": .852, "KAN-L2": .855,
-                        "KAN-SI": .855, "KAN-KO": .852, "LASSO": .855,
-                        "MI": .855, "Perm-RF": .855, "SVM-RFE": .855},
+    "breast_cancer": {
+        "all": 0.961,
+        "KAN-L1": 0.959,
+        "KAN-L2": 0.956,
+        "KAN-SI": 0.950,
+        "KAN-KO": 0.902,
+        "LASSO": 0.958,
+        "MI": 0.946,
+        "Perm-RF": 0.958,
+        "SVM-RFE": 0.954,
+    },
+    "wine": {
+        "all": 0.963,
+        "KAN-L1": 0.938,
+        "KAN-L2": 0.937,
+        "KAN-SI": 0.951,
+        "KAN-KO": 0.938,
+        "LASSO": 0.962,
+        "MI": 0.960,
+        "Perm-RF": 0.961,
+        "SVM-RFE": 0.961,
+    },
+    "digits3": {
+        "all": 0.993,
+        "KAN-L1": 0.990,
+        "KAN-L2": 0.980,
+        "KAN-SI": 0.988,
+        "KAN-KO": 0.991,
+        "LASSO": 0.994,
+        "MI": 0.990,
+        "Perm-RF": 0.992,
+        "SVM-RFE": 0.993,
+    },
+    "make_classification": {
+        "all": 0.884,
+        "KAN-L1": 0.858,
+        "KAN-L2": 0.859,
+        "KAN-SI": 0.855,
+        "KAN-KO": 0.863,
+        "LASSO": 0.843,
+        "MI": 0.832,
+        "Perm-RF": 0.856,
+        "SVM-RFE": 0.846,
+    },
+    "diabetes": {
+        "all": 0.407,
+        "KAN-L1": 0.150,
+        "KAN-L2": 0.311,
+        "KAN-SI": 0.312,
+        "KAN-KO": 0.358,
+        "LASSO": 0.360,
+        "MI": 0.355,
+        "Perm-RF": 0.356,
+        "SVM-RFE": 0.358,
+    },
+    "make_regression": {
+        "all": 0.936,
+        "KAN-L1": 0.852,
+        "KAN-L2": 0.855,
+        "KAN-SI": 0.855,
+        "KAN-KO": 0.852,
+        "LASSO": 0.855,
+        "MI": 0.855,
+        "Perm-RF": 0.855,
+        "SVM-RFE": 0.855,
+    },
 }
 
 
@@ -87,10 +141,12 @@ def load(name):
         "wine": lambda: skd.load_wine(return_X_y=True),
         "digits3": lambda: skd.load_digits(n_class=3, return_X_y=True),
         "make_classification": lambda: skd.make_classification(
-            500, 10, n_informative=5, random_state=0),
+            500, 10, n_informative=5, random_state=0
+        ),
         "diabetes": lambda: skd.load_diabetes(return_X_y=True),
         "make_regression": lambda: skd.make_regression(
-            500, 10, n_informative=5, noise=0.1, random_state=0),
+            500, 10, n_informative=5, noise=0.1, random_state=0
+        ),
     }
     X, y = loaders[name]()
     task = "regression" if name in ("diabetes", "make_regression") else "classification"
@@ -103,8 +159,11 @@ def _norm(v):
 
 
 def _svm_rfe(X, y, task):
-    base = (LinearSVC(C=1.0, dual=True, max_iter=5000, random_state=0)
-            if task == "classification" else SVR(kernel="linear", C=1.0, max_iter=5000))
+    base = (
+        LinearSVC(C=1.0, dual=True, max_iter=5000, random_state=0)
+        if task == "classification"
+        else SVR(kernel="linear", C=1.0, max_iter=5000)
+    )
     ranking = RFE(base, n_features_to_select=1, step=0.1).fit(X, y).ranking_
     return ranking.max() - ranking + 1e-12
 
@@ -112,54 +171,75 @@ def _svm_rfe(X, y, task):
 def _fold_baselines(X_tr, y_tr, X_va, y_va, task):
     clf = task == "classification"
     mi = (mutual_info_classif if clf else mutual_info_regression)(
-        X_tr, y_tr, random_state=0)
+        X_tr, y_tr, random_state=0
+    )
     rf = (RandomForestClassifier if clf else RandomForestRegressor)(
-        n_estimators=200, random_state=0, n_jobs=1).fit(X_tr, y_tr)
-    perm = permutation_importance(rf, X_va, y_va, n_repeats=5,
-                                  random_state=0).importances_mean
+        n_estimators=200, random_state=0, n_jobs=1
+    ).fit(X_tr, y_tr)
+    perm = permutation_importance(
+        rf, X_va, y_va, n_repeats=5, random_state=0
+    ).importances_mean
     if clf:
         # l1_ratio=1 with liblinear is the L1 penalty (penalty= is
         # deprecated); one-vs-rest as the authors' multi_class="ovr";
         # liblinear shuffles, so seed it for reproducible runs.
-        lasso = OneVsRestClassifier(LogisticRegression(
-            l1_ratio=1.0, solver="liblinear", C=0.1, max_iter=5000,
-            random_state=0)).fit(X_tr, y_tr)
+        lasso = OneVsRestClassifier(
+            LogisticRegression(
+                l1_ratio=1.0, solver="liblinear", C=0.1, max_iter=5000, random_state=0
+            )
+        ).fit(X_tr, y_tr)
         coef = np.vstack([e.coef_ for e in lasso.estimators_])
         l1 = np.abs(coef).mean(axis=0)
     else:
         l1 = np.abs(LassoCV(cv=5, random_state=0).fit(X_tr, y_tr).coef_)
-    return {"LASSO": _norm(l1), "MI": _norm(mi), "Perm-RF": _norm(perm),
-            "SVM-RFE": _norm(_svm_rfe(X_tr, y_tr, task))}
+    return {
+        "LASSO": _norm(l1),
+        "MI": _norm(mi),
+        "Perm-RF": _norm(perm),
+        "SVM-RFE": _norm(_svm_rfe(X_tr, y_tr, task)),
+    }
 
 
 def baseline_scores(X, y, task):
     """The authors' baseline importances: mean over 5 shuffled folds."""
     cv = (StratifiedKFold if task == "classification" else KFold)(
-        5, shuffle=True, random_state=42)
+        5, shuffle=True, random_state=42
+    )
     total = dict.fromkeys(BASELINES, 0.0)
     for tr, va in cv.split(X, y):
         scaler = StandardScaler().fit(X[tr])
-        fold = _fold_baselines(scaler.transform(X[tr]), y[tr],
-                               scaler.transform(X[va]), y[va], task)
+        fold = _fold_baselines(
+            scaler.transform(X[tr]), y[tr], scaler.transform(X[va]), y[va], task
+        )
         for k in BASELINES:
             total[k] = total[k] + fold[k] / 5
     return total
 
 
 def predictors(task):
-    xgb = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 6,
-           "subsample": 0.9, "colsample_bytree": 0.9, "reg_lambda": 1.0,
-           "random_state": 0, "n_jobs": 1}
+    xgb = {
+        "n_estimators": 300,
+        "learning_rate": 0.05,
+        "max_depth": 6,
+        "subsample": 0.9,
+        "colsample_bytree": 0.9,
+        "reg_lambda": 1.0,
+        "random_state": 0,
+        "n_jobs": 1,
+    }
     if task == "classification":
-        return {"LogReg": LogisticRegression(max_iter=5000),
-                "RF": RandomForestClassifier(n_estimators=200, random_state=0,
-                                             n_jobs=1),
-                "GB": GradientBoostingClassifier(random_state=0),
-                "XGB": XGBClassifier(**xgb, eval_metric="mlogloss")}
-    return {"Ridge": Ridge(),
-            "RF": RandomForestRegressor(n_estimators=200, random_state=0, n_jobs=1),
-            "GB": GradientBoostingRegressor(random_state=0),
-            "XGB": XGBRegressor(**xgb)}
+        return {
+            "LogReg": LogisticRegression(max_iter=5000),
+            "RF": RandomForestClassifier(n_estimators=200, random_state=0, n_jobs=1),
+            "GB": GradientBoostingClassifier(random_state=0),
+            "XGB": XGBClassifier(**xgb, eval_metric="mlogloss"),
+        }
+    return {
+        "Ridge": Ridge(),
+        "RF": RandomForestRegressor(n_estimators=200, random_state=0, n_jobs=1),
+        "GB": GradientBoostingRegressor(random_state=0),
+        "XGB": XGBRegressor(**xgb),
+    }
 
 
 class Evaluator:
@@ -169,7 +249,8 @@ class Evaluator:
     def __init__(self, X, y, task):
         self.X, self.y, self.task = X, y, task
         self.cv = (StratifiedKFold if task == "classification" else KFold)(
-            5, shuffle=True, random_state=0)
+            5, shuffle=True, random_state=0
+        )
         self.scoring = "f1_macro" if task == "classification" else "r2"
         self.cache = {}
 
@@ -177,16 +258,22 @@ class Evaluator:
         key = tuple(sorted(int(c) for c in columns))
         if key not in self.cache:
             Xk = self.X[:, list(key)]
-            self.cache[key] = float(np.mean([
-                cross_val_score(m, Xk, self.y, cv=self.cv, scoring=self.scoring).mean()
-                for m in predictors(self.task).values()
-            ]))
+            self.cache[key] = float(
+                np.mean(
+                    [
+                        cross_val_score(
+                            m, Xk, self.y, cv=self.cv, scoring=self.scoring
+                        ).mean()
+                        for m in predictors(self.task).values()
+                    ]
+                )
+            )
         return self.cache[key]
 
     def selector_score(self, scores) -> float:
         d = self.X.shape[1]
         order = np.argsort(-np.asarray(scores), kind="stable")
-        return float(np.mean([self(order[:math.ceil(p * d)]) for p in FRACTIONS]))
+        return float(np.mean([self(order[: math.ceil(p * d)]) for p in FRACTIONS]))
 
 
 def run_dataset(name, kan_params):
@@ -202,23 +289,28 @@ def run_dataset(name, kan_params):
     evaluate = Evaluator(X, y, task)
     ours = {"all": evaluate(range(X.shape[1]))}
     ours.update({k: evaluate.selector_score(v) for k, v in scores.items()})
-    return {"task": task, "shape": list(X.shape), "kan_params": kan_params,
-            "ours": ours,
-            "published": PUBLISHED[name], "kan_fit_seconds": kan_seconds,
-            "seconds": time.perf_counter() - start,
-            "importances": {k: np.round(v, 6).tolist() for k, v in scores.items()}}
+    return {
+        "task": task,
+        "shape": list(X.shape),
+        "kan_params": kan_params,
+        "ours": ours,
+        "published": PUBLISHED[name],
+        "kan_fit_seconds": kan_seconds,
+        "seconds": time.perf_counter() - start,
+        "importances": {k: np.round(v, 6).tolist() for k, v in scores.items()},
+    }
 
 
 def summary(results) -> str:
     cols = ["all", *KAN_VARIANTS, *BASELINES]
-    lines = ["| dataset | " + " | ".join(cols) + " |",
-             "|---|" + "---|" * len(cols)]
+    lines = ["| dataset | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, r in results.items():
         if name.startswith("_"):
             continue
         ours = " | ".join(f"{r['ours'][c]:.3f}" for c in cols)
-        pub = " | ".join(f"{r['published'][c]:.3f}" if c in r["published"] else "-"
-                         for c in cols)
+        pub = " | ".join(
+            f"{r['published'][c]:.3f}" if c in r["published"] else "-" for c in cols
+        )
         lines += [f"| {name} ours | {ours} |", f"| {name} published | {pub} |"]
     return "\n".join(lines)
 
@@ -227,8 +319,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=list(PUBLISHED))
     parser.add_argument("--force", action="store_true")
-    parser.add_argument("--kan-params", type=json.loads, default={},
-                        help='extra KAN parameters as JSON, e.g. \'{"grid_size": 3}\'')
+    parser.add_argument(
+        "--kan-params",
+        type=json.loads,
+        default={},
+        help="extra KAN parameters as JSON, e.g. '{\"grid_size\": 3}'",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     out = args.out
@@ -239,8 +335,10 @@ def main(argv=None):
             continue
         print(f"{name}: running", flush=True)
         results[name] = run_dataset(name, args.kan_params)
-        results["_meta"] = {"machine": platform.platform(),
-                            "python": platform.python_version()}
+        results["_meta"] = {
+            "machine": platform.platform(),
+            "python": platform.python_version(),
+        }
         out.write_text(json.dumps(results, indent=1))
         rounded = {k: round(v, 3) for k, v in results[name]["ours"].items()}
         print(f"{name}: {results[name]['seconds']:.0f}s {rounded}", flush=True)

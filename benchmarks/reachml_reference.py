@@ -58,38 +58,69 @@ class LinearModel:
 def german(X):
     A = ActionSet(X)
     names = list(X.columns)
-    parts = ("Age", "Job_is", "Housing_is_", "CreditAmt_geq_", "LoanDuration_",
-             "LoanRate")
+    parts = (
+        "Age",
+        "Job_is",
+        "Housing_is_",
+        "CreditAmt_geq_",
+        "LoanDuration_",
+        "LoanRate",
+    )
     immutable = [n for n in names if any(p in n for p in parts)] + [
-        "Male", "Single", "ForeignWorker", "LiablePersons", "NoCreditHistory",
-        "HistoryOfLatePayments", "HistoryOfDelinquency", "LoanRequiredForCar",
-        "LoanRequiredForHome", "LoanRequiredForEducation",
-        "LoanRequiredForBusiness"]
+        "Male",
+        "Single",
+        "ForeignWorker",
+        "LiablePersons",
+        "NoCreditHistory",
+        "HistoryOfLatePayments",
+        "HistoryOfDelinquency",
+        "LoanRequiredForCar",
+        "LoanRequiredForHome",
+        "LoanRequiredForEducation",
+        "LoanRequiredForBusiness",
+    ]
     A[immutable].actionable = False
     A["YearsAtResidence"].lb = 0
     A["YearsAtResidence"].ub = 7
     A["YearsAtResidence"].step_ub = 2
     up = [n for n in names if "Age" in n] + [
-        "YearsAtResidence", "HasGuarantor", "HistoryOfBankInstallments",
-        "HistoryOfStoreInstallments"]
-    up += [n for n in names if n.startswith(("YearsEmployed_", "SavingsAcct_",
-                                             "CheckingAcct_"))]
+        "YearsAtResidence",
+        "HasGuarantor",
+        "HistoryOfBankInstallments",
+        "HistoryOfStoreInstallments",
+    ]
+    up += [
+        n
+        for n in names
+        if n.startswith(("YearsEmployed_", "SavingsAcct_", "CheckingAcct_"))
+    ]
     A[up].step_direction = 1
-    A.constraints.add(constraint=DirectionalLinkage(
-        names=["YearsAtResidence", "Age"], scales=[1, 1]))
-    A.constraints.add(constraint=DirectionalLinkage(
-        names=["YearsEmployed_geq_1", "Age"], scales=[1, 1]))
+    A.constraints.add(
+        constraint=DirectionalLinkage(names=["YearsAtResidence", "Age"], scales=[1, 1])
+    )
+    A.constraints.add(
+        constraint=DirectionalLinkage(
+            names=["YearsEmployed_geq_1", "Age"], scales=[1, 1]
+        )
+    )
     for prefix in ("CheckingAcct_", "SavingsAcct_"):
-        A.constraints.add(constraint=ThermometerEncoding(
-            names=[n for n in names if n.startswith(prefix)], step_direction=1))
+        A.constraints.add(
+            constraint=ThermometerEncoding(
+                names=[n for n in names if n.startswith(prefix)], step_direction=1
+            )
+        )
     return A
 
 
 def taiwan(X):
     A = ActionSet(X)
     fixed = [n for n in X.columns if n.startswith("Age_")] + [
-        "Married", "Single", "TotalOverdueCounts", "TotalMonthsOverdue",
-        "HistoryOfOverduePayments"]
+        "Married",
+        "Single",
+        "TotalOverdueCounts",
+        "TotalMonthsOverdue",
+        "HistoryOfOverduePayments",
+    ]
     A[fixed].actionable = False
     A["EducationLevel"].step_direction = 1
     return A
@@ -130,12 +161,19 @@ def main(path_in, path_out):
             n_paper[r, j] = len(kept) if kept.size else 0
             if kept.size:
                 paper[r, j] = np.mean(model.predict(values[i] + kept) == 1)
-    json.dump({"columns": spec["columns"], "rows": rows, "raw": raw.tolist(),
-               "paper_rule": paper.tolist(), "seconds": seconds,
-               "n_raw": n_raw.astype(int).tolist(),
-               "n_paper_rule": n_paper.astype(int).tolist(),
-               "reachml_version": version("reachml")},
-              open(path_out, "w"))
+    json.dump(
+        {
+            "columns": spec["columns"],
+            "rows": rows,
+            "raw": raw.tolist(),
+            "paper_rule": paper.tolist(),
+            "seconds": seconds,
+            "n_raw": n_raw.astype(int).tolist(),
+            "n_paper_rule": n_paper.astype(int).tolist(),
+            "reachml_version": version("reachml"),
+        },
+        open(path_out, "w"),
+    )
 
 
 def from_featimp(spec, X):
@@ -151,8 +189,10 @@ def from_featimp(spec, X):
     for f in spec["features"]:
         e = A[f["name"]]
         if e.variable_type is not types[f["kind"]]:
-            raise ValueError(f"{f['name']}: reachml infers {e.variable_type}, "
-                             f"featimp says {f['kind']}; widen the data")
+            raise ValueError(
+                f"{f['name']}: reachml infers {e.variable_type}, "
+                f"featimp says {f['kind']}; widen the data"
+            )
         for key in ("lb", "ub", "step_lb", "step_ub"):
             if f[key] is not None:
                 setattr(e, key, f[key])
@@ -162,11 +202,13 @@ def from_featimp(spec, X):
         if c["kind"] == "onehot":
             con = OneHotEncoding(names=c["names"], limit_type=c["limit_type"])
         elif c["kind"] == "thermometer":
-            con = ThermometerEncoding(names=c["names"],
-                                      step_direction=c["step_direction"])
+            con = ThermometerEncoding(
+                names=c["names"], step_direction=c["step_direction"]
+            )
         elif c["kind"] == "linkage":
-            con = DirectionalLinkage(names=c["names"], scales=[1, *c["scales"]],
-                                     keep_bounds=c["keep_bounds"])
+            con = DirectionalLinkage(
+                names=c["names"], scales=[1, *c["scales"]], keep_bounds=c["keep_bounds"]
+            )
         else:
             raise ValueError(f"constraint kind {c['kind']!r} is not portable")
         A.constraints.add(constraint=con)
@@ -190,8 +232,9 @@ def marginal_filter(A, people):
             joint.append(db[x].actions)
             scorer.build_inter(x)
             found = scorer.inter[scorer._get_inter_key(x)]
-            sets.append({j: np.asarray(a).reshape(-1, len(x))
-                         for j, a in found.items()})
+            sets.append(
+                {j: np.asarray(a).reshape(-1, len(x)) for j, a in found.items()}
+            )
     return joint, sets
 
 
@@ -217,11 +260,15 @@ def case(spec):
     people = X.to_numpy(dtype=float)[spec["rows"]]
     start = time.perf_counter()
     joint, sets = marginal_filter(A, people)
-    out = {"name": spec["name"], "seconds": time.perf_counter() - start,
-           "scores": [filter_scores(people, sets, LinearModel(**m)).tolist()
-                      for m in spec["models"]],
-           "n_points": [[len(s[j]) if j in s else 0 for j in range(len(A))]
-                        for s in sets]}
+    out = {
+        "name": spec["name"],
+        "seconds": time.perf_counter() - start,
+        "scores": [
+            filter_scores(people, sets, LinearModel(**m)).tolist()
+            for m in spec["models"]
+        ],
+        "n_points": [[len(s[j]) if j in s else 0 for j in range(len(A))] for s in sets],
+    }
     if spec.get("keep_sets", True):
         out["joint"] = [_rows(a) for a in joint]
         out["sets"] = [{str(j): _rows(a) for j, a in s.items()} for s in sets]
@@ -230,8 +277,13 @@ def case(spec):
 
 def cases(path_in, path_out):
     specs = json.load(open(path_in))
-    json.dump({"reachml_version": version("reachml"),
-               "cases": [case(spec) for spec in specs]}, open(path_out, "w"))
+    json.dump(
+        {
+            "reachml_version": version("reachml"),
+            "cases": [case(spec) for spec in specs],
+        },
+        open(path_out, "w"),
+    )
 
 
 if __name__ == "__main__":

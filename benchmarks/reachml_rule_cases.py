@@ -51,8 +51,12 @@ def housing():
     """A one-hot category whose dummy drives a linkage: leaving "rent"
     changes HousingCost, which shares no constraint with "own" or "free"."""
     names = ["own", "rent", "free"]
-    rows = [dict(zip(names, np.eye(3)[k], strict=True), HousingCost=c,
-                 Savings=s) for k in range(3) for c in (0, 4, 8) for s in (0, 3)]
+    rows = [
+        dict(zip(names, np.eye(3)[k], strict=True), HousingCost=c, Savings=s)
+        for k in range(3)
+        for c in (0, 4, 8)
+        for s in (0, 3)
+    ]
     X = pd.DataFrame(rows)
     A = ActionSet.from_data(X)
     A["HousingCost"].actionable = False
@@ -68,8 +72,7 @@ def housing():
 def accounts():
     """Opening accounts adds credit lines unless one is closed: +1 account
     can come alone (closing a line), +2 and +3 cannot."""
-    X = _people(["Accounts", "CreditLines", "Income"],
-                range(4), range(1, 4), (0, 2))
+    X = _people(["Accounts", "CreditLines", "Income"], range(4), range(1, 4), (0, 2))
     A = ActionSet.from_data(X)
     A["Accounts"].step_direction = 1
     # Everyone holds a line they may close, so CreditLines always moves
@@ -81,8 +84,7 @@ def accounts():
         {"coef": [1.0, -0.5, 0.3], "intercept": -2.05},
         {"coef": [0.5, 0.5, 0.5], "intercept": -3.05},
     ]
-    return ("per_value", "smallest completion per value vs overall", X, A,
-            models)
+    return ("per_value", "smallest completion per value vs overall", X, A, models)
 
 
 def tenure():
@@ -94,19 +96,25 @@ def tenure():
     A["JobYears"].step_ub = 2
     A["CityYears"].step_ub = 1
     A.add_constraint(DirectionalLinkage(["JobYears", "CityYears"]))
-    models = [{"coef": [0.0, 1.0], "intercept": -3.5},
-              {"coef": [0.3, 0.6], "intercept": -3.55}]
-    return ("linkage", "change of j caused by another feature's linkage", X,
-            A, models)
+    models = [
+        {"coef": [0.0, 1.0], "intercept": -3.5},
+        {"coef": [0.3, 0.6], "intercept": -3.55},
+    ]
+    return ("linkage", "change of j caused by another feature's linkage", X, A, models)
 
 
 def savings():
     """An increasing thermometer beside a one-hot group: the rules agree."""
     levels = ["Savings_geq_0", "Savings_geq_100", "Savings_geq_500"]
     colours = ["red", "green", "blue"]
-    rows = [dict(zip(levels, [1.0] * t + [0.0] * (3 - t), strict=True),
-                 **dict(zip(colours, np.eye(3)[k], strict=True)))
-            for t in range(4) for k in range(3)]
+    rows = [
+        dict(
+            zip(levels, [1.0] * t + [0.0] * (3 - t), strict=True),
+            **dict(zip(colours, np.eye(3)[k], strict=True)),
+        )
+        for t in range(4)
+        for k in range(3)
+    ]
     X = pd.DataFrame(rows)
     A = ActionSet.from_data(X)
     A[levels].step_direction = 1
@@ -123,12 +131,18 @@ def case_specs():
     specs = []
     for make in CASES:
         difference, description, X, A, models = make()
-        specs.append({
-            "name": make.__name__, "difference": difference,
-            "description": description, "action_set": A.to_dict(),
-            "columns": list(X.columns), "X": X.to_numpy(float).tolist(),
-            "rows": list(range(len(X))), "models": models,
-        })
+        specs.append(
+            {
+                "name": make.__name__,
+                "difference": difference,
+                "description": description,
+                "action_set": A.to_dict(),
+                "columns": list(X.columns),
+                "X": X.to_numpy(float).tolist(),
+                "rows": list(range(len(X))),
+                "models": models,
+            }
+        )
     return specs
 
 
@@ -136,20 +150,33 @@ def german_spec():
     """Every denied person of the committed German fixture, same model."""
     X, _ = load_german_recourse()
     ref = json.loads((DATA / "german_reachml_reference.json").read_text())
-    return {"name": "german", "difference": "none",
-            "description": "the paper's German credit action set",
-            "action_set": "german", "columns": list(X.columns),
-            "X": X.to_numpy(float).tolist(), "rows": ref["rows"],
-            "models": [{"coef": ref["coef"], "intercept": ref["intercept"]}],
-            "keep_sets": False}
+    return {
+        "name": "german",
+        "difference": "none",
+        "description": "the paper's German credit action set",
+        "action_set": "german",
+        "columns": list(X.columns),
+        "X": X.to_numpy(float).tolist(),
+        "rows": ref["rows"],
+        "models": [{"coef": ref["coef"], "intercept": ref["intercept"]}],
+        "keep_sets": False,
+    }
 
 
 def run_reachml(python, specs):
     with tempfile.TemporaryDirectory() as tmp:
         path_in, path_out = Path(tmp) / "in.json", Path(tmp) / "out.json"
         path_in.write_text(json.dumps(specs))
-        subprocess.run([python, str(HERE / "reachml_reference.py"), "--cases",
-                        str(path_in), str(path_out)], check=True)
+        subprocess.run(
+            [
+                python,
+                str(HERE / "reachml_reference.py"),
+                "--cases",
+                str(path_in),
+                str(path_out),
+            ],
+            check=True,
+        )
         return json.loads(path_out.read_text())
 
 
@@ -175,9 +202,14 @@ def report(spec, result):
     line = {"case": spec["name"]}
     for rule in ("per_value", "reference"):
         differ = sum(
-            int((responsiveness_scores(linear(m), people, A, rule=rule)
-                 != np.array(ref)).sum())
-            for m, ref in zip(spec["models"], result["scores"], strict=True))
+            int(
+                (
+                    responsiveness_scores(linear(m), people, A, rule=rule)
+                    != np.array(ref)
+                ).sum()
+            )
+            for m, ref in zip(spec["models"], result["scores"], strict=True)
+        )
         line[rule] = differ
     line["cells"] = len(spec["models"]) * len(people) * len(A)
     return line
@@ -191,16 +223,16 @@ def main(argv=None):
     out = run_reachml(args.reachml_python, specs)
     fixture = {
         "note": "reachml's marginal filter (EnumeratingScorer._filter_1D) on "
-                "hand-built action sets and German credit; written by "
-                "benchmarks/reachml_rule_cases.py",
-        "reachml_version": out["reachml_version"], "cases": [],
+        "hand-built action sets and German credit; written by "
+        "benchmarks/reachml_rule_cases.py",
+        "reachml_version": out["reachml_version"],
+        "cases": [],
     }
     for spec, result in zip(specs, out["cases"], strict=True):
         print(json.dumps(report(spec, result)))
         if spec["action_set"] == "german":
             # The German data and model are in german_reachml_reference.json.
-            spec = {k: spec[k] for k in ("name", "difference", "description",
-                                         "rows")}
+            spec = {k: spec[k] for k in ("name", "difference", "description", "rows")}
         # Timings would make every regeneration a diff.
         result.pop("seconds")
         fixture["cases"].append({**spec, "reachml": result})

@@ -99,8 +99,9 @@ def significance() -> str:
         if not summary:
             continue
         runs = sorted({e["runs"] for e in summary})
-        out.append(f"*{title}* (runs per cell: {', '.join(map(str, runs))}; "
-                   f"alpha = {alpha}):")
+        out.append(
+            f"*{title}* (runs per cell: {', '.join(map(str, runs))}; alpha = {alpha}):"
+        )
         out.append("")
         planted = [e for e in summary if e["scenario"] != "noise"]
         out += [
@@ -151,8 +152,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--write", action="store_true", help="rewrite README.md")
-    action.add_argument("--check", action="store_true",
-                        help="exit 1 if README.md's tables are stale")
+    action.add_argument(
+        "--check", action="store_true", help="exit 1 if README.md's tables are stale"
+    )
     args = parser.parse_args(argv)
     if not (args.write or args.check):
         for name, make in TABLES.items():
@@ -164,8 +166,11 @@ def main(argv=None) -> int:
         pairs = zip(_BLOCK.finditer(text), _BLOCK.finditer(fresh), strict=True)
         stale = [old["name"] for old, new in pairs if old["body"] != new["body"]]
         if stale:
-            print(f"README.md tables out of date: {', '.join(stale)} "
-                  "(run: python benchmarks/tables.py --write)", file=sys.stderr)
+            print(
+                f"README.md tables out of date: {', '.join(stale)} "
+                "(run: python benchmarks/tables.py --write)",
+                file=sys.stderr,
+            )
             return 1
         return 0
     README.write_text(fresh)

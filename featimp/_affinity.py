@@ -217,8 +217,6 @@ def _target_bins(y) -> tuple[np.ndarray, int]:
     return codes, int(codes.max()) + 1
 
 
-
-
 def _minmax_scale(low: float, high: float) -> float:
     """``1 / (high - low)``, or 0 when the range is nil (the reference's NaN)."""
     if high - low <= _RELATIVE_TIE * abs(high):
@@ -302,15 +300,11 @@ class _Affinity:
         ) * self.spread.matvec(x)
 
     def dense(self):
-        return self.alpha * self.kernel.dense() + (
-            1 - self.alpha
-        ) * self.spread.dense()
+        return self.alpha * self.kernel.dense() + (1 - self.alpha) * self.spread.dense()
 
     def operator(self) -> LinearOperator:
         d = self.n_features
         return LinearOperator((d, d), matvec=self.matvec, dtype=float)
-
-
 
 
 def _resolve_mode(mode: str, task: str, n_classes: int) -> bool:
@@ -380,7 +374,13 @@ AFFINITIES = ("ecfs", "inffs", "inffs_v4")
 
 
 def feature_affinity(
-    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
+    X,
+    y=None,
+    *,
+    alpha=0.5,
+    mode="auto",
+    task="auto",
+    standardize="auto",
     affinity="ecfs",
 ) -> _Affinity:
     """The EC-FS feature graph of ``X`` (and ``y``) as a matrix-free operator.
@@ -398,9 +398,15 @@ def feature_affinity(
     _check_alpha(alpha)
     _check_choice("affinity", affinity, AFFINITIES)
     table, y = check_X_y(X, y, encoding="onehot", y_required=False)
-    graph = _graph(table.values, y, alpha=alpha, mode=mode, task=task,
-                   standardize=resolve_standardize(standardize, table),
-                   affinity=affinity)
+    graph = _graph(
+        table.values,
+        y,
+        alpha=alpha,
+        mode=mode,
+        task=task,
+        standardize=resolve_standardize(standardize, table),
+        affinity=affinity,
+    )
     graph.table = table
     return graph
 

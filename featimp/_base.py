@@ -195,8 +195,11 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
                     f"X has {X.shape[0]} sample(s); at least 2 are required"
                 )
             return X, y
-        kwargs = {"dtype": np.float64, "ensure_all_finite": not self._reads_tables,
-                  "ensure_min_samples": 2}
+        kwargs = {
+            "dtype": np.float64,
+            "ensure_all_finite": not self._reads_tables,
+            "ensure_min_samples": 2,
+        }
         if supervised:
             return validate_data(self, X, y, **kwargs)
         return validate_data(self, X, **kwargs), None

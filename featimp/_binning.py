@@ -83,6 +83,7 @@ def _integer_valued(X) -> np.ndarray:
     A continuous column shows a fraction within its first rows, so the whole
     column is checked, block by block, only for the columns that pass there.
     """
+
     def whole(V):
         return np.all((V == np.round(V)) | np.isnan(V), axis=0)
 

@@ -93,10 +93,14 @@ def path_scores(affinity: _Affinity, decay: float, solver="matrix_free"):
     return z - 1.0
 
 
-
-
 def eigenvector_centrality_importances(
-    X, y=None, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
+    X,
+    y=None,
+    *,
+    alpha=0.5,
+    mode="auto",
+    task="auto",
+    standardize="auto",
     solver="matrix_free",
 ) -> np.ndarray:
     """Eigenvector centrality of every feature in the EC-FS affinity graph.
@@ -202,8 +206,16 @@ def eigenvector_centrality_importances(
 
 
 def inffs_importances(
-    X, y=None, *, alpha=0.5, decay=0.9, affinity="ecfs", mode="auto",
-    task="auto", standardize="auto", solver="matrix_free",
+    X,
+    y=None,
+    *,
+    alpha=0.5,
+    decay=0.9,
+    affinity="ecfs",
+    mode="auto",
+    task="auto",
+    standardize="auto",
+    solver="matrix_free",
 ) -> np.ndarray:
     """Infinite feature selection: the weight of all paths from each feature.
 
@@ -257,11 +269,15 @@ def inffs_importances(
     if not isinstance(decay, Real) or not 0 < decay < 1:
         raise ValueError(f"decay must be a number in (0, 1), got {decay!r}")
     graph = feature_affinity(
-        X, y, alpha=alpha, mode=mode, task=task, standardize=standardize,
+        X,
+        y,
+        alpha=alpha,
+        mode=mode,
+        task=task,
+        standardize=standardize,
         affinity=affinity,
     )
     return graph.table.aggregate(path_scores(graph, decay, solver), "max")
-
 
 
 _SHARED_CONSTRAINTS = {
@@ -306,14 +322,19 @@ class EigenvectorCentralitySelector(BaseImportanceSelector):
     _reads_tables = True
 
     def __init__(
-        self, *, alpha=0.5, mode="auto", task="auto", standardize="auto",
+        self,
+        *,
+        alpha=0.5,
+        mode="auto",
+        task="auto",
+        standardize="auto",
         stability=False,
-        solver="matrix_free", n_features_to_select=None, threshold=None,
+        solver="matrix_free",
+        n_features_to_select=None,
+        threshold=None,
     ):
         self.stability = stability
-        super().__init__(
-            n_features_to_select=n_features_to_select, threshold=threshold
-        )
+        super().__init__(n_features_to_select=n_features_to_select, threshold=threshold)
         self.alpha = alpha
         self.mode = mode
         self.task = task
@@ -357,15 +378,21 @@ class InfFSSelector(BaseImportanceSelector):
     _reads_tables = True
 
     def __init__(
-        self, *, alpha=0.5, decay=0.9, affinity="ecfs", mode="auto", task="auto",
+        self,
+        *,
+        alpha=0.5,
+        decay=0.9,
+        affinity="ecfs",
+        mode="auto",
+        task="auto",
         stability=False,
-        standardize="auto", solver="matrix_free", n_features_to_select=None,
+        standardize="auto",
+        solver="matrix_free",
+        n_features_to_select=None,
         threshold=None,
     ):
         self.stability = stability
-        super().__init__(
-            n_features_to_select=n_features_to_select, threshold=threshold
-        )
+        super().__init__(n_features_to_select=n_features_to_select, threshold=threshold)
         self.alpha = alpha
         self.decay = decay
         self.affinity = affinity

@@ -109,8 +109,10 @@ def parse_methods(methods) -> list[tuple[str, dict]]:
         if isinstance(item, str):
             parsed.append((item, {}))
         elif (
-            isinstance(item, tuple | list) and len(item) == 2
-            and isinstance(item[0], str) and isinstance(item[1], Mapping)
+            isinstance(item, tuple | list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], Mapping)
         ):
             parsed.append((item[0], dict(item[1])))
         else:
@@ -278,7 +280,10 @@ class ConsensusSelector(BaseImportanceSelector):
         n_resamples = self._n_resamples()
         if n_resamples is not None:
             rows += resample_indices(
-                y, X.shape[0], n_resamples, rng,
+                y,
+                X.shape[0],
+                n_resamples,
+                rng,
                 stratify=self.task_ == "classification",
             )
         scores = self._fit_all(members, X, y, rows, rng)
@@ -294,8 +299,7 @@ class ConsensusSelector(BaseImportanceSelector):
     def _fit_all(self, members, X, y, rows, rng) -> np.ndarray:
         """Importances of every member on every row set: (n_sets, n_methods, d)."""
         seeds = [
-            None if self.random_state is None else rng.randint(_SEED_MAX)
-            for _ in rows
+            None if self.random_state is None else rng.randint(_SEED_MAX) for _ in rows
         ]
         jobs = [(r, s, m) for r, s in zip(rows, seeds, strict=True) for m in members]
         flat = Parallel(n_jobs=self.n_jobs)(
@@ -320,7 +324,8 @@ class ConsensusSelector(BaseImportanceSelector):
         selected = np.array([selection_mask(self, c) for c in combined])
         names = getattr(self, "feature_names_in_", None)
         names = (
-            [f"x{j}" for j in range(n_features)] if names is None
+            [f"x{j}" for j in range(n_features)]
+            if names is None
             else [str(n) for n in names]
         )
         self.stability_ = StabilityResult(combined, selected, names)

@@ -217,7 +217,7 @@ def _text_columns(names: list, ids: np.ndarray, words: list) -> list:
         if n_missing == n:
             out.append(_unusable(name, n, "is entirely missing", n_missing))
             continue
-        categories = tuple([words[i] for i in used[bounds[j]:bounds[j + 1]]])
+        categories = tuple([words[i] for i in used[bounds[j] : bounds[j + 1]]])
         column = Column(name, "categorical", categories=categories, n_missing=n_missing)
         out.append((column, codes[j]))
     return out
@@ -322,8 +322,11 @@ def _frame_of(X) -> pd.DataFrame:
     if array.ndim != 2:
         raise ValueError(
             f"X must be 2-D (n_samples, n_features), got {array.ndim} dimension(s)"
-            + ("; reshape a single feature with X.reshape(-1, 1)" if array.ndim == 1
-               else "")
+            + (
+                "; reshape a single feature with X.reshape(-1, 1)"
+                if array.ndim == 1
+                else ""
+            )
         )
     return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
 
@@ -477,8 +480,9 @@ class EncodedTable:
 def _warn_unusable(columns) -> None:
     bad = [f"{c.name!r} {c.unusable}" for c in columns if c.unusable]
     if bad:
-        shown = "; ".join(bad[:8]) + (f"; ... ({len(bad) - 8} more)" if len(bad) > 8
-                                      else "")
+        shown = "; ".join(bad[:8]) + (
+            f"; ... ({len(bad) - 8} more)" if len(bad) > 8 else ""
+        )
         warnings.warn(
             f"column(s) that cannot be used score 0: {shown}",
             UserWarning,

@@ -103,8 +103,11 @@ def _knn_mi(X, y, task, discrete_mask, n_neighbors, random_state, permutations):
         column = X[:, j]
         missing = np.isnan(column)
         observed = column[~missing]
-        fill = (observed.max() + 1 if discrete_mask[j] else np.median(observed)) \
-            if observed.size else 0.0
+        fill = (
+            (observed.max() + 1 if discrete_mask[j] else np.median(observed))
+            if observed.size
+            else 0.0
+        )
         column[missing] = fill
     score = mutual_info_classif if task == "classification" else mutual_info_regression
     scores = score(
@@ -303,7 +306,12 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
         if step + 1 == n_features:
             break
         plugin, corrected = plugin_and_corrected_mi(
-            codes, cards, codes[best], int(cards[best]), null, remaining,
+            codes,
+            cards,
+            codes[best],
+            int(cards[best]),
+            null,
+            remaining,
             compiled=True,
         )
         redundancy_sum[remaining] += corrected if criterion == "mid" else plugin

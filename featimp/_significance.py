@@ -530,7 +530,8 @@ class SignificanceSelector(BaseImportanceSelector):
         """Mean importances of the features and of their shadows."""
         d = X.shape[1]
         copies = (
-            math.ceil(1 / self.alpha - 1e-9) if self.n_permutations == "auto"
+            math.ceil(1 / self.alpha - 1e-9)
+            if self.n_permutations == "auto"
             else self.n_permutations
         )
         shadow_seed = rng.randint(_SEED_MAX)
@@ -556,8 +557,11 @@ class SignificanceSelector(BaseImportanceSelector):
             n_jobs=self.n_jobs, return_as="generator" if stream else "list"
         )
         progress = tqdm(
-            parallel(calls), total=len(calls), desc=f"significance ({null})",
-            unit="fit", disable=not self.verbose,
+            parallel(calls),
+            total=len(calls),
+            desc=f"significance ({null})",
+            unit="fit",
+            disable=not self.verbose,
         )
         return np.array(list(progress), dtype=float)
 

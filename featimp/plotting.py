@@ -40,7 +40,13 @@ def _names(feature_names, n: int) -> list[str]:
 
 
 def plot_importances(
-    importances, feature_names=None, *, lower=None, upper=None, top=20, ax=None,
+    importances,
+    feature_names=None,
+    *,
+    lower=None,
+    upper=None,
+    top=20,
+    ax=None,
     title=None,
 ):
     """Horizontal bars of the ``top`` importances, best at the top.
@@ -65,8 +71,14 @@ def plot_importances(
     if lower is not None and upper is not None:
         low, high = np.asarray(lower, float)[order], np.asarray(upper, float)[order]
         xerr = np.vstack([values[order] - low, high - values[order]]).clip(min=0)
-    ax.barh(names[order], values[order], xerr=xerr, color="#4878a8",
-            ecolor="#333333", capsize=2)
+    ax.barh(
+        names[order],
+        values[order],
+        xerr=xerr,
+        color="#4878a8",
+        ecolor="#333333",
+        capsize=2,
+    )
     ax.set_xlabel("importance")
     ax.set_title(title or "Feature importance")
     return ax
@@ -94,19 +106,22 @@ def plot_rank_heatmap(rankings, *, top=None, ax=None, title=None):
     data = rankings[order]
     ax = _axes(ax, (0.35 * data.shape[1] + 2.5, 0.4 * data.shape[0] + 1.5))
     image = ax.imshow(data.to_numpy(float), cmap="viridis_r", aspect="auto")
-    ax.set_xticks(range(data.shape[1]), [str(c) for c in data.columns],
-                  rotation=90)
+    ax.set_xticks(range(data.shape[1]), [str(c) for c in data.columns], rotation=90)
     ax.set_yticks(range(data.shape[0]), [str(i) for i in data.index])
     for (i, j), value in np.ndenumerate(data.to_numpy(float)):
-        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=7,
-                color="white")
+        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=7, color="white")
     ax.figure.colorbar(image, ax=ax, label="rank")
     ax.set_title(title or "Rank by method (1 = best)")
     return ax
 
 
 def plot_selection_probability(
-    probabilities, feature_names=None, *, threshold=None, top=20, ax=None,
+    probabilities,
+    feature_names=None,
+    *,
+    threshold=None,
+    top=20,
+    ax=None,
     title=None,
 ):
     """Bars of how often each feature was selected across resamples.
@@ -123,8 +138,13 @@ def plot_selection_probability(
     >>> [float(v) for v in ax.get_xlim()]
     [0.0, 1.0]
     """
-    ax = plot_importances(probabilities, feature_names, top=top, ax=ax,
-                          title=title or "Selection probability (bootstrap)")
+    ax = plot_importances(
+        probabilities,
+        feature_names,
+        top=top,
+        ax=ax,
+        title=title or "Selection probability (bootstrap)",
+    )
     if threshold is not None:
         ax.axvline(threshold, color="#c44e52", linestyle="--")
     ax.set_xlim(0, 1)
@@ -132,8 +152,9 @@ def plot_selection_probability(
     return ax
 
 
-def plot_kan_splines(grid, curves, feature_names=None, *, importances=None,
-                     ncols=4, axes=None):
+def plot_kan_splines(
+    grid, curves, feature_names=None, *, importances=None, ncols=4, axes=None
+):
     """Hook for the KAN family: one panel per feature with its learned spline.
 
     Parameters
@@ -170,19 +191,24 @@ def plot_kan_splines(grid, curves, feature_names=None, *, importances=None,
     if grid.shape != curves.shape:
         raise ValueError(f"grid has shape {grid.shape}, curves {curves.shape}")
     names = _names(feature_names, d)
-    order = np.arange(d) if importances is None else np.argsort(
-        -np.asarray(importances, float), kind="stable"
+    order = (
+        np.arange(d)
+        if importances is None
+        else np.argsort(-np.asarray(importances, float), kind="stable")
     )
     if axes is None:
         ncols = min(ncols, d)
         nrows = -(-d // ncols)
-        _, axes = _pyplot().subplots(nrows, ncols, figsize=(3 * ncols, 2.4 * nrows),
-                                     squeeze=False)
+        _, axes = _pyplot().subplots(
+            nrows, ncols, figsize=(3 * ncols, 2.4 * nrows), squeeze=False
+        )
     axes = np.asarray(axes).ravel()
     for ax, j in zip(axes, order, strict=False):
         ax.plot(grid[:, j], curves[:, j], color="#4878a8")
-        label = names[j] if importances is None else (
-            f"{names[j]} ({float(np.asarray(importances)[j]):.3g})"
+        label = (
+            names[j]
+            if importances is None
+            else (f"{names[j]} ({float(np.asarray(importances)[j]):.3g})")
         )
         ax.set_title(label, fontsize=9)
     for ax in axes[d:]:
@@ -190,8 +216,9 @@ def plot_kan_splines(grid, curves, feature_names=None, *, importances=None,
     return axes[:d]
 
 
-def plot_responsiveness_vs_shap(responsiveness, shap_values, *, row=0, top=15,
-                                ax=None, title=None):
+def plot_responsiveness_vs_shap(
+    responsiveness, shap_values, *, row=0, top=15, ax=None, title=None
+):
     """Hook for the recourse family: one person's responsiveness next to |SHAP|.
 
     Parameters
@@ -254,23 +281,34 @@ def plot_selector(selector, feature_names=None, *, top=20):
     """
     d = selector.importances_.size
     names = _names(
-        feature_names if feature_names is not None
-        else getattr(selector, "feature_names_in_", None), d
+        feature_names
+        if feature_names is not None
+        else getattr(selector, "feature_names_in_", None),
+        d,
     )
     stability = getattr(selector, "stability_", None)
     rankings = getattr(selector, "method_rankings_", None)
     panels = 1 + (stability is not None) + (rankings is not None)
-    fig = _pyplot().figure(figsize=(6 * panels, 0.3 * min(top, d) + 2),
-                           layout="constrained")
+    fig = _pyplot().figure(
+        figsize=(6 * panels, 0.3 * min(top, d) + 2), layout="constrained"
+    )
     axes = fig.subplots(1, panels, squeeze=False)[0]
     lower = upper = None
     if stability is not None:
         lower, upper = np.quantile(stability.importances, [0.05, 0.95], axis=0)
-    plot_importances(selector.importances_, names, lower=lower, upper=upper,
-                     top=top, ax=axes[0], title=f"{type(selector).__name__}")
+    plot_importances(
+        selector.importances_,
+        names,
+        lower=lower,
+        upper=upper,
+        top=top,
+        ax=axes[0],
+        title=f"{type(selector).__name__}",
+    )
     if stability is not None:
-        plot_selection_probability(stability.selection_probability, names,
-                                   top=top, ax=axes[1])
+        plot_selection_probability(
+            stability.selection_probability, names, top=top, ax=axes[1]
+        )
     if rankings is not None:
         frame = pd.DataFrame(rankings, index=selector.methods_, columns=names)
         plot_rank_heatmap(frame, top=top, ax=axes[-1])

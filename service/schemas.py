@@ -103,20 +103,35 @@ class JobCreate(BaseModel):
     def _known_type(cls, value):
         # Other types reach this schema too (see JobRequest): name them all.
         if value not in ("rank", "select"):
-            raise ValueError(
-                "type must be one of 'rank', 'select', 'responsiveness'"
-            )
+            raise ValueError("type must be one of 'rank', 'select', 'responsiveness'")
         return value
 
 
 _ID_PATTERN = r"^[0-9a-f]{32}$"
 _GERMAN_ACTION_SET_EXAMPLE = {
     "features": [
-        {"name": "Age", "kind": "int", "lb": 19, "ub": 75, "actionable": False,
-         "step_direction": 1, "step_lb": None, "step_ub": None, "grid": None},
-        {"name": "SavingsAcct_geq_100", "kind": "bool", "lb": 0, "ub": 1,
-         "actionable": True, "step_direction": 1, "step_lb": None,
-         "step_ub": None, "grid": None},
+        {
+            "name": "Age",
+            "kind": "int",
+            "lb": 19,
+            "ub": 75,
+            "actionable": False,
+            "step_direction": 1,
+            "step_lb": None,
+            "step_ub": None,
+            "grid": None,
+        },
+        {
+            "name": "SavingsAcct_geq_100",
+            "kind": "bool",
+            "lb": 0,
+            "ub": 1,
+            "actionable": True,
+            "step_direction": 1,
+            "step_lb": None,
+            "step_ub": None,
+            "grid": None,
+        },
     ],
     "constraints": [],
 }

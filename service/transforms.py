@@ -139,9 +139,7 @@ def transform_in_worker(
 
     store = Store(Path(data_dir))
     try:
-        frame = jobs.transform_dataset(
-            store=store, selector=selector, dataset=dataset
-        )
+        frame = jobs.transform_dataset(store=store, selector=selector, dataset=dataset)
     except jobs.JobRejected as exc:
         return ("rejected", exc.field, exc.detail)
     except FileNotFoundError:

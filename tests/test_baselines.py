@@ -272,8 +272,9 @@ def test_lasso_column_effect_is_the_coefficient_for_numeric_columns(german):
     Z = rng.standard_normal((200, 3))
     Z = (Z - Z.mean(0)) / Z.std(0)
     coef = np.array([[0.5, -2.0, 1.0]])
-    np.testing.assert_allclose(column_effects(Z, coef, np.array([0, 1, 2])),
-                               [0.5, 2.0, 1.0])
+    np.testing.assert_allclose(
+        column_effects(Z, coef, np.array([0, 1, 2])), [0.5, 2.0, 1.0]
+    )
     assert with_text.shape == (numeric.shape[1] + 1,)
 
 

@@ -44,7 +44,10 @@ def test_codes_take_the_smallest_type_that_holds_them(rng):
     assert codes.dtype == np.uint8
     assert (codes.max(axis=1) < cards).all()
     assert [code_dtype(k) for k in (1, 256, 257, 65537)] == [
-        np.uint8, np.uint8, np.uint16, np.uint32
+        np.uint8,
+        np.uint8,
+        np.uint16,
+        np.uint32,
     ]
 
 

@@ -506,9 +506,7 @@ def test_unsupervised_refuses_huge_dense_graph(monkeypatch, rng):
 def test_selectors_wrap_score_functions(cancer_arrays, selector, score):
     X, y = cancer_arrays
     params = {
-        k: v
-        for k, v in selector.get_params().items()
-        if k not in BASE_PARAMETERS
+        k: v for k, v in selector.get_params().items() if k not in BASE_PARAMETERS
     }
     fitted = clone(selector).set_params(n_features_to_select=5).fit(X, y)
     np.testing.assert_array_equal(fitted.importances_, score(X, y, **params))

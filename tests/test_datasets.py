@@ -141,8 +141,9 @@ def test_missing_datasets_are_deterministic_and_mar_follows_its_driver(name):
 
 def test_add_missing_keeps_the_input_and_records_the_spec():
     frame = pd.DataFrame({"x": np.arange(200), "t": ["u", "v"] * 100})
-    out = add_missing(frame, {"x": (0.25, "MCAR", None), "t": (0.1, "MCAR")},
-                      random_state=3)
+    out = add_missing(
+        frame, {"x": (0.25, "MCAR", None), "t": (0.1, "MCAR")}, random_state=3
+    )
     assert frame.notna().all().all()
     assert out.isna().sum().tolist() == [50, 20]
     assert out["x"].dtype == float and out["t"].dtype == frame["t"].dtype
@@ -188,8 +189,13 @@ def _fingerprint(X, y, truth):
             "161dca22916f779a",
         ),
         (
-            dict(n_samples=250, n_classes=3, n_suppressors=2,
-                 n_interaction_pairs=1, random_state=2),
+            dict(
+                n_samples=250,
+                n_classes=3,
+                n_suppressors=2,
+                n_interaction_pairs=1,
+                random_state=2,
+            ),
             "6262ec00c9aefbc7",
         ),
     ],
@@ -206,16 +212,20 @@ def test_categorical_and_missing_change_only_the_informative_columns():
     X, y, truth = make_ground_truth(n_categorical=2, missing_rate=0.2, **kwargs)
     pd.testing.assert_series_equal(y, y0)
     informative = truth.informative
-    pd.testing.assert_frame_equal(X.drop(columns=informative),
-                                  X0.drop(columns=informative))
+    pd.testing.assert_frame_equal(
+        X.drop(columns=informative), X0.drop(columns=informative)
+    )
     assert truth.categorical == ("informative_3", "informative_4")
     for column in truth.categorical:
         assert X[column].dtype.kind in "OT"  # pandas' str dtype or object
         assert set(X[column].dropna()) == set(CATEGORY_LABELS)
     assert X[informative].isna().mean().tolist() == [0.2] * 5
     assert {c: m.mechanism for c, m in truth.missing.items()} == {
-        "informative_0": "MAR", "informative_1": "MCAR", "informative_2": "MCAR",
-        "informative_3": "MCAR", "informative_4": "MCAR",
+        "informative_0": "MAR",
+        "informative_1": "MCAR",
+        "informative_2": "MCAR",
+        "informative_3": "MCAR",
+        "informative_4": "MCAR",
     }
     driver = truth.missing["informative_0"].driver
     missing = X["informative_0"].isna()
@@ -224,8 +234,7 @@ def test_categorical_and_missing_change_only_the_informative_columns():
 
 
 def test_categorical_feature_is_informative_but_not_ordinal():
-    kwargs = dict(n_samples=5000, n_informative=2, task="regression",
-                  random_state=0)
+    kwargs = dict(n_samples=5000, n_informative=2, task="regression", random_state=0)
     X0, _, _ = make_ground_truth(**kwargs)
     X, y, truth = make_ground_truth(n_categorical=1, **kwargs)
     (column,) = truth.categorical
@@ -248,8 +257,16 @@ def test_categorical_feature_is_informative_but_not_ordinal():
         (dict(missing_rate=-0.1), "missing_rate"),
         (dict(missing_rate=1.0), "missing_rate"),
         (dict(missing_rate="0.1"), "missing_rate"),
-        (dict(n_informative=1, n_redundant=0, n_noise=0, n_high_cardinality=0,
-              missing_rate=0.1), "missing_rate"),
+        (
+            dict(
+                n_informative=1,
+                n_redundant=0,
+                n_noise=0,
+                n_high_cardinality=0,
+                missing_rate=0.1,
+            ),
+            "missing_rate",
+        ),
     ],
 )
 def test_make_ground_truth_bad_real_table_params(kwargs, match):

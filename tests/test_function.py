@@ -108,6 +108,7 @@ def test_unsupervised_and_bad_returns(cancer):
 
 def test_mutual_info_classif_plugs_in(cancer):
     X, y = cancer
-    sel = FunctionSelector(mutual_info_classif, kw_args={"random_state": 0},
-                           n_features_to_select=5).fit(X, y)
+    sel = FunctionSelector(
+        mutual_info_classif, kw_args={"random_state": 0}, n_features_to_select=5
+    ).fit(X, y)
     assert sel.pvalues_ is None and sel.transform(X).shape == (569, 5)

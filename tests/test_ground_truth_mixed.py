@@ -39,8 +39,7 @@ from featimp.methods import get_method
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "ground_truth.py"
 N_SAMPLES = 2000
 SEEDS = range(5)
-SEES_EVERY_CATEGORICAL = ("mi", "ecfs", "inffs", "consensus", "lasso",
-                          "responsiveness")
+SEES_EVERY_CATEGORICAL = ("mi", "ecfs", "inffs", "consensus", "lasso", "responsiveness")
 SEES_ONE_CATEGORICAL = ("svm_rfe", "mrmr", "shap", "gain", "permutation")
 
 
@@ -54,8 +53,10 @@ def bench():
 
 @pytest.fixture(scope="module")
 def tables(bench):
-    return [make_ground_truth(N_SAMPLES, random_state=seed,
-                              **bench.SCENARIOS["mixed"]) for seed in SEEDS]
+    return [
+        make_ground_truth(N_SAMPLES, random_state=seed, **bench.SCENARIOS["mixed"])
+        for seed in SEEDS
+    ]
 
 
 def top_set(bench, name, tables, transform=None):

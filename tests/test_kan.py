@@ -25,8 +25,14 @@ from featimp.kan import (  # noqa: E402
 from featimp.kan._config import SELECTOR_DEFAULTS  # noqa: E402
 from featimp.kan._layer import KANLayer, bspline_basis, grid_from_samples  # noqa: E402
 
-TINY = {"grid_size": 3, "hidden_layer_sizes": [3], "max_iter": 8,
-        "batch_size": 64, "learning_rate": 0.1, "random_state": 0}
+TINY = {
+    "grid_size": 3,
+    "hidden_layer_sizes": [3],
+    "max_iter": 8,
+    "batch_size": 64,
+    "learning_rate": 0.1,
+    "random_state": 0,
+}
 TINY_SELECTOR = {**TINY, "cv": 2, "n_seeds": 1}
 METHODS = ("l1", "l2", "si", "ko", "coef_l1", "coef_l2")
 
@@ -58,16 +64,23 @@ def test_basis_matches_scipy_and_sums_to_one(order):
 
 
 def test_grid_is_strictly_increasing_for_discrete_and_constant_features():
-    x = torch.tensor([[0.0, 5.0], [0.0, 5.0], [1.0, 5.0], [1.0, 5.0]],
-                     dtype=torch.float64)
+    x = torch.tensor(
+        [[0.0, 5.0], [0.0, 5.0], [1.0, 5.0], [1.0, 5.0]], dtype=torch.float64
+    )
     grid = grid_from_samples(x, 5, 3, 0.02)
     assert (torch.diff(grid, dim=1) > 0).all()
 
 
 def _layer():
-    layer = KANLayer(2, 3, grid_size=4, spline_order=3, grid_eps=0.02,
-                     generator=torch.Generator().manual_seed(0),
-                     dtype=torch.float64)
+    layer = KANLayer(
+        2,
+        3,
+        grid_size=4,
+        spline_order=3,
+        grid_eps=0.02,
+        generator=torch.Generator().manual_seed(0),
+        dtype=torch.float64,
+    )
     layer.update_grid(torch.randn(200, 2, dtype=torch.float64))
     return layer
 
@@ -83,8 +96,9 @@ def test_inputs_beyond_the_grid_keep_the_boundary_spline_value():
     # The SiLU branch still follows the input beyond the grid.
     with torch.no_grad():
         diff = layer(far) - layer(at_edge)
-        expected = (torch.nn.functional.silu(far)
-                    - torch.nn.functional.silu(at_edge)) @ layer.base_weight.T
+        expected = (
+            torch.nn.functional.silu(far) - torch.nn.functional.silu(at_edge)
+        ) @ layer.base_weight.T
     np.testing.assert_allclose(diff.numpy(), expected.numpy(), atol=1e-10)
 
 
@@ -102,14 +116,16 @@ def test_layer_forward_equals_sum_of_edge_outputs():
     layer = _layer()
     x = torch.randn(30, 2, dtype=torch.float64)
     with torch.no_grad():
-        np.testing.assert_allclose(layer(x).numpy(),
-                                   layer.edge_outputs(x).sum(1).numpy(), atol=1e-12)
+        np.testing.assert_allclose(
+            layer(x).numpy(), layer.edge_outputs(x).sum(1).numpy(), atol=1e-12
+        )
 
 
 def test_classifier_on_breast_cancer(cancer):
     X, y = cancer
-    clf = KANClassifier(grid_size=3, hidden_layer_sizes=[8], max_iter=5,
-                        random_state=0).fit(X[::2], y[::2])
+    clf = KANClassifier(
+        grid_size=3, hidden_layer_sizes=[8], max_iter=5, random_state=0
+    ).fit(X[::2], y[::2])
     assert clf.score(X[1::2], y[1::2]) > 0.9
     proba = clf.predict_proba(X[1::2])
     np.testing.assert_allclose(proba.sum(1), 1.0)
@@ -148,8 +164,11 @@ def test_selector_networks_keep_their_own_defaults(diabetes, monkeypatch):
 
     configs = []
     original = train.train_network
-    monkeypatch.setattr(train, "train_network", lambda *a, **k: configs.append(
-        k["config"]) or original(*a, **k))
+    monkeypatch.setattr(
+        train,
+        "train_network",
+        lambda *a, **k: configs.append(k["config"]) or original(*a, **k),
+    )
     X, y = diabetes
     KANSelector(cv=2, n_seeds=1, max_iter=2, random_state=0).fit(X, y)
     assert {(c.early_stopping, c.sparsity, c.grid_size) for c in configs} == {
@@ -166,8 +185,9 @@ def test_fits_are_deterministic(cancer):
 
 def test_early_stopping_stops_and_keeps_best(diabetes):
     X, y = diabetes
-    reg = KANRegressor(**{**TINY, "max_iter": 200},
-                       early_stopping=True, n_iter_no_change=3).fit(X, y)
+    reg = KANRegressor(
+        **{**TINY, "max_iter": 200}, early_stopping=True, n_iter_no_change=3
+    ).fit(X, y)
     assert reg.n_iter_ < 200
     assert len(reg.loss_curve_) == reg.n_iter_
 
@@ -199,8 +219,15 @@ def test_selector_finds_informative_features_of_ground_truth():
 
     X, y, truth = make_ground_truth(n_samples=400, random_state=0)
     k = len(truth.relevant)
-    sel = KANSelector(n_features_to_select=k, cv=2, n_seeds=1, grid_size=3,
-                      hidden_layer_sizes=[8], max_iter=30, random_state=0).fit(X, y)
+    sel = KANSelector(
+        n_features_to_select=k,
+        cv=2,
+        n_seeds=1,
+        grid_size=3,
+        hidden_layer_sizes=[8],
+        max_iter=30,
+        random_state=0,
+    ).fit(X, y)
     for method, scores in sel.all_importances_.items():
         top = set(X.columns[np.argsort(-scores)[:k]])
         assert len(top & set(truth.relevant)) >= k - 2, method
@@ -228,10 +255,17 @@ def test_all_variants_come_from_one_set_of_networks(cancer, monkeypatch):
 
     calls = []
     original = train.train_network
-    monkeypatch.setattr(train, "train_network",
-                        lambda *a, **k: calls.append(1) or original(*a, **k))
-    params = {"cv": 2, "n_seeds": 2, "grid_size": 3, "hidden_layer_sizes": [5],
-              "max_iter": 3, "random_state": 0}
+    monkeypatch.setattr(
+        train, "train_network", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    params = {
+        "cv": 2,
+        "n_seeds": 2,
+        "grid_size": 3,
+        "hidden_layer_sizes": [5],
+        "max_iter": 3,
+        "random_state": 0,
+    }
     scores = kan_importance_variants(X, y, **params)
     assert len(calls) == 4
     assert set(scores) == set(METHODS)
@@ -299,10 +333,13 @@ def test_extreme_values_at_predict_time_stay_finite(cancer):
 
 
 def test_import_does_not_load_torch():
-    code = ("import sys, featimp, featimp.kan, featimp.methods; "
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True)
+    code = (
+        "import sys, featimp, featimp.kan, featimp.methods; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 

@@ -50,12 +50,18 @@ def german():
 
 def test_thermometer_four_levels_increase_only():
     names = ["t1", "t2", "t3", "t4"]
-    A = ActionSet.from_data(pd.DataFrame(np.tril(np.ones((5, 4)), -1)[:, :4],
-                                         columns=names))
+    A = ActionSet.from_data(
+        pd.DataFrame(np.tril(np.ones((5, 4)), -1)[:, :4], columns=names)
+    )
     A[names].step_direction = 1
     A.add_constraint(ThermometerEncoding(names, step_direction=1))
     assert _rows(reachable_set(A, [0, 0, 0, 0])) == [
-        (0, 0, 0, 0), (1, 0, 0, 0), (1, 1, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1)]
+        (0, 0, 0, 0),
+        (1, 0, 0, 0),
+        (1, 1, 0, 0),
+        (1, 1, 1, 0),
+        (1, 1, 1, 1),
+    ]
     # R_j keeps, per new value of t_j, the fewest other changes: turning t3 on
     # forces t1 and t2 on, and nothing else.
     approve = _approve_if(2, 1)
@@ -63,15 +69,17 @@ def test_thermometer_four_levels_increase_only():
     # t1 on: (1,0,0,0) -> 0; t2: (1,1,0,0) -> 0; t3: (1,1,1,0) -> 1; t4 -> 1.
     np.testing.assert_array_equal(scores, [[0, 0, 1, 1]])
     assert _rows(reachable_set(A, [1, 1, 0, 0])) == [
-        (1, 1, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1)]
+        (1, 1, 0, 0),
+        (1, 1, 1, 0),
+        (1, 1, 1, 1),
+    ]
 
 
 def test_one_hot_group_moves_one_dummy_at_a_time():
     names = ["red", "green", "blue"]
     A = ActionSet.from_data(pd.DataFrame(np.eye(3), columns=names))
     A.add_constraint(OneHotEncoding(names))
-    assert _rows(reachable_set(A, [1, 0, 0])) == [
-        (0, 0, 1), (0, 1, 0), (1, 0, 0)]
+    assert _rows(reachable_set(A, [1, 0, 0])) == [(0, 0, 1), (0, 1, 0), (1, 0, 0)]
     # Switching on "blue" forces "red" off: one point, approved. Switching
     # "red" off alone is impossible: both completions change 2 features, and
     # one of them (blue) is approved.
@@ -100,8 +108,7 @@ def test_linkage_chain_propagates_and_immutable_target_moves():
     A.add_constraint(DirectionalLinkage(["study", "degree"], scales=[1]))
     A.add_constraint(DirectionalLinkage(["degree", "age"], scales=[2]))
     # study +1 => degree +1 => age +2 (a chain), age leaves its range freely.
-    assert _rows(reachable_set(A, [0, 0, 59])) == [
-        (0, 0, 59), (1, 1, 61), (2, 2, 63)]
+    assert _rows(reachable_set(A, [0, 0, 59])) == [(0, 0, 59), (1, 1, 61), (2, 2, 63)]
     with pytest.raises(ValueError, match="cycle"):
         A.add_constraint(DirectionalLinkage(["age", "study"]))
 
@@ -127,7 +134,8 @@ def test_immutables_step_limits_and_bounds_at_the_edge():
     assert _rows(points) == [(9, 1, 0), (10, 1, 0)]
     approve = _approve_if(0, 0)
     np.testing.assert_array_equal(
-        responsiveness_scores(approve, scores_input, A), [[1, 0, 0]])
+        responsiveness_scores(approve, scores_input, A), [[1, 0, 0]]
+    )
 
 
 def test_if_then():
@@ -137,15 +145,17 @@ def test_if_then():
     # Getting a job forces income on (a 2-feature completion).
     assert _rows(reachable_set(A, [0, 0])) == [(0, 0), (0, 1), (1, 1)]
     np.testing.assert_array_equal(
-        responsiveness_scores(_approve_if(1, 1), [[0, 0]], A), [[1, 1]])
+        responsiveness_scores(_approve_if(1, 1), [[0, 0]], A), [[1, 1]]
+    )
 
 
 def test_sampled_continuous_feature_has_standard_error():
     X = pd.DataFrame({"x": [0.0, 10.0], "z": [0.5, 1.5]})
     A = ActionSet.from_data(X)
     A["x"].kind = "float"
-    explainer = ResponsivenessExplainer(_approve_if(0, 7.5), A, n_samples=400,
-                                        random_state=0, certify="none")
+    explainer = ResponsivenessExplainer(
+        _approve_if(0, 7.5), A, n_samples=400, random_state=0, certify="none"
+    )
     result = explainer.explain(pd.DataFrame({"x": [0.0], "z": [0.5]}))
     score = result.scores.loc[0, "x"]
     se = result.standard_errors.loc[0, "x"]
@@ -192,10 +202,16 @@ def test_german_encoding_and_action_set(german):
     X, y, A, _ = german
     assert X.shape == (1000, 36) and y.mean() == pytest.approx(0.7)
     assert A.actionable_names == [
-        "YearsAtResidence", "YearsEmployed_geq_1", "HasGuarantor",
-        "HistoryOfBankInstallments", "HistoryOfStoreInstallments",
-        "CheckingAcct_exists", "CheckingAcct_geq_0", "SavingsAcct_exists",
-        "SavingsAcct_geq_100"]
+        "YearsAtResidence",
+        "YearsEmployed_geq_1",
+        "HasGuarantor",
+        "HistoryOfBankInstallments",
+        "HistoryOfStoreInstallments",
+        "CheckingAcct_exists",
+        "CheckingAcct_geq_0",
+        "SavingsAcct_exists",
+        "SavingsAcct_geq_100",
+    ]
     assert A.validate(X).empty
 
 
@@ -204,7 +220,8 @@ def test_german_linear_fast_path_equals_generic_predict(german):
     denied = X[clf.predict(X) == 0]
     fast = responsiveness_scores(clf, denied, A)
     generic = responsiveness_scores(
-        lambda Z: clf.predict(pd.DataFrame(Z, columns=X.columns)), denied, A)
+        lambda Z: clf.predict(pd.DataFrame(Z, columns=X.columns)), denied, A
+    )
     np.testing.assert_array_equal(fast, generic)
     immutable = [j for j, e in enumerate(A) if not e.actionable]
     assert np.all(fast[:, immutable] == 0)
@@ -237,14 +254,20 @@ def test_german_global_importances(german):
     explainer = ResponsivenessExplainer(clf, A).fit(X)
     top = explainer.global_importances_.sort_values(ascending=False)
     assert top.index[0] == "HasGuarantor"
-    assert (explainer.global_importances_[[n for n in A.names
-                                           if not A[n].actionable]] == 0).all()
+    assert (
+        explainer.global_importances_[[n for n in A.names if not A[n].actionable]] == 0
+    ).all()
 
 
 def test_milp_certifies_continuous_action_set():
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"income": rng.uniform(0, 10, 50),
-                      "debt": rng.uniform(0, 5, 50), "age": rng.integers(20, 70, 50)})
+    X = pd.DataFrame(
+        {
+            "income": rng.uniform(0, 10, 50),
+            "debt": rng.uniform(0, 5, 50),
+            "age": rng.integers(20, 70, 50),
+        }
+    )
     A = ActionSet.from_data(X)
     A["age"].actionable = False
     A["income"].step_ub = 1.0
@@ -260,7 +283,8 @@ def test_milp_certifies_continuous_action_set():
     clf.coef_, clf.intercept_ = w[None, :], np.array([b])
     clf.classes_ = np.array([0, 1])
     result = ResponsivenessExplainer(clf, A, n_samples=20, random_state=0).explain(
-        pd.DataFrame([x, [7.5, 0.2, 40.0]], columns=X.columns))
+        pd.DataFrame([x, [7.5, 0.2, 40.0]], columns=X.columns)
+    )
     assert result.fixed.tolist() == [True, False]
 
 
@@ -280,7 +304,8 @@ def test_tree_compression_equals_full_enumeration():
     for model in (hgb, rf):
         fast = responsiveness_scores(model, rows, A)
         slow = responsiveness_scores(
-            lambda Z, m=model: m.predict(pd.DataFrame(Z, columns=X.columns)), rows, A)
+            lambda Z, m=model: m.predict(pd.DataFrame(Z, columns=X.columns)), rows, A
+        )
         np.testing.assert_allclose(fast, slow)
 
 
@@ -298,7 +323,8 @@ def test_taiwan_linear_all_rows_fast_and_progress(capsys):
     amount = A.names.index("MostRecentBillAmount")
     some = X.iloc[:3]
     slow = responsiveness_scores(
-        lambda Z: clf.predict(pd.DataFrame(Z, columns=X.columns)), some, A)
+        lambda Z: clf.predict(pd.DataFrame(Z, columns=X.columns)), some, A
+    )
     np.testing.assert_allclose(scores[:3, amount], slow[:, amount])
 
 
@@ -326,10 +352,12 @@ def test_bad_input(german):
     with pytest.raises(ValueError, match="method"):
         responsiveness_scores(clf, X, A, method="magic")
     with pytest.raises(ValueError, match="continuous feature"):
-        responsiveness_scores(lambda Z: Z[:, 0] > 0,
-                              pd.DataFrame({"x": [0.5, 1.5]}),
-                              ActionSet.from_data(pd.DataFrame({"x": [0.5, 1.5]})),
-                              method="enumerate")
+        responsiveness_scores(
+            lambda Z: Z[:, 0] > 0,
+            pd.DataFrame({"x": [0.5, 1.5]}),
+            ActionSet.from_data(pd.DataFrame({"x": [0.5, 1.5]})),
+            method="enumerate",
+        )
     with pytest.raises(TypeError, match="ActionSet"):
         responsiveness_scores(clf, X, {"features": []})
 
@@ -349,8 +377,11 @@ def test_selector_on_german_with_action_set_dict():
     A = german_action_set(X)
     selector = ResponsivenessSelector(action_set=A.to_dict(), n_features_to_select=3)
     out = selector.set_output(transform="pandas").fit(X, y).transform(X)
-    assert list(out.columns) == ["HasGuarantor", "CheckingAcct_geq_0",
-                                 "SavingsAcct_geq_100"]
+    assert list(out.columns) == [
+        "HasGuarantor",
+        "CheckingAcct_geq_0",
+        "SavingsAcct_geq_100",
+    ]
     immutable = [j for j, e in enumerate(A) if not e.actionable]
     assert np.all(selector.importances_[immutable] == 0)
     np.testing.assert_allclose(
@@ -372,8 +403,14 @@ def test_if_then_on_an_integer_feature_is_not_certified_fixed_wrongly():
     # "if ndep = 1 then childcare = 1" once became -ndep + childcare >= 0,
     # true only for 0/1 features: the MILP then said fixed although
     # (3, 0, 1, 1.0) is reachable, valid and approved.
-    X = pd.DataFrame({"ndep": [0, 1, 2, 3], "childcare": [0, 1, 0, 1],
-                      "z": [False, True, False, True], "income": [1.0, 2.5, 3.0, 4.0]})
+    X = pd.DataFrame(
+        {
+            "ndep": [0, 1, 2, 3],
+            "childcare": [0, 1, 0, 1],
+            "z": [False, True, False, True],
+            "income": [1.0, 2.5, 3.0, 4.0],
+        }
+    )
     A = ActionSet.from_data(X)
     A.add_constraint(IfThen(["ndep", "childcare"], if_value=1, then_value=1))
     clf = _linear_model([1.0, 0.0, 2.0, 0.0], -4.5)
@@ -403,6 +440,8 @@ def test_milp_with_if_then_agrees_with_complete_enumeration():
         best = (points @ w).max()
         margin, change = best_linear_action(w, 0.0, x, A)
         assert margin == pytest.approx(best, abs=1e-9), (v, u, x, w)
-        assert IfThen(["a", "b"], if_value=v, then_value=u).check(
-            (x + change)[None, :2]
-        ).all()
+        assert (
+            IfThen(["a", "b"], if_value=v, then_value=u)
+            .check((x + change)[None, :2])
+            .all()
+        )

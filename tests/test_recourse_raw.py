@@ -36,8 +36,11 @@ def _text_columns(X):
 
 @pytest.fixture(scope="module", params=["complete", "missing"])
 def german(request):
-    load = load_german_credit if request.param == "complete" else (
-        load_german_credit_missing)
+    load = (
+        load_german_credit
+        if request.param == "complete"
+        else (load_german_credit_missing)
+    )
     X, y = load()
     A = ActionSet.from_data(X)
     model = make_pipeline(StandardScaler(), LogisticRegression())
@@ -87,8 +90,10 @@ def test_german_action_set_one_hot_per_text_column(german):
 def test_imputed_number_stays_a_feature():
     X, _ = load_german_credit_missing()
     A = ActionSet.from_data(X)
-    assert A.columns_of("credit_amount") == ["credit_amount",
-                                             f"credit_amount={MISSING}"]
+    assert A.columns_of("credit_amount") == [
+        "credit_amount",
+        f"credit_amount={MISSING}",
+    ]
     assert A["credit_amount"].actionable
     encoded = A.encode(X)
     holes = X["credit_amount"].isna()
@@ -140,11 +145,13 @@ def test_encode_refuses_what_the_action_set_does_not_know():
 
 
 def test_bool_and_category_columns():
-    X = pd.DataFrame({
-        "flag": [True, False, True],
-        "tier": pd.Categorical(["lo", "hi", None], categories=["lo", "hi"]),
-        "n": [1, 2, 3],
-    })
+    X = pd.DataFrame(
+        {
+            "flag": [True, False, True],
+            "tier": pd.Categorical(["lo", "hi", None], categories=["lo", "hi"]),
+            "n": [1, 2, 3],
+        }
+    )
     A = ActionSet.from_data(X)
     assert A.names == ["flag", "tier=hi", "tier=lo", f"tier={MISSING}", "n"]
     assert A["flag"].kind == "bool" and A["n"].kind == "int"
@@ -173,11 +180,9 @@ def test_explain_raw_rows_equals_encoded_rows(german):
     encoded = explainer.explain(A.encode(rows))
     frame = explainer.explain(pl.from_pandas(rows))
     for result in (encoded, frame):
-        np.testing.assert_array_equal(result.scores.to_numpy(),
-                                      raw.scores.to_numpy())
+        np.testing.assert_array_equal(result.scores.to_numpy(), raw.scores.to_numpy())
         np.testing.assert_array_equal(result.fixed.to_numpy(), raw.fixed.to_numpy())
-        np.testing.assert_array_equal(result.actions.to_numpy(),
-                                      raw.actions.to_numpy())
+        np.testing.assert_array_equal(result.actions.to_numpy(), raw.actions.to_numpy())
     pd.testing.assert_frame_equal(raw.scores, encoded.scores)
     assert list(raw.scores.columns) == A.names
     # The actions found get the target.
@@ -203,28 +208,45 @@ def test_standard_scaler_pipeline_has_a_linear_form(german):
     X, _, A, model = german
     w, b, labels = linear_form(model, A.names)
     values = A.encode(X).to_numpy()
-    np.testing.assert_array_equal(labels[(values @ w + b > 0).astype(int)],
-                                  model.predict(A.encode(X)))
+    np.testing.assert_array_equal(
+        labels[(values @ w + b > 0).astype(int)], model.predict(A.encode(X))
+    )
 
 
 def test_model_fitted_on_raw_columns_predicts_decoded_points():
     X, y = load_german_credit_missing()
-    X = X[["status_of_existing_checking_account", "purpose",
-           "savings_account_and_bonds", "duration_in_month", "age_in_years"]]
+    X = X[
+        [
+            "status_of_existing_checking_account",
+            "purpose",
+            "savings_account_and_bonds",
+            "duration_in_month",
+            "age_in_years",
+        ]
+    ]
     A = ActionSet.from_data(X)
     A[A.columns_of("age_in_years")].actionable = False
     text = _text_columns(X)
     numbers = [c for c in X.columns if c not in text]
-    encode = ColumnTransformer([
-        ("text", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                               OneHotEncoder(handle_unknown="ignore")), text),
-        ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), numbers),
-    ])
+    encode = ColumnTransformer(
+        [
+            (
+                "text",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                text,
+            ),
+            ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), numbers),
+        ]
+    )
     model = make_pipeline(encode, LogisticRegression()).fit(X, y)
     rows = X.iloc[:8]
     result = ResponsivenessExplainer(model, A, target="good").explain(rows)
     by_hand = ResponsivenessExplainer(
-        lambda Z: model.predict(A.decode(Z)), A, target="good").explain(rows)
+        lambda Z: model.predict(A.decode(Z)), A, target="good"
+    ).explain(rows)
     pd.testing.assert_frame_equal(result.scores, by_hand.scores)
     assert result.scores.to_numpy().max() > 0
     found = result.fixed.eq(False).fillna(False).to_numpy()
@@ -246,8 +268,7 @@ def test_selector_on_raw_german_pandas_and_polars(load):
     polars = ResponsivenessSelector(random_state=0).fit(pl.from_pandas(X), y)
     np.testing.assert_array_equal(polars.importances_, scores)
     assert list(polars.feature_names_in_) == list(X.columns)
-    selected = polars.set_params(n_features_to_select=3).transform(
-        pl.from_pandas(X))
+    selected = polars.set_params(n_features_to_select=3).transform(pl.from_pandas(X))
     assert isinstance(selected, pl.DataFrame) and selected.width == 3
 
 
@@ -270,8 +291,12 @@ def test_importance_of_a_raw_column_is_the_max_over_its_features():
 
 def test_numeric_table_with_missing_values():
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"income": rng.integers(0, 10, 200).astype(float),
-                      "age": rng.integers(20, 60, 200)})
+    X = pd.DataFrame(
+        {
+            "income": rng.integers(0, 10, 200).astype(float),
+            "age": rng.integers(20, 60, 200),
+        }
+    )
     y = (X["income"] + rng.normal(size=200) > 5).astype(int)
     X.loc[X.index[:20], "income"] = np.nan
     A = ActionSet.from_data(X)

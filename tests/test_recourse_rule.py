@@ -75,8 +75,7 @@ def _sets_differ(A, people, rule, case):
         ours = _one_dim(A, x, rule)
         theirs = case["reachml"]["sets"][i]
         assert sorted(ours) == sorted(int(j) for j in theirs)
-        cells += [(i, j) for j in ours
-                  if _rows(ours[j]) != sorted(theirs[str(j)])]
+        cells += [(i, j) for j in ours if _rows(ours[j]) != sorted(theirs[str(j)])]
     return cells
 
 
@@ -84,8 +83,7 @@ def _sets_differ(A, people, rule, case):
 def test_cases_share_reachmls_joint_sets(name):
     # The rules alone differ: both libraries reach the same points.
     case, A, people = _case(name)
-    for x, joint in zip(people.to_numpy(float), case["reachml"]["joint"],
-                        strict=True):
+    for x, joint in zip(people.to_numpy(float), case["reachml"]["joint"], strict=True):
         assert _rows(reachable_set(A, x) - x) == sorted(joint)
 
 
@@ -99,8 +97,7 @@ def test_reference_sets_are_reachmls(name):
 @pytest.mark.parametrize("path", ["linear", "predict"])
 def test_reference_scores_are_reachmls(name, path):
     case, A, people = _case(name)
-    for model, expected in zip(case["models"], case["reachml"]["scores"],
-                               strict=True):
+    for model, expected in zip(case["models"], case["reachml"]["scores"], strict=True):
         clf = _linear(model)
         estimator = clf if path == "linear" else (lambda Z, c=clf: c.predict(Z))
         scores = responsiveness_scores(estimator, people, A, rule="reference")
@@ -113,7 +110,8 @@ def test_per_value_differs_from_reachml_on_each_case(name):
     assert _sets_differ(A, people, "per_value", case)
     differ = sum(
         int((responsiveness_scores(_linear(m), people, A) != np.array(s)).sum())
-        for m, s in zip(case["models"], case["reachml"]["scores"], strict=True))
+        for m, s in zip(case["models"], case["reachml"]["scores"], strict=True)
+    )
     assert differ > 0
 
 
@@ -133,8 +131,7 @@ def test_german_reference_is_reachmls_filter():
     reference = responsiveness_scores(model, people, A, rule="reference")
     np.testing.assert_array_equal(reference, np.array(case["reachml"]["scores"][0]))
     # On German credit the two rules give the same scores.
-    np.testing.assert_array_equal(responsiveness_scores(model, people, A),
-                                  reference)
+    np.testing.assert_array_equal(responsiveness_scores(model, people, A), reference)
 
 
 # What each difference means, worked by hand.
@@ -151,7 +148,12 @@ def test_per_value_keeps_every_value_of_j():
     # +1 account can come alone (close a line); +2 and +3 cannot.
     person = [0, 2, 0]  # Accounts, CreditLines, Income
     assert _sets("accounts", person, "per_value")["Accounts"] == [
-        [1, 0, 0], [2, 1, 0], [2, 2, 0], [3, 2, 0], [3, 3, 0]]
+        [1, 0, 0],
+        [2, 1, 0],
+        [2, 2, 0],
+        [3, 2, 0],
+        [3, 3, 0],
+    ]
     assert _sets("accounts", person, "reference")["Accounts"] == [[1, 0, 0]]
 
 
@@ -190,7 +192,8 @@ def test_explainer_takes_the_rule():
         explainer = ResponsivenessExplainer(clf, A, rule=rule)
         result = explainer.explain(people)
         np.testing.assert_array_equal(
-            result.scores, responsiveness_scores(clf, people, A, rule=rule))
+            result.scores, responsiveness_scores(clf, people, A, rule=rule)
+        )
         hit = result.fixed.eq(False).to_numpy()
         moved = people.to_numpy(float)[hit] + result.actions.to_numpy()[hit]
         assert (clf.predict(moved) == 1).all()
@@ -198,9 +201,12 @@ def test_explainer_takes_the_rule():
         assert explainer.global_importances_.notna().all()
     # CityYears at its bound, JobYears still able to grow.
     at_bound = people.index[(people["CityYears"] == 3) & (people["JobYears"] < 9)]
-    scores = {rule: ResponsivenessExplainer(clf, A, rule=rule).explain(people)
-              .scores.loc[at_bound, "CityYears"] for rule in ("per_value",
-                                                              "reference")}
+    scores = {
+        rule: ResponsivenessExplainer(clf, A, rule=rule)
+        .explain(people)
+        .scores.loc[at_bound, "CityYears"]
+        for rule in ("per_value", "reference")
+    }
     assert (scores["per_value"] == 0).all() and (scores["reference"] == 1).all()
     with pytest.raises(InvalidParameterError, match="rule"):
         ResponsivenessExplainer(clf, A, rule="paper").explain(people)

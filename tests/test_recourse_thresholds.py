@@ -38,38 +38,54 @@ from featimp.recourse._thresholds import used_thresholds
 
 def _xgboost(**params):
     xgb = pytest.importorskip("xgboost")
-    return xgb.XGBClassifier(n_estimators=10, max_depth=3, n_jobs=1,
-                             random_state=0, **params)
+    return xgb.XGBClassifier(
+        n_estimators=10, max_depth=3, n_jobs=1, random_state=0, **params
+    )
 
 
 def _lightgbm(**params):
     lgb = pytest.importorskip("lightgbm")
-    return lgb.LGBMClassifier(n_estimators=10, num_leaves=8, n_jobs=1,
-                              random_state=0, verbose=-1, **params)
+    return lgb.LGBMClassifier(
+        n_estimators=10, num_leaves=8, n_jobs=1, random_state=0, verbose=-1, **params
+    )
 
 
 MODELS = {
     "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-        max_iter=10, random_state=0),
+        max_iter=10, random_state=0
+    ),
     "random_forest": lambda: RandomForestClassifier(
-        n_estimators=10, max_depth=5, random_state=0),
+        n_estimators=10, max_depth=5, random_state=0
+    ),
     "extra_trees": lambda: ExtraTreesClassifier(
-        n_estimators=5, max_depth=5, random_state=0),
+        n_estimators=5, max_depth=5, random_state=0
+    ),
     "decision_tree": lambda: DecisionTreeClassifier(max_depth=6, random_state=0),
     "gradient_boosting": lambda: GradientBoostingClassifier(
-        n_estimators=10, max_depth=3, random_state=0),
+        n_estimators=10, max_depth=3, random_state=0
+    ),
     "bagging": lambda: BaggingClassifier(
-        DecisionTreeClassifier(max_depth=4), n_estimators=5, max_features=0.6,
-        random_state=0),
+        DecisionTreeClassifier(max_depth=4),
+        n_estimators=5,
+        max_features=0.6,
+        random_state=0,
+    ),
     "xgboost": _xgboost,
     "lightgbm": _lightgbm,
 }
 #: Every family on complete data, and those that fit on NaN on data with
 #: missing values.
 FITS = [(family, False) for family in MODELS] + [
-    (family, True) for family in ("hist_gradient_boosting", "random_forest",
-                                  "extra_trees", "decision_tree", "xgboost",
-                                  "lightgbm")]
+    (family, True)
+    for family in (
+        "hist_gradient_boosting",
+        "random_forest",
+        "extra_trees",
+        "decision_tree",
+        "xgboost",
+        "lightgbm",
+    )
+]
 
 
 @pytest.fixture(autouse=True)
@@ -119,10 +135,12 @@ def _with_missing(X, seed=0):
     return X
 
 
-@pytest.mark.parametrize(("family", "missing"), FITS,
-                         ids=[f + "-nan" * m for f, m in FITS])
+@pytest.mark.parametrize(
+    ("family", "missing"), FITS, ids=[f + "-nan" * m for f, m in FITS]
+)
 def test_taiwan_used_thresholds_give_the_data_grid_scores(
-        taiwan, family, missing, monkeypatch):
+    taiwan, family, missing, monkeypatch
+):
     X, y, A, rows = taiwan
     model = MODELS[family]().fit(_with_missing(X) if missing else X, y)
     fast, grid, n_fast, n_grid = _both_paths(model, rows, A, monkeypatch)
@@ -132,8 +150,7 @@ def test_taiwan_used_thresholds_give_the_data_grid_scores(
 
 
 @pytest.mark.parametrize("family", MODELS)
-def test_grid_on_the_thresholds_and_their_float_neighbours(
-        taiwan, family, monkeypatch):
+def test_grid_on_the_thresholds_and_their_float_neighbours(taiwan, family, monkeypatch):
     # Candidate values at, just below and just above each split, in float64
     # and float32 steps: the comparison at value == threshold must match.
     X, y, A, rows = taiwan
@@ -142,22 +159,30 @@ def test_grid_on_the_thresholds_and_their_float_neighbours(
     model = MODELS[family]().fit(X, y)
     cuts = used_thresholds(model)[A.names.index(name)]
     c32 = cuts.astype(np.float32)
-    grid = np.concatenate([
-        cuts, np.nextafter(cuts, -np.inf), np.nextafter(cuts, np.inf), c32,
-        np.nextafter(c32, np.float32(-np.inf)), np.nextafter(c32, np.float32(np.inf)),
-        np.round(cuts * 4) / 4,
-    ]).astype(float)
+    grid = np.concatenate(
+        [
+            cuts,
+            np.nextafter(cuts, -np.inf),
+            np.nextafter(cuts, np.inf),
+            c32,
+            np.nextafter(c32, np.float32(-np.inf)),
+            np.nextafter(c32, np.float32(np.inf)),
+            np.round(cuts * 4) / 4,
+        ]
+    ).astype(float)
     A = ActionSet.from_dict(A.to_dict())
     A[name].kind = "float"
     A[name].grid = sorted(set(grid[(grid >= 0) & (grid <= 3000)].tolist()))
     fast, grid_scores, n_fast, n_grid = _both_paths(
-        model, rows.assign(**{name: rows[name] + 0.25}), A, monkeypatch)
+        model, rows.assign(**{name: rows[name] + 0.25}), A, monkeypatch
+    )
     np.testing.assert_allclose(fast, grid_scores, rtol=0, atol=1e-12)
     assert n_fast < n_grid
 
 
-@pytest.mark.parametrize("family", ["hist_gradient_boosting", "random_forest",
-                                    "xgboost", "lightgbm"])
+@pytest.mark.parametrize(
+    "family", ["hist_gradient_boosting", "random_forest", "xgboost", "lightgbm"]
+)
 def test_german_text_columns_and_missing_values(family, monkeypatch):
     X, y = load_german_credit_missing()
     A = ActionSet.from_data(X)
@@ -185,7 +210,8 @@ def test_categorical_hist_gradient_boosting_split_falls_back(taiwan, monkeypatch
     X, y, A, rows = taiwan
     education = A.names.index("EducationLevel")
     model = HistGradientBoostingClassifier(
-        max_iter=10, categorical_features=[education], random_state=0).fit(X, y)
+        max_iter=10, categorical_features=[education], random_state=0
+    ).fit(X, y)
     used = used_thresholds(model)
     assert education in used and used[education] is None
     assert used[A.names.index("MostRecentBillAmount")] is not None
@@ -213,20 +239,28 @@ def test_a_stump_goes_left_up_to_its_cut_and_right_after(k):
     model = _stumps()[k].fit(x, x[:, 0] > 123.456)
     (cut,) = used_thresholds(model)[0]
     left, at, after, right = model.predict(
-        [[x.min()], [cut], [np.nextafter(cut, np.inf)], [x.max()]])
+        [[x.min()], [cut], [np.nextafter(cut, np.inf)], [x.max()]]
+    )
     assert at == left != right == after
 
 
 def test_lightgbm_zero_as_missing_keeps_zero_apart(monkeypatch):
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.integers(-3, 4, 400) * 1e-36,
-                      "b": rng.normal(size=400)})
+    X = pd.DataFrame({"a": rng.integers(-3, 4, 400) * 1e-36, "b": rng.normal(size=400)})
     X.loc[rng.random(400) < 0.3, "a"] = 0.0
     y = ((X["a"] > 0) | (X["b"] > 1)).astype(int)
     model = _lightgbm(zero_as_missing=True, min_child_samples=5).fit(X, y)
     A = ActionSet.from_data(X)
-    A["a"].grid = sorted({0.0, -0.0, *np.arange(-4, 5) * 1e-36, 1e-35, -1e-35,
-                          *np.nextafter([1e-35, -1e-35], 0)})
+    A["a"].grid = sorted(
+        {
+            0.0,
+            -0.0,
+            *np.arange(-4, 5) * 1e-36,
+            1e-35,
+            -1e-35,
+            *np.nextafter([1e-35, -1e-35], 0),
+        }
+    )
     A["b"].grid = np.linspace(-3, 3, 61).tolist()
     fast, grid, n_fast, n_grid = _both_paths(model, X.iloc[:20], A, monkeypatch)
     np.testing.assert_allclose(fast, grid, rtol=0, atol=1e-12)
@@ -236,8 +270,9 @@ def test_lightgbm_zero_as_missing_keeps_zero_apart(monkeypatch):
 def test_readers_fall_back_for_models_they_cannot_read(taiwan):
     X, y, _, _ = taiwan
     init = GradientBoostingRegressor(n_estimators=3, init=LinearRegression())
-    scaled = Pipeline([("scale", StandardScaler()),
-                       ("tree", DecisionTreeClassifier(max_depth=3))])
+    scaled = Pipeline(
+        [("scale", StandardScaler()), ("tree", DecisionTreeClassifier(max_depth=3))]
+    )
     for model in (init, scaled, StandardScaler()):
         assert used_thresholds(model.fit(X, y)) is None
     tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)

@@ -30,8 +30,15 @@ def test_ranking_is_one_for_best_and_ties_keep_order():
 
 @pytest.mark.parametrize(
     ("k", "d", "expected"),
-    [(3, 10, 3), (0.6, 10, 6), (0.05, 10, 1), (1.0, 7, 7), (0.29, 100, 28),
-     (0.25, 30, 7), (0.7, 10, 7)],
+    [
+        (3, 10, 3),
+        (0.6, 10, 6),
+        (0.05, 10, 1),
+        (1.0, 7, 7),
+        (0.29, 100, 28),
+        (0.25, 30, 7),
+        (0.7, 10, 7),
+    ],
 )
 def test_n_selected_truncates_fractions_as_rfe(k, d, expected):
     assert n_selected(k, d) == expected

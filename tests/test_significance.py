@@ -52,8 +52,11 @@ def test_pvalues_are_valid_on_pure_noise(estimator, null):
     for seed in range(15):
         X, y = _noise(seed)
         sel = SignificanceSelector(
-            estimator, null=null, n_permutations=19 if null == "permutation" else 10,
-            n_refits=2, random_state=seed,
+            estimator,
+            null=null,
+            n_permutations=19 if null == "permutation" else 10,
+            n_refits=2,
+            random_state=seed,
         ).fit(X, y)
         pvalues.append(sel.pvalues_)
         any_selected.append(sel.get_support().any())
@@ -154,8 +157,15 @@ def test_shadows_keep_dtypes_and_permute_each_column():
     )
     out = with_shadows(X, np.random.default_rng(0), copies=2)
     assert list(out.columns) == [
-        "a", "b", "shadow0_a", "_shadow0_a", "shadow0_b", "shadow0_shadow0_a",
-        "shadow1_a", "shadow1_b", "shadow1_shadow0_a",
+        "a",
+        "b",
+        "shadow0_a",
+        "_shadow0_a",
+        "shadow0_b",
+        "shadow0_shadow0_a",
+        "shadow1_a",
+        "shadow1_b",
+        "shadow1_shadow0_a",
     ]
     assert out["shadow1_b"].dtype == X["b"].dtype
     assert sorted(out["_shadow0_a"]) == sorted(X["a"])
@@ -175,8 +185,11 @@ def test_mixed_tables_are_read_as_the_wrapped_selector_reads_them(kind, null):
     if kind == "polars":
         X = pytest.importorskip("polars").from_pandas(X)
     sel = SignificanceSelector(
-        "mi", null=null, n_permutations=99 if null == "permutation" else 10,
-        n_refits=1, random_state=0,
+        "mi",
+        null=null,
+        n_permutations=99 if null == "permutation" else 10,
+        n_refits=1,
+        random_state=0,
     )
     sel.fit(X, y)
     assert np.isfinite(sel.pvalues_).all()
@@ -236,15 +249,35 @@ def test_rounds_run_on_dask_with_progress(planted, capsys):
 
 def test_cli_significance_adds_p_and_q_columns(capsys, tmp_path):
     out = tmp_path / "ranking.csv"
-    code = main(["rank", "--dataset", "breast_cancer", "--method", "lasso",
-                 "--param", "n_grid=3", "--param", "random_state=0",
-                 "--significance", "0.05", "--output", str(out), "--quiet"])
+    code = main(
+        [
+            "rank",
+            "--dataset",
+            "breast_cancer",
+            "--method",
+            "lasso",
+            "--param",
+            "n_grid=3",
+            "--param",
+            "random_state=0",
+            "--significance",
+            "0.05",
+            "--output",
+            str(out),
+            "--quiet",
+        ]
+    )
     printed, err = capsys.readouterr()
     assert code == 0, err
     assert printed.splitlines()[0].endswith("alpha=0.05 null=shadow")
     ranking = pd.read_csv(out)
     assert list(ranking.columns) == [
-        "rank", "feature", "importance", "p_value", "q_value", "selected"
+        "rank",
+        "feature",
+        "importance",
+        "p_value",
+        "q_value",
+        "selected",
     ]
     np.testing.assert_array_equal(ranking["selected"], ranking["q_value"] <= 0.05)
     assert ranking["selected"].any()
@@ -252,17 +285,52 @@ def test_cli_significance_adds_p_and_q_columns(capsys, tmp_path):
 
 def test_cli_select_with_significance_and_double_wrapping(capsys, tmp_path):
     out = tmp_path / "reduced.csv"
-    code = main(["select", "--dataset", "breast_cancer", "--method", "mi",
-                 "--param", "random_state=0", "--significance", "0.1",
-                 "-k", "3", "--output", str(out), "--quiet"])
+    code = main(
+        [
+            "select",
+            "--dataset",
+            "breast_cancer",
+            "--method",
+            "mi",
+            "--param",
+            "random_state=0",
+            "--significance",
+            "0.1",
+            "-k",
+            "3",
+            "--output",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert pd.read_csv(out).shape[1] == 3 + 1  # 3 features and the target
     capsys.readouterr()
-    code = main(["rank", "--dataset", "breast_cancer", "--method", "significance",
-                 "--significance", "0.1", "--quiet"])
+    code = main(
+        [
+            "rank",
+            "--dataset",
+            "breast_cancer",
+            "--method",
+            "significance",
+            "--significance",
+            "0.1",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "--param alpha" in capsys.readouterr().err
-    code = main(["rank", "--dataset", "breast_cancer", "--method", "mi",
-                 "--significance", "5", "--quiet"])
+    code = main(
+        [
+            "rank",
+            "--dataset",
+            "breast_cancer",
+            "--method",
+            "mi",
+            "--significance",
+            "5",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "--significance must be in (0, 1], got 5" in capsys.readouterr().err

@@ -16,10 +16,20 @@ from featimp._validation import check_X_y, encode_target, infer_task
 #: threaded, so that several run side by side under joblib without
 #: oversubscribing the cores.
 BOOSTER_DEFAULTS = {
-    "xgboost": {"n_estimators": 200, "max_depth": 4, "learning_rate": 0.1,
-                "tree_method": "hist", "n_jobs": 1},
-    "lightgbm": {"n_estimators": 200, "num_leaves": 15, "learning_rate": 0.1,
-                 "n_jobs": 1, "verbose": -1},
+    "xgboost": {
+        "n_estimators": 200,
+        "max_depth": 4,
+        "learning_rate": 0.1,
+        "tree_method": "hist",
+        "n_jobs": 1,
+    },
+    "lightgbm": {
+        "n_estimators": 200,
+        "num_leaves": 15,
+        "learning_rate": 0.1,
+        "n_jobs": 1,
+        "verbose": -1,
+    },
 }
 
 
@@ -99,13 +109,13 @@ def make_booster(kind: str, task: str):
     if kind == "xgboost":
         xgboost = import_optional("xgboost", "boost")
         cls = (
-            xgboost.XGBClassifier if task == "classification"
-            else xgboost.XGBRegressor
+            xgboost.XGBClassifier if task == "classification" else xgboost.XGBRegressor
         )
     else:
         lightgbm = import_optional("lightgbm", "boost")
         cls = (
-            lightgbm.LGBMClassifier if task == "classification"
+            lightgbm.LGBMClassifier
+            if task == "classification"
             else lightgbm.LGBMRegressor
         )
     return cls(**BOOSTER_DEFAULTS[kind])
@@ -123,8 +133,10 @@ def resolve_estimator(estimator, task: str, default: str | None = None):
 def check_estimator_task(estimator, task: str) -> None:
     """A classifier for a regression target (or the reverse) is an error."""
     expected = "classifier" if task == "classification" else "regressor"
-    wrong = is_regressor(estimator) if task == "classification" else is_classifier(
-        estimator
+    wrong = (
+        is_regressor(estimator)
+        if task == "classification"
+        else is_classifier(estimator)
     )
     if wrong:
         raise ValueError(

@@ -55,14 +55,22 @@ def _l1_logistic(X, y, *, n_grid, cv, tol, seed):
     # liblinear is fastest for two classes; saga handles the multinomial loss.
     solver = "liblinear" if np.unique(y).size == 2 else "saga"
     common = {"l1_ratio": 1.0} if cv < 2 else {"l1_ratios": (1.0,)}
-    params = {"solver": solver, "max_iter": _MAX_ITER, "tol": tol,
-              "random_state": seed, **common}
+    params = {
+        "solver": solver,
+        "max_iter": _MAX_ITER,
+        "tol": tol,
+        "random_state": seed,
+        **common,
+    }
     if cv < 2:
         return LogisticRegression(C=1.0, **params).fit(X, y).coef_
     Cs = np.logspace(*_LOG_C_RANGE, n_grid)
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
     model = LogisticRegressionCV(
-        Cs=Cs, cv=folds, scoring="neg_log_loss", use_legacy_attributes=False,
+        Cs=Cs,
+        cv=folds,
+        scoring="neg_log_loss",
+        use_legacy_attributes=False,
         **params,
     )
     return model.fit(X, y).coef_
@@ -137,7 +145,12 @@ def lasso_importances(
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     fit = _l1_logistic if task == "classification" else _lasso
     coef = fit(
-        X, y, n_grid=n_grid, cv=_n_splits(y, task, cv), tol=tol, seed=seed,
+        X,
+        y,
+        n_grid=n_grid,
+        cv=_n_splits(y, task, cv),
+        tol=tol,
+        seed=seed,
     )
     if not table.expanded:
         return np.abs(coef).mean(axis=0)

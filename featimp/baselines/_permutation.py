@@ -55,7 +55,10 @@ def _split(X, y, task, test_size, rng):
         if counts[counts > 0].min() >= 2:
             stratify = y
     return train_test_split(
-        X, y, test_size=test_size, stratify=stratify,
+        X,
+        y,
+        test_size=test_size,
+        stratify=stratify,
         random_state=rng.randint(np.iinfo(np.int32).max),
     )
 
@@ -136,7 +139,11 @@ def permutation_importances(
     with threadpool_limits(limits=threads, user_api="openmp"):
         model.fit(X_train, y_train)
         result = permutation_importance(
-            model, X_test, y_test, scoring=scoring, n_repeats=n_repeats,
+            model,
+            X_test,
+            y_test,
+            scoring=scoring,
+            n_repeats=n_repeats,
             random_state=rng.randint(np.iinfo(np.int32).max),
         )
     return result.importances_mean

@@ -89,9 +89,7 @@ def _explain(shap, model, rows, background, *, explainer, max_evals, task, seed)
     d = rows.shape[1]
     # One permutation costs 2d + 1 evaluations; "auto" affords three.
     evals = 3 * (2 * d + 1) if max_evals == "auto" else max(max_evals, 2 * d + 1)
-    return _agnostic_values(
-        shap, model, rows, background, explainer, evals, task, seed
-    )
+    return _agnostic_values(shap, model, rows, background, explainer, evals, task, seed)
 
 
 @validate_params(
@@ -166,8 +164,14 @@ def shap_importances(
     rows = X[rng.choice(X.shape[0], min(max_samples, X.shape[0]), replace=False)]
     background = X[rng.choice(X.shape[0], min(n_background, X.shape[0]), replace=False)]
     values = _explain(
-        shap, model, rows, background, explainer=explainer, max_evals=max_evals,
-        task=task, seed=int(rng.randint(np.iinfo(np.int32).max)),
+        shap,
+        model,
+        rows,
+        background,
+        explainer=explainer,
+        max_evals=max_evals,
+        task=task,
+        seed=int(rng.randint(np.iinfo(np.int32).max)),
     )
     return table.aggregate(mean_abs_shap(values, X.shape[1]), "sum")
 

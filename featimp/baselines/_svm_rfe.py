@@ -39,7 +39,10 @@ def _linear_svm(task: str, C: float, seed: int):
     if task == "classification":
         return LinearSVC(C=C, dual=False, max_iter=_MAX_ITER, random_state=seed)
     return LinearSVR(
-        C=C, loss="squared_epsilon_insensitive", dual=False, max_iter=_MAX_ITER,
+        C=C,
+        loss="squared_epsilon_insensitive",
+        dual=False,
+        max_iter=_MAX_ITER,
         random_state=seed,
     )
 
@@ -48,9 +51,7 @@ def _linear_svm(task: str, C: float, seed: int):
     {"X": ["array-like"], "y": ["array-like"], **_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
-def svm_rfe_importances(
-    X, y, *, C=1.0, step=1, task="auto", random_state=None
-):
+def svm_rfe_importances(X, y, *, C=1.0, step=1, task="auto", random_state=None):
     """SVM-RFE (Guyon et al. 2002): the order in which features are eliminated.
 
     A linear SVM is fitted on standardised features and the feature(s) with

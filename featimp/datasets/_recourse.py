@@ -43,33 +43,46 @@ def _encode_german(raw: pd.DataFrame) -> pd.DataFrame:
     out["LoanDuration_leq_6"] = raw["duration"] <= 6
     for t in (12, 24, 36):
         out[f"LoanDuration_geq_{t}"] = raw["duration"] >= t
-    out.update({
-        "LoanRate": raw["installment_rate"],
-        "HasGuarantor": raw["guarantor"],
-        "LoanRequiredForBusiness": raw["purpose_is_business"],
-        "LoanRequiredForEducation": _any(
-            raw, ["purpose_is_education", "purpose_is_retraining"]
-        ),
-        "LoanRequiredForCar": _any(raw, ["purpose_is_car_new", "purpose_is_car_used"]),
-        "LoanRequiredForHome": _any(raw, [
-            "purpose_is_furniture", "purpose_is_radio/tv",
-            "purpose_is_domestic_appliances", "purpose_is_repairs",
-        ]),
-        "NoCreditHistory": raw["credit_history_no_credits_taken"],
-        "HistoryOfLatePayments": raw["credit_history_delay_in_paying_credits"],
-        "HistoryOfDelinquency": raw["credit_history_critical_credit_history"],
-        "HistoryOfBankInstallments": raw["has_bank_installments"],
-        "HistoryOfStoreInstallments": raw["has_store_installments"],
-        "CheckingAcct_exists": ~raw["no_checking_acct"].astype(bool),
-        "CheckingAcct_geq_0": _any(
-            raw, ["checking_acct_bt_0_200", "checking_acct_ge_200"]
-        ),
-        "SavingsAcct_exists": ~raw["no_savings_acct"].astype(bool),
-        "SavingsAcct_geq_100": _any(raw, [
-            "savings_acct_bt_100_499", "savings_acct_bt_500_999",
-            "savings_acct_ge_1000",
-        ]),
-    })
+    out.update(
+        {
+            "LoanRate": raw["installment_rate"],
+            "HasGuarantor": raw["guarantor"],
+            "LoanRequiredForBusiness": raw["purpose_is_business"],
+            "LoanRequiredForEducation": _any(
+                raw, ["purpose_is_education", "purpose_is_retraining"]
+            ),
+            "LoanRequiredForCar": _any(
+                raw, ["purpose_is_car_new", "purpose_is_car_used"]
+            ),
+            "LoanRequiredForHome": _any(
+                raw,
+                [
+                    "purpose_is_furniture",
+                    "purpose_is_radio/tv",
+                    "purpose_is_domestic_appliances",
+                    "purpose_is_repairs",
+                ],
+            ),
+            "NoCreditHistory": raw["credit_history_no_credits_taken"],
+            "HistoryOfLatePayments": raw["credit_history_delay_in_paying_credits"],
+            "HistoryOfDelinquency": raw["credit_history_critical_credit_history"],
+            "HistoryOfBankInstallments": raw["has_bank_installments"],
+            "HistoryOfStoreInstallments": raw["has_store_installments"],
+            "CheckingAcct_exists": ~raw["no_checking_acct"].astype(bool),
+            "CheckingAcct_geq_0": _any(
+                raw, ["checking_acct_bt_0_200", "checking_acct_ge_200"]
+            ),
+            "SavingsAcct_exists": ~raw["no_savings_acct"].astype(bool),
+            "SavingsAcct_geq_100": _any(
+                raw,
+                [
+                    "savings_acct_bt_100_499",
+                    "savings_acct_bt_500_999",
+                    "savings_acct_ge_1000",
+                ],
+            ),
+        }
+    )
     return pd.DataFrame(out).astype(int)
 
 

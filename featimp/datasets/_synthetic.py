@@ -182,8 +182,10 @@ def make_ground_truth(
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     if task == "classification" and n_classes < 2:
         raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-    for name, value in (("n_suppressors", n_suppressors),
-                        ("n_interaction_pairs", n_interaction_pairs)):
+    for name, value in (
+        ("n_suppressors", n_suppressors),
+        ("n_interaction_pairs", n_interaction_pairs),
+    ):
         if value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
     _check_real_table_params(n_informative, n_categorical, missing_rate)

@@ -58,13 +58,20 @@ IMPORTANCE_CONSTRAINT = [StrOptions(set(IMPORTANCE_METHODS))]
 #: less, so its importances vary less between folds and seeds. In
 #: benchmarks/kan_paper.py it reaches 21 of the paper's 24 KAN figures, the
 #: other three by 0.001 (grid 5 with sparsity 1e-3 missed six, by up to 0.012).
-SELECTOR_DEFAULTS = {"max_iter": 50, "batch_size": 128, "grid_size": 3,
-                     "sparsity": 0.03}
+SELECTOR_DEFAULTS = {
+    "max_iter": 50,
+    "batch_size": 128,
+    "grid_size": 3,
+    "sparsity": 0.03,
+}
 #: Where ``KANRegressor`` departs from :class:`NetworkConfig` (which
 #: ``KANClassifier`` follows): early stopping on a fifth of the rows and a
 #: light sparsity penalty (benchmarks/bench_kan_regressor.py).
-REGRESSOR_DEFAULTS = {"sparsity": 0.01, "early_stopping": True,
-                      "validation_fraction": 0.2}
+REGRESSOR_DEFAULTS = {
+    "sparsity": 0.01,
+    "early_stopping": True,
+    "validation_fraction": 0.2,
+}
 
 
 def network_defaults(overrides=None) -> dict:
@@ -78,8 +85,7 @@ def network_defaults(overrides=None) -> dict:
 def check_hidden_layer_sizes(value) -> None:
     if not _hidden_sizes_ok(value):
         raise ValueError(
-            "hidden_layer_sizes must be None or a list of positive ints, "
-            f"got {value!r}"
+            f"hidden_layer_sizes must be None or a list of positive ints, got {value!r}"
         )
 
 

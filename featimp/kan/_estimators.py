@@ -95,8 +95,12 @@ class _BaseKAN(BaseEstimator):
         Z = (X - self.x_mean_) / self.x_scale_
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         self.network_, self.n_iter_, self.loss_curve_ = train.train_network(
-            Z, y, task=self._task, n_outputs=n_outputs,
-            config=NetworkConfig.from_estimator(self), seed=seed,
+            Z,
+            y,
+            task=self._task,
+            n_outputs=n_outputs,
+            config=NetworkConfig.from_estimator(self),
+            seed=seed,
         )
         scores = train.importance_variants(
             self.network_, Z, y, task=self._task, methods=[self.importance]
@@ -130,7 +134,10 @@ class _BaseKAN(BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Z = (X - self.x_mean_) / self.x_scale_
         scores = require_torch().importance_variants(
-            self.network_, Z, self._encode_y(y), task=self._task,
+            self.network_,
+            Z,
+            self._encode_y(y),
+            task=self._task,
             methods=list(methods or IMPORTANCE_METHODS),
         )
         return {k: normalised(v) for k, v in scores.items()}
@@ -317,13 +324,21 @@ random_state, verbose
         verbose=False,
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, grid_size=grid_size,
-            spline_order=spline_order, grid_eps=grid_eps, update_grid=update_grid,
-            max_iter=max_iter, batch_size=batch_size, learning_rate=learning_rate,
-            sparsity=sparsity, early_stopping=early_stopping,
+            hidden_layer_sizes=hidden_layer_sizes,
+            grid_size=grid_size,
+            spline_order=spline_order,
+            grid_eps=grid_eps,
+            update_grid=update_grid,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            sparsity=sparsity,
+            early_stopping=early_stopping,
             validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, importance=importance,
-            random_state=random_state, verbose=verbose,
+            n_iter_no_change=n_iter_no_change,
+            importance=importance,
+            random_state=random_state,
+            verbose=verbose,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

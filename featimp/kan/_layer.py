@@ -128,8 +128,17 @@ class KANLayer(nn.Module):
     ``(n, in, out)`` tensor is ever formed during training.
     """
 
-    def __init__(self, in_features, out_features, *, grid_size, spline_order,
-                 grid_eps, generator, dtype):
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        *,
+        grid_size,
+        spline_order,
+        grid_eps,
+        generator,
+        dtype,
+    ):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.grid_size, self.spline_order = grid_size, spline_order
@@ -149,8 +158,9 @@ class KANLayer(nn.Module):
         uniform = torch.linspace(-1, 1, grid_size + 1, dtype=dtype)
         self.register_buffer(
             "grid",
-            grid_from_samples(uniform[:, None].expand(-1, in_features),
-                              grid_size, spline_order, 1.0),
+            grid_from_samples(
+                uniform[:, None].expand(-1, in_features), grid_size, spline_order, 1.0
+            ),
         )
 
     def scaled_coef(self):
@@ -201,12 +211,27 @@ class KANLayer(nn.Module):
 class KANNetwork(nn.Module):
     """A stack of :class:`KANLayer` of the given widths."""
 
-    def __init__(self, widths, *, grid_size, spline_order, grid_eps, generator,
-                 dtype=torch.float64):
+    def __init__(
+        self,
+        widths,
+        *,
+        grid_size,
+        spline_order,
+        grid_eps,
+        generator,
+        dtype=torch.float64,
+    ):
         super().__init__()
         self.layers = nn.ModuleList(
-            KANLayer(i, o, grid_size=grid_size, spline_order=spline_order,
-                     grid_eps=grid_eps, generator=generator, dtype=dtype)
+            KANLayer(
+                i,
+                o,
+                grid_size=grid_size,
+                spline_order=spline_order,
+                grid_eps=grid_eps,
+                generator=generator,
+                dtype=dtype,
+            )
             for i, o in itertools.pairwise(widths)
         )
 

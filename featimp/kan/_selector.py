@@ -66,8 +66,15 @@ def _fold_scores(train, X, y, fold, *, task, n_outputs, config, seed, methods):
 
 
 def kan_importance_variants(
-    X, y, *, methods=IMPORTANCE_METHODS, task="auto", cv=5, n_seeds=3,
-    random_state=None, **network_params,
+    X,
+    y,
+    *,
+    methods=IMPORTANCE_METHODS,
+    task="auto",
+    cv=5,
+    n_seeds=3,
+    random_state=None,
+    **network_params,
 ) -> dict[str, np.ndarray]:
     """Several KAN importances from one set of trained networks.
 
@@ -125,14 +132,26 @@ def kan_importance_variants(
     train = require_torch()
     rng = check_random_state_seed(random_state)
     n_outputs = 1 if classes is None else classes.size
-    runs = [(s, fold) for s in rng.integers(2**31 - 1, size=n_seeds)
-            for fold in _splitter(y, task, cv, s).split(X, y)]
+    runs = [
+        (s, fold)
+        for s in rng.integers(2**31 - 1, size=n_seeds)
+        for fold in _splitter(y, task, cv, s).split(X, y)
+    ]
     total = dict.fromkeys(methods, 0.0)
     progress = tqdm(runs, desc="KAN folds", unit="fit", disable=not config.verbose)
     quiet = NetworkConfig(**{**network_params, "verbose": False})
     for i, (seed, fold) in enumerate(progress):
-        scores = _fold_scores(train, X, y, fold, task=task, n_outputs=n_outputs,
-                              config=quiet, seed=int(seed) + i, methods=methods)
+        scores = _fold_scores(
+            train,
+            X,
+            y,
+            fold,
+            task=task,
+            n_outputs=n_outputs,
+            config=quiet,
+            seed=int(seed) + i,
+            methods=methods,
+        )
         for k in methods:
             total[k] = total[k] + scores[k]
     return {k: table.aggregate(v / len(runs), "sum") for k, v in total.items()}
@@ -274,9 +293,7 @@ max_iter, batch_size, learning_rate, sparsity
         verbose=False,
     ):
         self.stability = stability
-        super().__init__(
-            n_features_to_select=n_features_to_select, threshold=threshold
-        )
+        super().__init__(n_features_to_select=n_features_to_select, threshold=threshold)
         self.method = method
         self.task = task
         self.cv = cv
@@ -301,8 +318,13 @@ max_iter, batch_size, learning_rate, sparsity
         if isinstance(seed, np.random.RandomState):
             seed = seed.randint(2**31 - 1)
         self.all_importances_ = kan_importance_variants(
-            X, y, task=self.task, cv=self.cv, n_seeds=self.n_seeds,
-            random_state=seed, **network,
+            X,
+            y,
+            task=self.task,
+            cv=self.cv,
+            n_seeds=self.n_seeds,
+            random_state=seed,
+            **network,
         )
         # Every network runs all its epochs (the selector has no early stop).
         self.n_iter_ = self.max_iter

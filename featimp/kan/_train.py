@@ -74,8 +74,10 @@ def train_network(X, y, *, task, n_outputs, config, seed):
         generator = torch.Generator().manual_seed(int(seed))
         X, y = as_tensors(X, y, task)
         network = KANNetwork(
-            config.widths(X.shape[1], n_outputs), grid_size=config.grid_size,
-            spline_order=config.spline_order, grid_eps=config.grid_eps,
+            config.widths(X.shape[1], n_outputs),
+            grid_size=config.grid_size,
+            spline_order=config.spline_order,
+            grid_eps=config.grid_eps,
             generator=generator,
         )
         train, val = _split_validation(X.shape[0], config, generator)
@@ -93,15 +95,19 @@ def _fit_loop(network, X, y, train, val, task, config, generator):
             :GRID_SAMPLE
         ]
     best, best_loss, stall, curve = None, np.inf, 0, []
-    epochs = tqdm(range(config.max_iter), desc="KAN", unit="epoch",
-                  disable=not config.verbose, leave=False)
+    epochs = tqdm(
+        range(config.max_iter),
+        desc="KAN",
+        unit="epoch",
+        disable=not config.verbose,
+        leave=False,
+    )
     basis = network.layers[0].flat_basis(X)
     for epoch in epochs:
         if epoch in grid_epochs:
             network.update_grids(X[grid_rows])
             basis = network.layers[0].flat_basis(X)
-        loss = _epoch(network, optimizer, (X, basis, y), train, task, config,
-                      generator)
+        loss = _epoch(network, optimizer, (X, basis, y), train, task, config, generator)
         curve.append(loss)
         if val is None:
             epochs.set_postfix(loss=f"{loss:.4f}")

@@ -355,8 +355,9 @@ class ActionSet:
         """
         if self._raw is None:
             index = X.index if isinstance(X, pd.DataFrame) else None
-            return pd.DataFrame(self._values(to_pandas(X)), index=index,
-                                columns=self.names)
+            return pd.DataFrame(
+                self._values(to_pandas(X)), index=index, columns=self.names
+            )
         return self._raw.encode(X)
 
     def decode(self, X) -> pd.DataFrame:
@@ -544,8 +545,10 @@ class ActionSet:
         """
         data = {
             "features": [
-                {k: (None if isinstance(v, float) and math.isinf(v) else v)
-                 for k, v in asdict(e).items()}
+                {
+                    k: (None if isinstance(v, float) and math.isinf(v) else v)
+                    for k, v in asdict(e).items()
+                }
                 for e in self._elements
             ],
             "constraints": [c.to_dict() for c in self.constraints],
@@ -557,12 +560,18 @@ class ActionSet:
     @classmethod
     def from_dict(cls, data: dict) -> ActionSet:
         """Inverse of :meth:`to_dict`."""
-        defaults = {"lb": -math.inf, "ub": math.inf, "step_lb": -math.inf,
-                    "step_ub": math.inf}
+        defaults = {
+            "lb": -math.inf,
+            "ub": math.inf,
+            "step_lb": -math.inf,
+            "step_ub": math.inf,
+        }
         elements = []
         for item in data["features"]:
-            item = {k: (defaults[k] if v is None and k in defaults else v)
-                    for k, v in item.items()}
+            item = {
+                k: (defaults[k] if v is None and k in defaults else v)
+                for k, v in item.items()
+            }
             elements.append(FeatureAction(**item))
         constraints = [constraint_from_dict(c) for c in data.get("constraints", [])]
         A = cls(elements, constraints)

@@ -6,15 +6,30 @@ from featimp.recourse._action_set import ActionSet
 from featimp.recourse._constraints import DirectionalLinkage, ThermometerEncoding
 
 _GERMAN_IMMUTABLE_PARTS = (
-    "Age", "Job_is", "Housing_is_", "CreditAmt_geq_", "LoanDuration_", "LoanRate",
+    "Age",
+    "Job_is",
+    "Housing_is_",
+    "CreditAmt_geq_",
+    "LoanDuration_",
+    "LoanRate",
 )
 _GERMAN_IMMUTABLE = (
-    "Male", "Single", "ForeignWorker", "LiablePersons", "NoCreditHistory",
-    "HistoryOfLatePayments", "HistoryOfDelinquency", "LoanRequiredForCar",
-    "LoanRequiredForHome", "LoanRequiredForEducation", "LoanRequiredForBusiness",
+    "Male",
+    "Single",
+    "ForeignWorker",
+    "LiablePersons",
+    "NoCreditHistory",
+    "HistoryOfLatePayments",
+    "HistoryOfDelinquency",
+    "LoanRequiredForCar",
+    "LoanRequiredForHome",
+    "LoanRequiredForEducation",
+    "LoanRequiredForBusiness",
 )
 _GERMAN_INCREASE_ONLY = (
-    "YearsAtResidence", "HasGuarantor", "HistoryOfBankInstallments",
+    "YearsAtResidence",
+    "HasGuarantor",
+    "HistoryOfBankInstallments",
     "HistoryOfStoreInstallments",
 )
 
@@ -48,8 +63,11 @@ def german_action_set(X) -> ActionSet:
     A["YearsAtResidence"].ub = 7
     A["YearsAtResidence"].step_ub = 2
     increase = [n for n in names if "Age" in n] + list(_GERMAN_INCREASE_ONLY)
-    increase += [n for n in names if n.startswith(
-        ("YearsEmployed_", "SavingsAcct_", "CheckingAcct_"))]
+    increase += [
+        n
+        for n in names
+        if n.startswith(("YearsEmployed_", "SavingsAcct_", "CheckingAcct_"))
+    ]
     A[increase].step_direction = 1
     A.add_constraint(DirectionalLinkage(["YearsAtResidence", "Age"], scales=[1]))
     A.add_constraint(DirectionalLinkage(["YearsEmployed_geq_1", "Age"], scales=[1]))
@@ -60,8 +78,10 @@ def german_action_set(X) -> ActionSet:
 
 
 TAIWAN_AMOUNTS = (
-    "MaxBillAmountOverLast6Months", "MaxPaymentAmountOverLast6Months",
-    "MostRecentBillAmount", "MostRecentPaymentAmount",
+    "MaxBillAmountOverLast6Months",
+    "MaxPaymentAmountOverLast6Months",
+    "MostRecentBillAmount",
+    "MostRecentPaymentAmount",
 )
 
 
@@ -84,7 +104,10 @@ def taiwan_action_set(X) -> ActionSet:
     """
     A = ActionSet.from_data(X)
     fixed = [n for n in A.names if n.startswith("Age_")] + [
-        "Married", "Single", "TotalOverdueCounts", "TotalMonthsOverdue",
+        "Married",
+        "Single",
+        "TotalOverdueCounts",
+        "TotalMonthsOverdue",
         "HistoryOfOverduePayments",
     ]
     A[fixed].actionable = False

@@ -87,9 +87,7 @@ class OneHotEncoding(Constraint):
     def __init__(self, names, *, limit_type="equal"):
         super().__init__(names)
         if limit_type not in ("equal", "max"):
-            raise ValueError(
-                f"limit_type must be 'equal' or 'max', got {limit_type!r}"
-            )
+            raise ValueError(f"limit_type must be 'equal' or 'max', got {limit_type!r}")
         self.limit_type = limit_type
 
     def _params(self):
@@ -196,10 +194,7 @@ class ThermometerEncoding(Constraint):
 
     def describe(self):
         way = {1: ", increasing only", -1: ", decreasing only", 0: ""}
-        return (
-            f"thermometer {' <= '.join(self.names)}"
-            f"{way[self.step_direction]}"
-        )
+        return f"thermometer {' <= '.join(self.names)}{way[self.step_direction]}"
 
 
 class DirectionalLinkage(Constraint):

@@ -163,9 +163,18 @@ class ResponsivenessExplainer(BaseEstimator):
     }
 
     def __init__(
-        self, estimator, action_set, *, target=1, method="auto",
-        rule="per_value", n_samples=100, random_state=None, n_jobs=None,
-        certify="auto", max_joint=100_000,
+        self,
+        estimator,
+        action_set,
+        *,
+        target=1,
+        method="auto",
+        rule="per_value",
+        n_samples=100,
+        random_state=None,
+        n_jobs=None,
+        certify="auto",
+        max_joint=100_000,
     ):
         self.estimator = estimator
         self.action_set = action_set
@@ -212,16 +221,23 @@ class ResponsivenessExplainer(BaseEstimator):
             fixed=pd.Series(fixed, index=index, dtype="boolean", name="fixed"),
             n_reachable=pd.Series(n_reachable, index=index, name="n_reachable"),
             actions=pd.DataFrame(actions, index=index, columns=names),
-            standard_errors=pd.DataFrame(details.standard_errors, index=index,
-                                         columns=names),
+            standard_errors=pd.DataFrame(
+                details.standard_errors, index=index, columns=names
+            ),
             method=details.method,
         )
 
     def _details(self, X):
         return score_details(
-            self.estimator, X, self.action_set, target=self.target,
-            method=self.method, rule=self.rule, n_samples=self.n_samples,
-            random_state=self.random_state, n_jobs=self.n_jobs,
+            self.estimator,
+            X,
+            self.action_set,
+            target=self.target,
+            method=self.method,
+            rule=self.rule,
+            n_samples=self.n_samples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
         )
 
     def _certify(self, values, scores):
@@ -286,8 +302,9 @@ class ResponsivenessExplainer(BaseEstimator):
         neither could be shown."""
         if linear is not None and self.certify in ("auto", "milp"):
             use_milp = self.certify == "milp" or not np.isfinite(size)
-            return _linear_certificate(x, groups, linear, self.target,
-                                       self.action_set, use_milp)
+            return _linear_certificate(
+                x, groups, linear, self.target, self.action_set, use_milp
+            )
         if self.certify == "milp" or not size <= self.max_joint:
             return None
         points = reachable_set(self.action_set, x, max_points=self.max_joint)
@@ -327,5 +344,3 @@ def _extremes(g, x):
 def _grid_changes(element, x, n=101):
     lo, hi = element.interval(x)
     return np.linspace(lo, hi, n) - x
-
-

@@ -144,7 +144,7 @@ def _if_then_rows(action_set, x, M, lo, hi, integral):
             for j, low, high in ((ja, la, ua), (jb, lb, ub))
         )
         if binary and (c.if_value, c.then_value) in _BINARY_IF_THEN:
-            (coefs, low, high, _), = c.linear_rows()
+            ((coefs, low, high, _),) = c.linear_rows()
             row = np.zeros(d + n_aux)
             row[:d] = M @ np.bincount([ja, jb], weights=coefs, minlength=d)
             offset = coefs @ x[[ja, jb]]

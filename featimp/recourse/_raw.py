@@ -198,8 +198,9 @@ def _decode_column(column: Column, block: np.ndarray) -> np.ndarray:
     if column.unusable:
         return np.full(len(block), np.nan)
     if column.kind == "categorical":
-        labels = np.array([*column.categories, *([np.nan] if column.n_missing
-                                                 else [])], dtype=object)
+        labels = np.array(
+            [*column.categories, *([np.nan] if column.n_missing else [])], dtype=object
+        )
         return labels[np.argmax(block, axis=1)]
     values = block[:, 0].copy()
     if column.n_missing:

@@ -74,8 +74,9 @@ class GroupReach:
         How :meth:`one_dim` cuts ``R_j`` from the joint set (module docstring).
     """
 
-    def __init__(self, action_set: ActionSet, group, sample_values=None,
-                 rule="per_value"):
+    def __init__(
+        self, action_set: ActionSet, group, sample_values=None, rule="per_value"
+    ):
         self.action_set = action_set
         self.rule = check_rule(rule)
         self.group = list(group)
@@ -135,8 +136,7 @@ class GroupReach:
                 block = np.prod([self.elements[k].n_values(xg[k]) for k in free])
                 sizes.append(min(block, len(cols) + 1))
                 seen.update(cols)
-        sizes += [self.elements[k].n_values(xg[k]) for k in self.free
-                  if k not in seen]
+        sizes += [self.elements[k].n_values(xg[k]) for k in self.free if k not in seen]
         return float(np.prod(sizes))
 
     def joint(self, xg: np.ndarray) -> np.ndarray:
@@ -179,8 +179,9 @@ class GroupReach:
         """Every combination of the free features' changes, in
         ``itertools.product`` order, without the ones that break a one-hot
         encoding (a k-category column has k valid points, not 2^k)."""
-        onehot = [(c, cols) for c, cols in self.constraints
-                  if isinstance(c, OneHotEncoding)]
+        onehot = [
+            (c, cols) for c, cols in self.constraints if isinstance(c, OneHotEncoding)
+        ]
         if not onehot:
             return np.array(list(itertools.product(*grids.values())), dtype=float)
         combos = np.zeros((1, 0))
@@ -190,8 +191,9 @@ class GroupReach:
         new[:, self.free] = 0.0
         for position, k in enumerate(self.free):
             grid = grids[k]
-            combos = np.column_stack([np.repeat(combos, len(grid), axis=0),
-                                      np.tile(grid, len(combos))])
+            combos = np.column_stack(
+                [np.repeat(combos, len(grid), axis=0), np.tile(grid, len(combos))]
+            )
             new = np.repeat(new, len(grid), axis=0)
             new[:, k] = xg[k] + combos[:, position]
             keep = np.ones(len(combos), dtype=bool)
@@ -213,8 +215,9 @@ class GroupReach:
             keep &= (new[:, k] >= e.lb) & (new[:, k] <= e.ub)
         for c, cols in self.constraints:
             keep &= c.check(new[:, cols])
-            keep &= c.check_move(np.broadcast_to(xg[cols], new[:, cols].shape),
-                                 new[:, cols])
+            keep &= c.check_move(
+                np.broadcast_to(xg[cols], new[:, cols].shape), new[:, cols]
+            )
         return keep
 
     def _one_dim_sets(self, joint, grids) -> dict[int, np.ndarray]:
@@ -260,8 +263,9 @@ def check_rule(rule) -> str:
     return rule
 
 
-def build_groups(action_set: ActionSet, sample_values=None,
-                 rule="per_value") -> list[GroupReach]:
+def build_groups(
+    action_set: ActionSet, sample_values=None, rule="per_value"
+) -> list[GroupReach]:
     """One :class:`GroupReach` per group holding an actionable feature."""
     groups = []
     for group in action_set.partition():

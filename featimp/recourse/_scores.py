@@ -140,15 +140,32 @@ def responsiveness_scores(
     [[1.0, 1.0]]
     """
     return score_details(
-        estimator, X, action_set, target=target, method=method, rule=rule,
-        n_samples=n_samples, random_state=random_state, n_jobs=n_jobs,
-        batch_size=batch_size, progress=progress,
+        estimator,
+        X,
+        action_set,
+        target=target,
+        method=method,
+        rule=rule,
+        n_samples=n_samples,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        batch_size=batch_size,
+        progress=progress,
     ).scores
 
 
 def score_details(
-    estimator, X, action_set, *, target=1, method="auto", rule="per_value",
-    n_samples=100, random_state=None, n_jobs=None, batch_size=4096,
+    estimator,
+    X,
+    action_set,
+    *,
+    target=1,
+    method="auto",
+    rule="per_value",
+    n_samples=100,
+    random_state=None,
+    n_jobs=None,
+    batch_size=4096,
     progress=False,
 ) -> ScoreDetails:
     """Like :func:`responsiveness_scores`, with set sizes and standard errors."""
@@ -168,7 +185,7 @@ def score_details(
     hits, counts = np.zeros((n, d)), np.zeros((n, d))
     starts = range(0, n, batch_size)
     for start in _progress(starts, progress, n, batch_size):
-        rows = unique[start:start + batch_size]
+        rows = unique[start : start + batch_size]
         # Draw every sample here, in order, so that threads cannot reorder
         # the random stream.
         lone = {}
@@ -185,15 +202,16 @@ def score_details(
             delayed(scorer.score)(rows, g, k, lone.get(id(g))) for g, k in jobs
         )
         for (g, k), (h, c) in zip(jobs, results, strict=True):
-            hits[start:start + len(rows), g.group[k]] = h
-            counts[start:start + len(rows), g.group[k]] = c
+            hits[start : start + len(rows), g.group[k]] = h
+            counts[start : start + len(rows), g.group[k]] = c
         for g in groups:
             g.clear()
     scores = np.divide(hits, counts, out=np.zeros_like(hits), where=counts > 0)
     se = _standard_errors(scores, counts, action_set, method)
     inverse = inverse.ravel()
-    return ScoreDetails(scores[inverse], counts[inverse].astype(int),
-                        se[inverse], method)
+    return ScoreDetails(
+        scores[inverse], counts[inverse].astype(int), se[inverse], method
+    )
 
 
 def check_input(X, action_set) -> np.ndarray:
@@ -287,8 +305,7 @@ def resolve_method(action_set, method) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     continuous = [
-        e.name for e in action_set
-        if e.actionable and not e.discrete and e.grid is None
+        e.name for e in action_set if e.actionable and not e.discrete and e.grid is None
     ]
     if method == "enumerate" and continuous:
         raise ValueError(
@@ -367,8 +384,9 @@ class _FeatureScorer:
         self.target = target
         self.linear = linear_form(estimator, action_set.names)
         self.columns = _model_columns(estimator, action_set.names)
-        self.thresholds = (None if self.linear is not None
-                           else used_thresholds(estimator))
+        self.thresholds = (
+            None if self.linear is not None else used_thresholds(estimator)
+        )
 
     def breaks(self, j):
         """Sorted values where the prediction along feature ``j`` may change
@@ -402,8 +420,9 @@ class _FeatureScorer:
             return np.bincount(owner, hit, minlength=len(rows)), counts
         if len(g.group) == 1 and self.breaks(g.group[0]) is not None:
             breaks = self.breaks(g.group[0])
-            return self._compressed_hits(rows, g.group[0], actions, owner,
-                                         breaks), counts
+            return self._compressed_hits(
+                rows, g.group[0], actions, owner, breaks
+            ), counts
         hit = self._predict_hits(rows, g, actions, owner)
         return np.bincount(owner, hit, minlength=len(rows)), counts
 
@@ -438,7 +457,7 @@ class _FeatureScorer:
             last = hi if wj > 0 else np.ceil(t) - 1
             first, last = np.maximum(first, lo), np.minimum(last, hi)
             positive = np.maximum(last - first + 1, 0)
-            positive -= (margin > 0)  # x itself is not a move
+            positive -= margin > 0  # x itself is not a move
         if labels[1] == self.target:
             return positive
         if labels[0] == self.target:
@@ -452,8 +471,11 @@ class _FeatureScorer:
         k1 = np.searchsorted(breaks, hi, side="left")
         n_cells = (k1 - k0 + 1).astype(int)
         owner = np.repeat(np.arange(len(rows)), n_cells)
-        cell = k0[owner] + np.arange(n_cells.sum()) - np.repeat(
-            np.cumsum(n_cells) - n_cells, n_cells)
+        cell = (
+            k0[owner]
+            + np.arange(n_cells.sum())
+            - np.repeat(np.cumsum(n_cells) - n_cells, n_cells)
+        )
         edges = np.concatenate([[-np.inf], breaks, [np.inf]])
         first = np.maximum(lo[owner], np.floor(edges[cell]) + 1)
         last = np.minimum(hi[owner], np.floor(edges[cell + 1]))
@@ -532,7 +554,8 @@ def _standard_errors(scores, counts, action_set, method) -> np.ndarray:
     if method != "sample":
         return se
     sampled = [
-        j for j, e in enumerate(action_set)
+        j
+        for j, e in enumerate(action_set)
         if e.actionable and not e.discrete and e.grid is None
     ]
     n = np.maximum(counts[:, sampled], 1)
@@ -546,5 +569,4 @@ def _progress(starts, progress, n, batch_size):
         return starts
     from tqdm import tqdm
 
-    return tqdm(starts, total=-(-n // batch_size), desc="responsiveness",
-                unit="batch")
+    return tqdm(starts, total=-(-n // batch_size), desc="responsiveness", unit="batch")

@@ -22,8 +22,16 @@ from featimp.recourse._scores import check_input, prediction_function, score_det
 
 
 def responsiveness_importances(
-    X, y, *, estimator=None, action_set=None, target=None, method="auto",
-    rule="per_value", n_samples=20, random_state=None,
+    X,
+    y,
+    *,
+    estimator=None,
+    action_set=None,
+    target=None,
+    method="auto",
+    rule="per_value",
+    n_samples=20,
+    random_state=None,
 ):
     """Mean responsiveness of each column over the rows a fitted model does
     not predict as ``target``: how often changing the column (within the
@@ -86,32 +94,46 @@ def responsiveness_importances(
     ((20,), 'status_of_existing_checking_account')
     """
     table, y = check_X_y(X, y, encoding="onehot")
-    frame = to_pandas(X) if is_frame(X) else pd.DataFrame(
-        np.asarray(X), columns=table.names)
+    frame = (
+        to_pandas(X)
+        if is_frame(X)
+        else pd.DataFrame(np.asarray(X), columns=table.names)
+    )
     if isinstance(action_set, dict):
         action_set = ActionSet.from_dict(action_set)
     inferred = action_set is None
     if inferred:
         action_set = ActionSet._from_table(table)
     raw = action_set.raw_columns is not None and table.names == [
-        c.name for c in action_set.raw_columns]
+        c.name for c in action_set.raw_columns
+    ]
     if not raw and action_set.names != table.names:
         raise ValueError(
             f"the action set's features {action_set.names[:5]}... do not match "
             f"the columns of X {table.names[:5]}..."
         )
     # An action set inferred from this table has its encoding as features.
-    values = (action_set.check_data(table.values) if inferred
-              else check_input(frame, action_set))
+    values = (
+        action_set.check_data(table.values)
+        if inferred
+        else check_input(frame, action_set)
+    )
     if estimator is None:
         # Scaling makes the default converge quickly on raw-unit features.
         estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     model = clone(estimator).fit(values, y)
     if target is None:
         target = model.classes_[-1]
-    scores = _denied_scores(model, values, action_set, target, method=method,
-                            rule=rule, n_samples=n_samples,
-                            random_state=random_state)
+    scores = _denied_scores(
+        model,
+        values,
+        action_set,
+        target,
+        method=method,
+        rule=rule,
+        n_samples=n_samples,
+        random_state=random_state,
+    )
     if raw:
         scores = action_set._raw.aggregate_rows(scores, "max")
     return scores.mean(axis=0)
@@ -171,14 +193,21 @@ class ResponsivenessSelector(BaseImportanceSelector):
     }
 
     def __init__(
-        self, *, estimator=None, action_set=None, target=None, method="auto",
-        rule="per_value", stability=False,
-        n_samples=20, random_state=None, n_features_to_select=None,
+        self,
+        *,
+        estimator=None,
+        action_set=None,
+        target=None,
+        method="auto",
+        rule="per_value",
+        stability=False,
+        n_samples=20,
+        random_state=None,
+        n_features_to_select=None,
         threshold=None,
     ):
         self.stability = stability
-        super().__init__(n_features_to_select=n_features_to_select,
-                         threshold=threshold)
+        super().__init__(n_features_to_select=n_features_to_select, threshold=threshold)
         self.estimator = estimator
         self.action_set = action_set
         self.target = target
@@ -199,8 +228,13 @@ class ResponsivenessSelector(BaseImportanceSelector):
         if isinstance(seed, np.random.RandomState):
             seed = seed.randint(2**31 - 1)
         return responsiveness_importances(
-            X, y, estimator=self.estimator, action_set=self.action_set,
-            target=self.target, method=self.method, rule=self.rule,
+            X,
+            y,
+            estimator=self.estimator,
+            action_set=self.action_set,
+            target=self.target,
+            method=self.method,
+            rule=self.rule,
             n_samples=self.n_samples,
             random_state=seed,
         )

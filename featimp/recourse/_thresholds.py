@@ -48,8 +48,12 @@ def used_thresholds(estimator) -> dict[int, np.ndarray | None] | None:
     model = _final_step(estimator)
     if model is None:
         return None
-    for read in (_sklearn_splits, _hist_gradient_splits, _xgboost_splits,
-                 _lightgbm_splits):
+    for read in (
+        _sklearn_splits,
+        _hist_gradient_splits,
+        _xgboost_splits,
+        _lightgbm_splits,
+    ):
         splits = read(model)
         if splits is not None:
             return _per_column(*splits)
@@ -118,15 +122,17 @@ def _hist_gradient_splits(model):
         return None
     nodes = np.concatenate([p.nodes for it in predictors for p in it])
     nodes = nodes[~nodes["is_leaf"].astype(bool)]
-    thresholds = np.where(nodes["is_categorical"].astype(bool), np.nan,
-                          nodes["num_threshold"])
+    thresholds = np.where(
+        nodes["is_categorical"].astype(bool), np.nan, nodes["num_threshold"]
+    )
     columns = nodes["feature_idx"]
     if getattr(model, "_preprocessor", None) is not None:
         # The model's preprocessor moves the categorical columns first and
         # passes the numerical ones through as they are.
         categorical = np.asarray(model.is_categorical_, dtype=bool)
-        order = np.concatenate([np.flatnonzero(categorical),
-                                np.flatnonzero(~categorical)])
+        order = np.concatenate(
+            [np.flatnonzero(categorical), np.flatnonzero(~categorical)]
+        )
         columns = order[columns]
     return columns, thresholds
 

@@ -208,7 +208,6 @@ def wait_for_job(
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
 
 
-
 #: MI by KSG with 200 bootstrap refits: seconds on wine, minutes on Taiwan
 #: credit, in little memory (tests that use it stop it or wait on it).
 SLOW_JOB_PARAMS = {
@@ -231,6 +230,7 @@ def wait_in_store(store, job_id: str, until=None, timeout: float = 60) -> object
             return job
         time.sleep(0.02)
     raise AssertionError(f"job {job_id} is still {job.status}")
+
 
 def run_job(client, body: dict) -> dict:
     """Submit a job, wait for it and return it; it must succeed."""

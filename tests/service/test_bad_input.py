@@ -39,8 +39,16 @@ def _upload(client, data: bytes):
         (b"a,b,a\n1,2,3\n", 422, "duplicate column name(s): 'a'"),
         (b'a,b\n"' + b"x" * 300_000 + b"\n1,2\n", 422, "line"),
     ],
-    ids=["empty", "binary", "ragged", "latin-1", "utf-16", "header only",
-         "duplicate names", "unclosed quote"],
+    ids=[
+        "empty",
+        "binary",
+        "ragged",
+        "latin-1",
+        "utf-16",
+        "header only",
+        "duplicate names",
+        "unclosed quote",
+    ],
 )
 def test_bad_files(client, data, status, contains):
     assert_problem(_upload(client, data), status, field="file", contains=contains)

@@ -14,8 +14,6 @@ from tests.service.test_jobs import add_dataset
 SLOW = {"estimator": "knn", "discrete_features": False, "random_state": 0}
 
 
-
-
 def _submit(store, executor, dataset, params):
     job, _ = js.create_job(
         store=store,
