@@ -22,8 +22,9 @@ pg_bin() {
 }
 
 as_server_user() {
+    # From /: the server user may not enter the caller's (0700) directory.
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi

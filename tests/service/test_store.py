@@ -163,16 +163,21 @@ def test_concurrent_claims_never_give_one_job_twice(store):
         assert job.status == "running" and job.lease is not None
 
 
-def _claim_in_process(database_url, data_dir, worker, results):
+def _claim_in_process(database_url, data_dir, worker, results, start):
+    import time
+
     from service.store import Store
 
     store = Store(data_dir, database_url)
+    js.count_active(store=store)  # connected before the race starts
+    start.wait(60)
     while (
         job_id := js.claim_job(
             store=store, owner="alice", lease=f"P{worker}", executor="local"
         )
     ) is not None:
         results.put((worker, job_id))
+        time.sleep(0.002)  # as a worker would run it: the others get turns
     results.put((worker, None))
 
 
@@ -180,11 +185,11 @@ def test_processes_claiming_at_once_take_different_jobs(tmp_path, postgres_url):
     store = open_store(tmp_path / "data", postgres_url)
     jobs = {_job(store)[0].id for _ in range(80)}
     context = multiprocessing.get_context("forkserver")
-    results = context.Queue()
+    results, start = context.Queue(), context.Barrier(4)
     processes = [
         context.Process(
             target=_claim_in_process,
-            args=(postgres_url, store.data_dir, worker, results),
+            args=(postgres_url, store.data_dir, worker, results, start),
         )
         for worker in range(4)
     ]
