@@ -5,6 +5,7 @@ install:
 
 lint:
 	ruff check .
+	ruff format --check .
 
 test:
 	python -m pytest
