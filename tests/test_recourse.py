@@ -445,3 +445,18 @@ def test_milp_with_if_then_agrees_with_complete_enumeration():
             .check((x + change)[None, :2])
             .all()
         )
+
+
+def test_an_unbounded_integer_range_is_named_not_an_overflow():
+    # JSON's 1e400 reads as inf: an int feature with neither a finite bound
+    # nor a step limit has infinitely many values to try.
+    X = pd.DataFrame({"a": [0, 1, 2, 3] * 10, "b": np.linspace(0, 1, 40)})
+    model = LogisticRegression().fit(X, (X["a"] > 1).astype(int))
+    spec = ActionSet.from_data(X).to_dict()
+    spec["features"][0]["ub"] = float("inf")
+    # (Arithmetic on the inf bound warns first; the test silences that.)
+    with (
+        np.errstate(invalid="ignore"),
+        pytest.raises(ValueError, match=r"int feature 'a' can reach an unbounded"),
+    ):
+        ResponsivenessExplainer(model, ActionSet.from_dict(spec)).explain(X.head(3))

@@ -77,6 +77,7 @@ class FeatureAction:
         features or floats with a ``grid``; raises for plain floats."""
         lo, hi = self.interval(x)
         if self.discrete:
+            self._check_finite(lo, hi, x)
             grid = np.arange(math.ceil(lo - x), math.floor(hi - x) + 1) + x
         elif self.grid is not None:
             grid = np.asarray(self.grid, dtype=float)
@@ -88,12 +89,22 @@ class FeatureAction:
             )
         return grid.astype(float)
 
+    def _check_finite(self, lo: float, hi: float, x: float) -> None:
+        """A discrete feature's reachable values must be countable."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(
+                f"{self.kind} feature {self.name!r} can reach an unbounded range "
+                f"from {x:g} ([{lo:g}, {hi:g}]): give it finite lb/ub or "
+                "step_lb/step_ub"
+            )
+
     def n_values(self, x: float) -> float:
         """How many values ``values(x)`` has (inf for plain floats)."""
         if not self.actionable:
             return 1
         if self.discrete:
             lo, hi = self.interval(x)
+            self._check_finite(lo, hi, x)
             return math.floor(hi - x) - math.ceil(lo - x) + 1
         if self.grid is not None:
             return self.values(x).size
