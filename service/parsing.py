@@ -22,11 +22,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
-from threading import Lock
 
 import pyarrow as pa
 
 from service import tables
+from service.pools import LazyProcessPool
 from service.rlimits import limit_cpu, limit_memory
 from service.tables import Limits, TableDescription, TableError
 from service.transforms import _exit_with_parent
@@ -39,7 +39,7 @@ MAX_UPLOADS_PER_WORKER = 200
 _ARROW_THREADS = 4
 
 
-class ParsePool:
+class ParsePool(LazyProcessPool):
     """Up to ``workers`` uploads parsed at once, each in a worker process.
 
     ``memory_mb`` caps a worker's address space, ``seconds`` the CPU time
@@ -52,8 +52,7 @@ class ParsePool:
         self.workers = workers
         self.memory_mb = memory_mb
         self.seconds = seconds
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = Lock()
+        super().__init__()
 
     @classmethod
     def from_settings(cls, settings) -> ParsePool:
@@ -97,29 +96,14 @@ class ParsePool:
             title="Dataset too large",
         )
 
-    def _current(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
-                    initargs=(os.getpid(), self.memory_mb),
-                    max_tasks_per_child=MAX_UPLOADS_PER_WORKER,
-                )
-            return self._pool
-
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def _make(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(), self.memory_mb),
+            max_tasks_per_child=MAX_UPLOADS_PER_WORKER,
+        )
 
 
 def _start_worker(parent_pid: int, memory_mb: int) -> None:

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from service.pools import LazyProcessPool
 from service.store import Store
 from service.store.datasets import DatasetRecord
 from service.store.selectors import SelectorRecord
@@ -46,7 +47,7 @@ class TransformFailed(RuntimeError):
     """The worker process died while it applied the selector."""
 
 
-class TransformPool:
+class TransformPool(LazyProcessPool):
     """Up to ``workers`` transforms at once, each in a worker process.
 
     Workers start with the first transform, and a pool whose worker died
@@ -55,26 +56,16 @@ class TransformPool:
 
     def __init__(self, *, workers: int = 1):
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        super().__init__()
 
-    def _current(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=_exit_with_parent,
-                    initargs=(os.getpid(),),
-                    max_tasks_per_child=MAX_TRANSFORMS_PER_WORKER,
-                )
-            return self._pool
-
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+    def _make(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+            max_tasks_per_child=MAX_TRANSFORMS_PER_WORKER,
+        )
 
     def transform(
         self,
@@ -118,12 +109,6 @@ class TransformPool:
                 raise FileNotFoundError(details[0])
             raise TransformRejected(*details)
         return path
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def transform_in_worker(
