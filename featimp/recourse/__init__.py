@@ -21,6 +21,7 @@ from featimp.recourse._explainer import (
 )
 from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import reachable_set
+from featimp.recourse._reasons import compare_reasons
 from featimp.recourse._scores import responsiveness_scores
 from featimp.recourse._selector import (
     ResponsivenessSelector,
@@ -40,6 +41,7 @@ __all__ = [
     "ResponsivenessSelector",
     "ThermometerEncoding",
     "best_linear_action",
+    "compare_reasons",
     "german_action_set",
     "reachable_set",
     "responsiveness_importances",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from numbers import Integral
 from typing import ClassVar
 
@@ -14,6 +15,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import RULES, build_groups, reachable_set
+from featimp.recourse._reasons import STATUSES, reasons_frame, row_status
+from featimp.recourse._recourse import Explained, recourse_frame
+from featimp.recourse._report import report, to_html
 from featimp.recourse._scores import (
     check_input,
     linear_form,
@@ -41,6 +45,41 @@ class ResponsivenessResult:
     standard_errors : DataFrame
         Standard errors of sampled scores (0 where enumerated).
     method : str
+    status : Series
+        Per row, one of ``"approved"`` (the model already predicts the
+        target: nothing to explain, whatever its scores), ``"responsive"``
+        (some feature's score is positive), ``"joint_only"`` (no single
+        feature responds, but a joint action gets the target), ``"fixed"``
+        (certified: no action does) and ``"not_certified"`` (none of these
+        could be shown).
+
+    Examples
+    --------
+    Savings in three bands, a loan duration that may only fall and an age
+    nobody can change; the model approves savings of 100 or more, or a loan
+    of at most 12 months:
+
+    >>> import pandas as pd
+    >>> from featimp.recourse import ActionSet, ResponsivenessExplainer
+    >>> X = pd.DataFrame({"savings": ["< 100", "100..500", "< 100"],
+    ...                   "duration": [24, 12, 36], "age": [30, 40, 60]})
+    >>> A = ActionSet.from_data(X)
+    >>> A["age"].actionable = False
+    >>> A["duration"].step_direction = -1
+    >>> approve = lambda Z: ((Z[:, 1] == 0) | (Z[:, 2] <= 12)).astype(int)
+    >>> res = ResponsivenessExplainer(approve, A, n_actions=2).explain(X)
+    >>> res.status.tolist()
+    ['responsive', 'approved', 'responsive']
+    >>> res.recourse()[["row", "option", "feature", "before", "after", "cost"]]
+       row  option   feature before     after  cost
+    0    0       1  duration     24        12     1
+    1    0       2   savings  < 100  100..500     1
+    2    2       1  duration     36        12     1
+    3    2       2   savings  < 100  100..500     1
+    >>> res.reasons(k=2).query("row == 0")[["rank", "feature", "action"]]
+       rank   feature                      action
+    0     1   savings  savings: < 100 -> 100..500
+    1     2  duration          duration: 24 -> 12
     """
 
     scores: pd.DataFrame
@@ -49,6 +88,9 @@ class ResponsivenessResult:
     actions: pd.DataFrame
     standard_errors: pd.DataFrame
     method: str
+    status: pd.Series | None = None
+    _explained: Explained | None = field(default=None, repr=False, compare=False)
+    _n_actions: int = field(default=1, repr=False, compare=False)
 
     def top_features(self, k: int = 3) -> pd.DataFrame:
         """The names of the ``k`` most responsive features of each row
@@ -63,6 +105,113 @@ class ResponsivenessResult:
         return pd.DataFrame(
             names, index=self.scores.index, columns=[f"top_{i + 1}" for i in range(k)]
         )
+
+    def recourse(self, k: int | None = None, *, reference=None) -> pd.DataFrame:
+        """The ``k`` cheapest distinct actions of each person, readably.
+
+        One line per original column an action changes (the user's own
+        column, e.g. a one-hot group as its category labels, for an action
+        set built from a mixed table; the feature otherwise). Rows whose
+        status is ``"approved"`` or ``"fixed"`` have no lines; a
+        ``"responsive"`` or ``"joint_only"`` row has at least one option
+        unless its search was cut short (``exact`` False).
+
+        Options are ordered by ``cost``, the number of original columns
+        changed, then by ``shift``, the total percentile shift of the changed
+        features among the ``reference`` rows (mid-rank empirical CDF; a 0/1
+        flip counts 0.5, a category switch 1). They are distinct (one per
+        set of changed columns, the one with the smallest shift) and minimal
+        (no option changes every column of a cheaper one), and exact: every
+        point of the joint reachable set is searched, level by level in the
+        number of constrained groups changed (continuous features without a
+        grid on 101 even steps), until ``k`` options are certain; a row
+        whose next level (past the first, always searched) would pass the
+        explainer's ``max_joint`` points stops there with ``exact=False``.
+
+        Parameters
+        ----------
+        k : int, optional
+            Options per person; default the explainer's ``n_actions``.
+        reference : DataFrame or array, optional
+            Rows (in the user's columns or the features) whose distribution
+            defines ``shift``, e.g. the training rows; default the explained
+            rows.
+
+        Returns
+        -------
+        DataFrame with columns
+            ``row`` (index label of the explained row), ``option`` (1..k,
+            cheapest first), ``feature``, ``before``, ``after`` (the user's
+            own values), ``new_probability`` (the model's ``predict_proba``
+            of the target after the whole option, or its decision score
+            signed towards the target when it has no ``predict_proba``; NaN
+            for a callable), ``cost``, ``shift`` and ``exact``.
+        """
+        explained = self._require_explained()
+        k = self._n_actions if k is None else k
+        if not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        if reference is not None:
+            reference = explained.action_set._values(
+                explained.action_set._encoded(reference)
+            )
+            return recourse_frame(explained, int(k), reference)
+        if int(k) not in explained.recourse_cache:
+            explained.recourse_cache[int(k)] = recourse_frame(explained, int(k))
+        return explained.recourse_cache[int(k)].copy()
+
+    def reasons(self, k: int = 4) -> pd.DataFrame:
+        """The principal reasons of each person not approved, ranked by
+        responsiveness, each with the action that makes it work.
+
+        A reason is an original column (the user's own column, or the
+        feature) with responsiveness > 0: the score of its feature, or for
+        a one-hot column the score of its current category's dummy (the
+        share of the other categories the person can switch to that get the
+        target). ``action`` is the cheapest change, by percentile shift
+        among the explained rows, in that feature's own reachable set that
+        gets the target (with the changes its constraints force), as text
+        such as ``"savings: ... < 100 DM -> 500 <= ... < 1000 DM"``; empty
+        when the score was sampled and no point on an even grid of the
+        feature's range gets the target.
+
+        Returns
+        -------
+        DataFrame with columns ``row``, ``rank`` (1..k), ``feature``,
+        ``responsiveness`` and ``action``; rows with status ``"approved"``
+        and rows without a responsive feature have no lines.
+        """
+        if not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        return reasons_frame(self._require_explained(), self.scores, int(k))
+
+    def to_json(self, *, k: int | None = None, n_reasons: int = 4, **kwargs) -> str:
+        """The per-applicant report as JSON, with a batch summary.
+
+        Per row: its status, its ``n_reasons`` principal reasons
+        (:meth:`reasons`) and its ``k`` options (:meth:`recourse`; default
+        the explainer's ``n_actions``). The schema is documented in
+        :mod:`featimp.recourse._report` (``"schema":
+        "featimp.recourse.report/1"``). ``kwargs`` go to :func:`json.dumps`
+        (e.g. ``indent=2``).
+        """
+        return json.dumps(report(self, k=k, n_reasons=n_reasons), **kwargs)
+
+    def to_html(
+        self, *, k: int | None = None, n_reasons: int = 4, title="Recourse report"
+    ) -> str:
+        """The report of :meth:`to_json` as one static HTML page (no
+        JavaScript): a summary table, then per applicant a heading, the
+        status, the principal reasons and the actions."""
+        return to_html(report(self, k=k, n_reasons=n_reasons), title=title)
+
+    def _require_explained(self) -> Explained:
+        if self._explained is None:
+            raise ValueError(
+                "this result was not made by ResponsivenessExplainer.explain, "
+                "so it cannot describe actions"
+            )
+        return self._explained
 
     def summary(self) -> dict:
         """Shares of fixed rows and of rows without a responsive feature."""
@@ -113,6 +262,11 @@ class ResponsivenessExplainer(BaseEstimator):
         (MILP when a group cannot be enumerated) and joint enumeration up to
         ``max_joint`` points for other models.
     max_joint : int, default=100_000
+        Joint points enumerated per row, to certify fixedness and to search
+        the options of :meth:`ResponsivenessResult.recourse`.
+    n_actions : int, default=1
+        Options per person that :meth:`ResponsivenessResult.recourse` gives
+        by default.
 
     Attributes
     ----------
@@ -160,6 +314,7 @@ class ResponsivenessExplainer(BaseEstimator):
         "n_jobs": [Integral, None],
         "certify": [StrOptions({"auto", "enumerate", "milp", "none"})],
         "max_joint": [Interval(Integral, 1, None, closed="left")],
+        "n_actions": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -175,6 +330,7 @@ class ResponsivenessExplainer(BaseEstimator):
         n_jobs=None,
         certify="auto",
         max_joint=100_000,
+        n_actions=1,
     ):
         self.estimator = estimator
         self.action_set = action_set
@@ -186,6 +342,7 @@ class ResponsivenessExplainer(BaseEstimator):
         self.n_jobs = n_jobs
         self.certify = certify
         self.max_joint = max_joint
+        self.n_actions = n_actions
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -206,16 +363,33 @@ class ResponsivenessExplainer(BaseEstimator):
         """Scores, fixedness and a recourse action for every row of ``X``.
 
         ``X`` holds the action set's features, or the user's own columns
-        when the action set has ``raw_columns``; a row that breaks the action
-        set (bounds, a one-hot group without exactly one 1, ...) is a
-        ValueError naming the row.
+        when the action set has ``raw_columns``; a pandas Series is one row
+        (its name is the row's label). Rows are checked against the action
+        set (:meth:`ActionSet.validate`) before anything is explained: a row
+        that breaks it (bounds, a one-hot group without exactly one 1, ...)
+        is a ValueError naming the row's position and the constraint. Rows
+        the model already predicts as ``target`` get ``status="approved"``.
         """
         self._validate_params()
+        X = _one_row(X)
         values = check_input(X, self.action_set)
         details = self._details(values)
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
         names = self.action_set.names
         fixed, n_reachable, actions = self._certify(values, details.scores)
+        model = on_features(self.estimator, self.action_set)
+        approved = np.asarray(prediction_function(model, names)(values)) == self.target
+        status = row_status(approved, details.scores, fixed)
+        explained = Explained(
+            model=model,
+            action_set=self.action_set,
+            target=self.target,
+            rule=self.rule,
+            max_points=self.max_joint,
+            values=values,
+            index=index,
+            status=status,
+        )
         return ResponsivenessResult(
             scores=pd.DataFrame(details.scores, index=index, columns=names),
             fixed=pd.Series(fixed, index=index, dtype="boolean", name="fixed"),
@@ -225,6 +399,11 @@ class ResponsivenessExplainer(BaseEstimator):
                 details.standard_errors, index=index, columns=names
             ),
             method=details.method,
+            status=pd.Series(
+                pd.Categorical(status, categories=STATUSES), index=index, name="status"
+            ),
+            _explained=explained,
+            _n_actions=self.n_actions,
         )
 
     def _details(self, X):
@@ -310,6 +489,14 @@ class ResponsivenessExplainer(BaseEstimator):
         points = reachable_set(self.action_set, x, max_points=self.max_joint)
         hit = np.flatnonzero(np.asarray(predict(points)) == self.target)
         return points[hit[0]] - x if hit.size else False
+
+
+def _one_row(X):
+    """A pandas Series is one row, labelled by its name."""
+    if not isinstance(X, pd.Series):
+        return X
+    name = 0 if X.name is None else X.name
+    return X.to_frame(name=name).T.infer_objects()
 
 
 def _linear_certificate(x, groups, linear, target, action_set, use_milp):
