@@ -2,10 +2,15 @@
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from featimp import methods
 from featimp._mutual_info import MutualInfoSelector
+from featimp.datasets import load_german_credit, load_german_recourse
 from featimp.methods import MethodSpec
+from featimp.recourse import ActionSet, ResponsivenessExplainer, german_action_set
 
 # A small, fast configuration per method (sktime's get_test_params idea).
 TEST_PARAMS: dict[str, dict] = {
@@ -87,3 +92,49 @@ def german_with_blanks():
         rows = rng.choice(len(frame), size=len(frame) // 10, replace=False)
         frame.loc[frame.index[rows], column] = None
     return frame
+
+
+#: What a credit team would not ask an applicant to change.
+IMMUTABLE = [
+    "age_in_years",
+    "personal_status_and_sex",
+    "foreign_worker",
+    "credit_history",
+    "purpose",
+    "credit_amount",
+    "number_of_people_being_liable_to_provide_maintenance_for",
+    "job",
+    "present_employment_since",
+]
+
+
+def credit_team_action_set(X):
+    A = ActionSet.from_data(X)
+    for column in IMMUTABLE:
+        A[A.columns_of(column)].actionable = False
+    A["duration_in_month"].step_direction = -1
+    return A
+
+
+@pytest.fixture(scope="session")
+def german_raw_explainer():
+    """German credit in its own columns, an L2-logistic pipeline, the denied
+    rows and an explainer for them (3 options a person)."""
+    X, y = load_german_credit()
+    A = credit_team_action_set(X)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    clf.fit(A.encode(X), y)
+    denied = X[clf.predict(A.encode(X)) == "bad"]
+    explainer = ResponsivenessExplainer(clf, A, target="good", n_actions=3)
+    return X, A, clf, denied, explainer
+
+
+@pytest.fixture(scope="session")
+def german_paper():
+    """The paper's German encoding and action set, its logistic regression,
+    the denied rows and their explanation."""
+    X, y = load_german_recourse()
+    A = german_action_set(X)
+    clf = LogisticRegression(max_iter=2000).fit(X, y)
+    denied = X[clf.predict(X) == 0]
+    return X, A, clf, denied, ResponsivenessExplainer(clf, A).explain(denied)

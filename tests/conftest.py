@@ -2,7 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from tests._shared import numbers_only  # noqa: F401  (a fixture for every test)
+# Fixtures for every test module.
+from tests._shared import (  # noqa: F401
+    german_paper,
+    german_raw_explainer,
+    numbers_only,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

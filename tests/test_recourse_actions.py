@@ -14,50 +14,14 @@ from featimp.datasets import load_german_credit, load_german_recourse
 from featimp.recourse import (
     ActionSet,
     ResponsivenessExplainer,
-    german_action_set,
     reachable_set,
 )
 
-#: What a credit team would not ask an applicant to change.
-IMMUTABLE = [
-    "age_in_years",
-    "personal_status_and_sex",
-    "foreign_worker",
-    "credit_history",
-    "purpose",
-    "credit_amount",
-    "number_of_people_being_liable_to_provide_maintenance_for",
-    "job",
-    "present_employment_since",
-]
-
-
-def credit_team_action_set(X):
-    A = ActionSet.from_data(X)
-    for column in IMMUTABLE:
-        A[A.columns_of(column)].actionable = False
-    A["duration_in_month"].step_direction = -1
-    return A
-
 
 @pytest.fixture(scope="module")
-def german_raw():
-    X, y = load_german_credit()
-    A = credit_team_action_set(X)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    clf.fit(A.encode(X), y)
-    denied = X[clf.predict(A.encode(X)) == "bad"]
-    explainer = ResponsivenessExplainer(clf, A, target="good", n_actions=3)
-    return X, A, clf, denied, explainer.explain(denied)
-
-
-@pytest.fixture(scope="module")
-def german_paper():
-    X, y = load_german_recourse()
-    A = german_action_set(X)
-    clf = LogisticRegression(max_iter=2000).fit(X, y)
-    denied = X[clf.predict(X) == 0]
-    return X, A, clf, denied, ResponsivenessExplainer(clf, A).explain(denied)
+def german_raw(german_raw_explainer):
+    *data, denied, explainer = german_raw_explainer
+    return *data, denied, explainer.explain(denied)
 
 
 def _apply(X, lines):

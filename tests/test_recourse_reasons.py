@@ -6,39 +6,14 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from featimp.datasets import load_german_credit, load_german_recourse
 from featimp.recourse import (
     ResponsivenessExplainer,
     ResponsivenessResult,
     compare_reasons,
-    german_action_set,
 )
 from featimp.recourse._reasons import STATUSES
 from featimp.recourse._scores import linear_form
-from tests.test_recourse_actions import credit_team_action_set
-
-
-@pytest.fixture(scope="module")
-def german_raw():
-    X, y = load_german_credit()
-    A = credit_team_action_set(X)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    clf.fit(A.encode(X), y)
-    denied = X[clf.predict(A.encode(X)) == "bad"]
-    return X, A, clf, denied, ResponsivenessExplainer(clf, A, target="good")
-
-
-@pytest.fixture(scope="module")
-def german_paper():
-    X, y = load_german_recourse()
-    A = german_action_set(X)
-    clf = LogisticRegression(max_iter=2000).fit(X, y)
-    denied = X[clf.predict(X) == 0]
-    return X, A, clf, denied, ResponsivenessExplainer(clf, A).explain(denied)
 
 
 def _apply_text(person, action):
@@ -76,8 +51,8 @@ def test_reasons_are_responsive_and_ranked(german_paper):
     assert set(reasons.row) | set(without) == set(denied.index)
 
 
-def test_every_reason_action_flips_the_decision(german_raw):
-    X, A, clf, denied, explainer = german_raw
+def test_every_reason_action_flips_the_decision(german_raw_explainer):
+    X, A, clf, denied, explainer = german_raw_explainer
     reasons = explainer.explain(denied).reasons(k=4)
     assert (reasons.action != "").all()
     people = pd.concat(
@@ -105,16 +80,16 @@ def test_status_per_row(german_paper):
     assert not set(result.reasons().row) & set(approved.index)
 
 
-def test_approved_rows_flagged_not_scored(german_raw):
-    X, A, clf, _, explainer = german_raw
+def test_approved_rows_flagged_not_scored(german_raw_explainer):
+    X, A, clf, _, explainer = german_raw_explainer
     approved = X[clf.predict(A.encode(X)) == "good"].head(5)
     result = explainer.explain(approved)
     assert (result.status == "approved").all()
     assert result.reasons().empty and result.recourse().empty
 
 
-def test_a_series_is_one_row(german_raw):
-    *_, denied, explainer = german_raw
+def test_a_series_is_one_row(german_raw_explainer):
+    *_, denied, explainer = german_raw_explainer
     row = denied.index[0]
     one = explainer.explain(denied.loc[row])
     assert list(one.scores.index) == [row]
@@ -123,8 +98,8 @@ def test_a_series_is_one_row(german_raw):
     assert one.reasons().equals(many.reasons().query("row == @row"))
 
 
-def test_invalid_row_names_row_and_constraint(german_raw):
-    _, A, _, denied, explainer = german_raw
+def test_invalid_row_names_row_and_constraint(german_raw_explainer):
+    _, A, _, denied, explainer = german_raw_explainer
     encoded = A.encode(denied.head(3))
     savings = A.columns_of("savings_account_and_bonds")
     encoded.loc[encoded.index[1], savings] = 1.0
@@ -168,8 +143,8 @@ def test_results_not_made_by_explain_cannot_describe_actions(german_paper):
 
 
 @pytest.fixture(scope="module")
-def german_report(german_raw):
-    X, A, clf, denied, explainer = german_raw
+def german_report(german_raw_explainer):
+    X, A, clf, denied, explainer = german_raw_explainer
     approved = X[clf.predict(A.encode(X)) == "good"].head(3)
     res = explainer.explain(pd.concat([denied.head(12), approved]))
     return res, approved
