@@ -30,6 +30,7 @@ from featimp._stability import (
     kuncheva_index,
     mean_jaccard,
 )
+from featimp._streaming import rank_dataset
 from featimp.baselines import (
     GainSelector,
     LassoSelector,
@@ -79,6 +80,7 @@ __all__ = [
     "mean_jaccard",
     "mrmr_importances",
     "mutual_info_importances",
+    "rank_dataset",
     "responsiveness_scores",
     "significance_importances",
 ]

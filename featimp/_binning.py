@@ -435,12 +435,45 @@ def standardized_mi(codes, cards, target, n_target: int, permutations) -> np.nda
     then score on the same scale: each is about N(0, 1) under the null.
     """
     targets = [target, *(target[p] for p in permutations)]
-    mi = plugin_mi(codes, cards, targets, n_target)
+    return null_scores(plugin_mi(codes, cards, targets, n_target), zscore=True)
+
+
+def null_scores(mi, zscore: bool = False) -> np.ndarray:
+    """Scores from the plug-in MI against the target (row 0 of ``mi``) and
+    against its permutations (the other rows): the excess over the null's
+    mean, over its standard deviation too with ``zscore``, clipped at 0; the
+    plain plug-in MI without permutations."""
+    if mi.shape[0] == 1:
+        return mi[0]
     null = mi[1:]
-    spread = null.std(axis=0, ddof=1)
     excess = mi[0] - null.mean(axis=0)
-    z = np.divide(excess, spread, out=np.zeros_like(excess), where=spread > 0)
-    return np.maximum(z, 0.0)
+    if zscore:
+        spread = null.std(axis=0, ddof=1)
+        excess = np.divide(excess, spread, out=np.zeros_like(excess), where=spread > 0)
+    return np.maximum(excess, 0.0)
+
+
+def dense_tables(codes, cards, targets, n_target: int) -> np.ndarray:
+    """Dense joint tables ``(len(targets), cards.sum() * n_target)`` of every
+    row of ``codes`` with each target, side by side as in :func:`_table_mi`.
+
+    Counted by the compiled kernel where numba is installed, else by one
+    ``np.bincount`` per target: the same integers either way. Tables of
+    several blocks of rows add up, which is what streaming relies on.
+    """
+    cards = np.asarray(cards, dtype=np.intp)
+    first_code = np.cumsum(cards) - cards
+    n_x_codes = int(cards.sum())
+    columns = np.arange(codes.shape[0])
+    tables = count_tables(codes, columns, first_code, targets, n_target, n_x_codes)
+    if tables is not None:
+        return tables
+    x_cells = (codes.astype(np.intp) + first_code[:, None]) * n_target
+    out = np.empty((len(targets), n_x_codes * n_target), dtype=np.int64)
+    for k, target in enumerate(targets):
+        joint = (x_cells + np.asarray(target, dtype=np.intp)).reshape(-1)
+        out[k] = np.bincount(joint, minlength=n_x_codes * n_target)
+    return out
 
 
 def _compiled_mi(codes, cards, targets, n_target: int, columns, n_ts):
@@ -486,6 +519,4 @@ def plugin_and_corrected_mi(
     :func:`corrected_mi`; ``compiled`` as in :func:`plugin_mi`)."""
     targets = [target, *(target[p] for p in permutations)]
     mi = plugin_mi(codes, cards, targets, n_target, columns, compiled)
-    if len(permutations) == 0:
-        return mi[0], mi[0]
-    return mi[0], np.maximum(mi[0] - mi[1:].mean(axis=0), 0.0)
+    return mi[0], null_scores(mi)
