@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from service import parsing
+from service import parsing, tables
 from service.config import Settings
 from service.main import create_app
 from service.tables import MAX_FOOTER_BYTES, TableError, describe_and_store
@@ -55,6 +55,8 @@ def never_whole(monkeypatch):
 
     monkeypatch.setattr(pa_csv, "read_csv", read_csv)
     monkeypatch.setattr(pq, "read_table", read_table)
+    # Small CSVs are parsed whole (faster); these tests check the stream.
+    monkeypatch.setattr(tables, "_WHOLE_CSV_BYTES", 0)
 
 
 @pytest.fixture
@@ -175,6 +177,32 @@ def test_later_csv_blocks_widen_their_columns(tmp_path, never_whole):
     stored = feather.read_table(tmp_path / "out.arrow", memory_map=True)
     assert stored.column("n")[-1].as_py() == "unknown"
     assert stored.column("gap").to_pylist()[-2:] == [0.5, 7.0]
+
+
+def test_a_small_csv_read_whole_is_stored_as_the_stream_stores_it(
+    tmp_path, monkeypatch
+):
+    # Types from the first block, widened by later ones, on either path.
+    rows = [b"n,gap,kind,text"] + [b"1,,a,x"] * 1_200_000
+    rows += [b"2,0.5,b,", b'unknown,7,c,"y, z"']
+    data = b"\n".join(rows) + b"\n"
+    stored = []
+    for whole in (10**9, 0):
+        monkeypatch.setattr(tables, "_WHOLE_CSV_BYTES", whole)
+        out = tmp_path / str(whole)
+        out.mkdir()
+        description = _store(out, data)
+        stored.append((description, feather.read_table(out / "out.arrow")))
+    (whole_description, whole_table), (stream_description, stream_table) = stored
+    assert whole_description == stream_description
+    assert whole_table.equals(stream_table)
+    assert whole_table.column("n").type == pa.string()
+
+
+def test_a_ragged_line_names_its_line_when_read_whole(tmp_path):
+    data = b"a,b\n" + b"1,2\n" * 1000 + b"3,4,5\n"
+    with pytest.raises(TableError, match="line 1002"):
+        _store(tmp_path, data)
 
 
 def test_parquet_dictionaries_of_row_groups_are_unified(tmp_path, never_whole):
