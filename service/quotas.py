@@ -11,7 +11,8 @@ limit and its setting:
 * a key over ``FEATIMP_MAX_DATASETS_PER_KEY`` datasets or
   ``FEATIMP_MAX_STORED_BYTES_PER_KEY`` bytes, and a disk under
   ``FEATIMP_MIN_FREE_DISK_BYTES`` free: 507 (waiting does not help:
-  deleting does).
+  deleting does). The quotas are checked again as the upload is recorded
+  (:func:`upload_quota`), so simultaneous uploads cannot pass them.
 
 A full disk met anywhere in a request is a 507 too
 (:func:`add_disk_full_handler`).
@@ -28,7 +29,7 @@ from service.diskspace import HOW_TO_FREE, DiskSpace, is_disk_full, release_rese
 from service.problems import Problem, problem_response
 from service.store import Store
 from service.store import jobs as job_store
-from service.store.usage import usage_of
+from service.store.usage import Quota, QuotaExceeded, usage_of
 
 #: When to try a job again after a full queue: a guess, jobs take seconds
 #: to minutes.
@@ -82,6 +83,29 @@ def check_upload(
             f"models; {incoming} more would pass its limit of {limit} bytes "
             "(FEATIMP_MAX_STORED_BYTES_PER_KEY): delete some first"
         )
+
+
+def record_within_quota(
+    create, *, settings, store: Store, owner: str, kind: str, path, **fields
+):
+    """``create(store=, owner=, quota=, **fields)`` (a store's
+    ``create_dataset``/``create_model``) within the key's quotas, checked as
+    the upload is recorded: of simultaneous uploads only those that fit are
+    recorded. The others' files at ``path`` are removed and they get the 507
+    :func:`check_upload` would now give."""
+    quota = Quota(settings.max_datasets_per_key, settings.max_stored_bytes_per_key)
+    try:
+        return create(store=store, owner=owner, quota=quota, **fields)
+    except QuotaExceeded:
+        path.unlink(missing_ok=True)
+    incoming = fields["size_bytes"]
+    check_upload(
+        settings=settings, store=store, owner=owner, kind=kind, incoming=incoming
+    )
+    raise _quota(  # pragma: no cover - only if a delete came in between
+        "this upload would pass this API key's storage quotas "
+        "(FEATIMP_MAX_DATASETS_PER_KEY, FEATIMP_MAX_STORED_BYTES_PER_KEY)"
+    )
 
 
 def declared_length(request: Request) -> int:

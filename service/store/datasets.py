@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from service.store.db import Store, now, page
 from service.store.jobs import active_jobs_reading, reads_dataset
+from service.store.usage import Quota, insert_within_quota
 
 
 class DatasetInUse(Exception):
@@ -48,6 +49,7 @@ def create_dataset(
     size_bytes: int,
     n_rows: int,
     columns: list[dict],
+    quota: Quota | None = None,
 ) -> DatasetRecord:
     record = DatasetRecord(
         id=dataset_id,
@@ -60,21 +62,24 @@ def create_dataset(
         columns=columns,
         created_at=now(),
     )
-    with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.id,
-                owner,
-                name,
-                fmt,
-                size_bytes,
-                n_rows,
-                len(columns),
-                json.dumps(columns),
-                record.created_at,
-            ),
-        )
+    insert_within_quota(
+        store=store,
+        table="datasets",
+        values=(
+            record.id,
+            owner,
+            name,
+            fmt,
+            size_bytes,
+            n_rows,
+            len(columns),
+            json.dumps(columns),
+            record.created_at,
+        ),
+        owner=owner,
+        size_bytes=size_bytes,
+        quota=quota,
+    )
     return record
 
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 from service.store.db import Store, now, page
+from service.store.usage import Quota, insert_within_quota
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def create_model(
     n_classes: int,
     n_features: int,
     feature_names: list[str] | None,
+    quota: Quota | None = None,
 ) -> ModelRecord:
     record = ModelRecord(
         id=model_id,
@@ -57,22 +59,25 @@ def create_model(
         feature_names=feature_names,
         created_at=now(),
     )
-    with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                model_id,
-                owner,
-                name,
-                fmt,
-                size_bytes,
-                objective,
-                n_classes,
-                n_features,
-                None if feature_names is None else json.dumps(feature_names),
-                record.created_at,
-            ),
-        )
+    insert_within_quota(
+        store=store,
+        table="models",
+        values=(
+            model_id,
+            owner,
+            name,
+            fmt,
+            size_bytes,
+            objective,
+            n_classes,
+            n_features,
+            None if feature_names is None else json.dumps(feature_names),
+            record.created_at,
+        ),
+        owner=owner,
+        size_bytes=size_bytes,
+        quota=quota,
+    )
     return record
 
 

@@ -1,7 +1,8 @@
-"""What one owner stores: for the per-key quotas."""
+"""What one owner stores, and inserts that keep it within the per-key quotas."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.store.db import Store
@@ -12,6 +13,54 @@ class Usage:
     datasets: int
     #: Bytes of datasets and models, as uploaded.
     stored_bytes: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one owner may store: at most ``max_datasets`` datasets (None: no
+    limit on the count) and ``max_bytes`` bytes of datasets and models."""
+
+    max_datasets: int | None
+    max_bytes: int
+
+
+class QuotaExceeded(Exception):
+    """An upload that would pass its owner's :class:`Quota`."""
+
+
+_DATASET_BYTES = "SELECT COALESCE(SUM(size_bytes), 0) FROM datasets WHERE owner = ?"
+_MODEL_BYTES = "SELECT COALESCE(SUM(size_bytes), 0) FROM models WHERE owner = ?"
+
+
+def insert_within_quota(
+    *,
+    store: Store,
+    table: str,
+    values: Sequence,
+    owner: str,
+    size_bytes: int,
+    quota: Quota | None,
+) -> None:
+    """``INSERT INTO table VALUES (values)``, only while the owner stays
+    within ``quota`` with the row's ``size_bytes``, checked as the row is
+    inserted under the owner's lock: simultaneous uploads, on any replica,
+    cannot both pass it. Raises :class:`QuotaExceeded` otherwise."""
+    marks = ", ".join("?" * len(values))
+    if quota is None:
+        with store.connect() as conn:
+            conn.execute(f"INSERT INTO {table} VALUES ({marks})", values)
+        return
+    checks = [f"({_DATASET_BYTES}) + ({_MODEL_BYTES}) + ? <= ?"]
+    args = [*values, owner, owner, size_bytes, quota.max_bytes]
+    if table == "datasets" and quota.max_datasets is not None:
+        checks.append("(SELECT COUNT(*) FROM datasets WHERE owner = ?) < ?")
+        args += [owner, quota.max_datasets]
+    query = f"INSERT INTO {table} SELECT {marks} WHERE " + " AND ".join(checks)
+    with store.transaction() as conn:
+        store.backend.lock(conn, owner)
+        inserted = conn.execute(query, args).rowcount
+    if inserted == 0:
+        raise QuotaExceeded(owner)
 
 
 def usage_of(*, store: Store, owner: str) -> Usage:

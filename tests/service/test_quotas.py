@@ -4,6 +4,8 @@ datasets and bytes, requests per second; and keys take turns for workers."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -164,6 +166,32 @@ def test_a_key_may_store_so_much(small_service):
         # Under the quota again once something is deleted.
         assert b.delete(f"/v1/datasets/{stored[1]['id']}").status_code == 204
         upload_frame(b, _table(60_000, 7))
+
+
+def test_uploads_at_once_cannot_pass_the_dataset_quota(small_service):
+    with small_service.client(KEY_B) as b:
+        for d in b.get("/v1/datasets").json()["data"]:
+            b.delete(f"/v1/datasets/{d['id']}")
+    csv = _table(2_000, 0).to_csv(index=False).encode()
+    barrier = threading.Barrier(6)
+
+    def upload(_):
+        with small_service.client(KEY_B) as b:
+            barrier.wait()
+            return b.post("/v1/datasets", files={"file": ("t.csv", csv, "text/csv")})
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(r.status_code for r in pool.map(upload, range(6)))
+    assert statuses == [201] * 3 + [507] * 3
+    with small_service.client(KEY_B) as b:
+        assert len(b.get("/v1/datasets").json()["data"]) == 3
+    # The refused uploads left no files behind.
+    owned = {d.name for d in (small_service.data_dir / "datasets").iterdir()}
+    with small_service.client(KEY_A) as a:
+        ids = {d["id"] for d in a.get("/v1/datasets").json()["data"]}
+    with small_service.client(KEY_B) as b:
+        ids |= {d["id"] for d in b.get("/v1/datasets").json()["data"]}
+    assert {name.split(".")[0] for name in owned} == ids
 
 
 # -- requests per second --------------------------------------------------------

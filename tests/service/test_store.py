@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service.store import StorageFull, open_store
+from service.store import StorageFull, models, open_store
 from service.store import datasets as ds
 from service.store import jobs as js
 from service.store import replicas as rs
+from service.store.usage import Quota, QuotaExceeded, usage_of
 
 COLUMNS = [{"name": "a", "dtype": "int64", "n_missing": 0}]
 THREADS = 12
@@ -42,16 +43,17 @@ def _job(store, owner="alice", key=None, dataset_id="d" * 32, **kwargs):
     return job, created
 
 
-def _dataset(store, dataset_id="a" * 32, owner="alice"):
+def _dataset(store, dataset_id="a" * 32, owner="alice", size_bytes=10, quota=None):
     return ds.create_dataset(
         store=store,
         dataset_id=dataset_id,
         owner=owner,
         name="x.csv",
         fmt="csv",
-        size_bytes=10,
+        size_bytes=size_bytes,
         n_rows=3,
         columns=COLUMNS,
+        quota=quota,
     )
 
 
@@ -215,6 +217,37 @@ def test_the_queue_limit_holds_for_submissions_at_once(store):
     refused = [r for r in results if isinstance(r, js.QueueFull)]
     assert len(created) == 5 and len(refused) == THREADS - 5
     assert js.count_active(store=store, owner="alice")["queued"] == 5
+
+
+def test_the_dataset_quota_holds_for_uploads_at_once(store):
+    quota = Quota(max_datasets=3, max_bytes=10**9)
+    results = _at_once(lambda i: _dataset(store, f"{i:032d}", quota=quota))
+    refused = [r for r in results if isinstance(r, QuotaExceeded)]
+    assert len(refused) == THREADS - 3
+    assert usage_of(store=store, owner="alice").datasets == 3
+    _dataset(store, owner="bob")  # another key's quota is its own
+
+
+def test_the_byte_quota_counts_datasets_and_models_as_they_are_inserted(store):
+    quota = Quota(max_datasets=None, max_bytes=25)
+    _dataset(store)  # 10 bytes
+    models.create_model(
+        store=store,
+        model_id="m" * 32,
+        owner="alice",
+        name="m.json",
+        fmt="xgboost",
+        size_bytes=10,
+        objective="binary:logistic",
+        n_classes=2,
+        n_features=3,
+        feature_names=None,
+        quota=quota,
+    )
+    with pytest.raises(QuotaExceeded):
+        _dataset(store, "b" * 32, size_bytes=6, quota=quota)
+    _dataset(store, "c" * 32, size_bytes=5, quota=quota)
+    assert usage_of(store=store, owner="alice").stored_bytes == 25
 
 
 def test_the_running_limit_holds_for_claims_at_once(store):

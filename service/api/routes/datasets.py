@@ -53,20 +53,25 @@ def _ingest(
         incoming=upload.size,
     )
     dataset_id = new_id()
+    path = store.path("datasets", dataset_id)
     try:
         table = parsers.describe_and_store(
             tmp,
-            store.path("datasets", dataset_id),
+            path,
             max_rows=settings.max_rows,
             max_columns=settings.max_columns,
             max_bytes=settings.max_dataset_bytes,
         )
     except TableError as exc:
         raise Problem(exc.status, str(exc), title=exc.title, field="file") from None
-    return dataset_store.create_dataset(
+    return quotas.record_within_quota(
+        dataset_store.create_dataset,
+        settings=settings,
         store=store,
-        dataset_id=dataset_id,
         owner=owner,
+        kind="datasets",
+        path=path,
+        dataset_id=dataset_id,
         name=name,
         fmt=table.format,
         size_bytes=upload.size,

@@ -64,11 +64,16 @@ def _ingest(
     except ImportError as exc:
         raise Problem(422, str(exc), field="file") from None
     model_id = new_id()
-    tmp.replace(store.path("models", model_id))
-    return model_store.create_model(
+    path = store.path("models", model_id)
+    tmp.replace(path)
+    return quotas.record_within_quota(
+        model_store.create_model,
+        settings=settings,
         store=store,
-        model_id=model_id,
         owner=owner,
+        kind="models",
+        path=path,
+        model_id=model_id,
         name=name,
         fmt=model.format,
         size_bytes=upload.size,
