@@ -1,7 +1,7 @@
 .PHONY: install lint test bench bench-table
 
 install:
-	pip install -c constraints.txt -e ".[all]"
+	pip install -c constraints.txt -e ".[all,test]"
 
 lint:
 	ruff check .
