@@ -334,10 +334,12 @@ def _frame_of(X) -> pd.DataFrame:
 def _inspect_numeric_array(X: np.ndarray):
     values = X.astype(float, copy=False)
     missing = np.isnan(values).sum(axis=0)
+    infinite = np.flatnonzero(np.isinf(values).any(axis=0))
+    if infinite.size:
+        _check_finite(f"x{infinite[0]}", values[:, infinite[0]])
     columns = []
     for j in range(values.shape[1]):
         name = f"x{j}"
-        _check_finite(name, values[:, j])
         why = "is entirely missing" if missing[j] == len(values) > 0 else None
         columns.append(Column(name, "numeric", n_missing=int(missing[j]), unusable=why))
     return columns, [
@@ -539,7 +541,18 @@ def encode_table(X, encoding: str) -> EncodedTable:
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
-    _, columns, values = _inspect(X)
+    frame, columns, values = _inspect(X)
+    if frame is None and not any(c.n_missing for c in columns):
+        # A numeric array without missing values is its own encoding: one
+        # contiguous copy, not a gather column by column (0.22 s of a 0.72 s
+        # MI call at 200,000 x 100).
+        return EncodedTable(
+            values=np.array(X, dtype=float, order="C"),
+            columns=columns,
+            groups=np.arange(len(columns), dtype=np.intp),
+            encoded_names=[c.name for c in columns],
+            categorical=np.zeros(len(columns), dtype=bool),
+        )
     _warn_unusable(columns)
     build = _codes_columns if encoding == "codes" else _onehot_encoded
     parts, names, categorical, groups = [], [], [], []
