@@ -34,7 +34,8 @@ from featimp._binning import (
     constant_columns,
     corrected_mi,
     discretize,
-    plugin_and_corrected_mi,
+    null_scores,
+    plugin_mi,
     resolve_discrete_mask,
     resolve_n_bins,
     standardized_mi,
@@ -290,12 +291,29 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
     with a chance-level relevance first. The plug-in redundancy is what the
     MIQ of Ding and Peng (2005) divides by, and it stays above 0.
     """
-    d = codes.shape[0]
+
+    def redundancy_mi(best, remaining, null):
+        picked = codes[best]
+        targets = [picked, *(picked[p] for p in permutations)] if null else [picked]
+        return plugin_mi(
+            codes, cards, targets, int(cards[best]), remaining, compiled=True
+        )
+
+    return greedy_mrmr_order(relevance, n_features, criterion, redundancy_mi)
+
+
+def greedy_mrmr_order(relevance, n_features: int, criterion: str, redundancy_mi):
+    """The greedy loop of :func:`mrmr_order`, whatever counts the redundancy.
+
+    ``redundancy_mi(best, remaining, null)`` returns the plug-in MI of the
+    columns ``remaining`` with column ``best`` (row 0) and, if ``null``, with
+    its permutations (the other rows), as :func:`plugin_mi` does; in memory
+    or streamed, the same counts give the same order.
+    """
+    d = len(relevance)
     remaining = np.arange(d)
     redundancy_sum = np.zeros(d)
     order = []
-    # MIQ reads only the plug-in redundancy: its permutations would be wasted.
-    null = permutations if criterion == "mid" else []
     for step in range(n_features):
         gain = _mrmr_gain(
             relevance[remaining], redundancy_sum[remaining], step, criterion
@@ -305,16 +323,9 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
         remaining = remaining[remaining != best]
         if step + 1 == n_features:
             break
-        plugin, corrected = plugin_and_corrected_mi(
-            codes,
-            cards,
-            codes[best],
-            int(cards[best]),
-            null,
-            remaining,
-            compiled=True,
-        )
-        redundancy_sum[remaining] += corrected if criterion == "mid" else plugin
+        # MIQ reads only the plug-in redundancy: permutations would be wasted.
+        mi = redundancy_mi(best, remaining, criterion == "mid")
+        redundancy_sum[remaining] += null_scores(mi)
     return np.asarray(order, dtype=np.intp)
 
 

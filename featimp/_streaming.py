@@ -21,6 +21,14 @@ Pass 2 (counting)
     joint tables with the target and its permutations are counted by
     :func:`featimp._binning.dense_tables` and added up; the MI and its null
     correction then come from the totals with the in-memory formulas.
+Per mRMR pick (``method="mrmr"``)
+    The relevance is the MI of pass 2. Each pick reads its column's codes
+    alone, then one more pass counts every remaining column against that
+    column (and, for MID with the null correction, against its
+    permutations, the same ones the target got) and adds the MI to the
+    remaining columns' redundancy sums: the greedy loop of
+    :func:`featimp._mutual_info.mrmr_order` on streamed counts, so the
+    work is rows x columns x picks, never columns squared.
 
 A column with more than ``max_categories`` distinct values is hashed into
 ``max_categories`` buckets (pandas' seeded SipHash, the same in every
@@ -31,8 +39,9 @@ result's ``attrs["hashed"]``.
 When every continuous column has at most ``sample_size`` observed values
 the sample is the column and the edges are the in-memory ones, and no
 column is hashed, the result equals :func:`featimp.mutual_info_importances`
-on the concatenated files to the bit. Files are read in sorted path order,
-so the order in which they are given does not change the result.
+(or :func:`featimp.mrmr_importances`) on the concatenated files to the
+bit. Files are read in sorted path order, so the order in which they are
+given does not change the result.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from featimp._binning import (
     _dense_tables_mi,
@@ -53,11 +63,17 @@ from featimp._binning import (
     null_scores,
     resolve_n_bins,
 )
-from featimp._mutual_info import _permutations
+from featimp._mutual_info import (
+    _MI_CONSTRAINTS,
+    _MRMR_CONSTRAINTS,
+    _permutations,
+    greedy_mrmr_order,
+    importances_from_order,
+)
 from featimp._selection import ranking_from_importances
 from featimp._validation import infer_task
 
-METHODS = ("mi",)
+METHODS = ("mi", "mrmr")
 _DEFAULT_BATCH = 65_536
 _SAMPLE_SIZE = 100_000
 _MAX_CATEGORIES = 10_000
@@ -426,10 +442,34 @@ def _hash_report(coders, totals, cards, n_target, settings) -> dict:
     return report
 
 
-def _mi_scores(parts, features, target, params, settings, client=None):
-    task = params.get("task", "auto")
+def _tables_mi(parts, rows, coders, targets, n_target, settings, client):
+    """Plug-in MI (one row per target) of ``coders``' columns with each of
+    ``targets`` (whole-dataset codes), from tables counted file by file."""
+    totals, cards = _second_pass(
+        parts, rows, coders, targets, n_target, settings, client
+    )
+    n_ts = [np.bincount(t, minlength=n_target) for t in targets]
+    return _dense_tables_mi(totals, cards, n_ts, int(rows.sum())), totals, cards
+
+
+@dataclass
+class _Relevance:
+    """What the first two passes give: per feature its coder (None: scores
+    0) and score, and what later passes over the same rows need."""
+
+    coders: list
+    scores: np.ndarray
+    hashed: dict
+    rows: np.ndarray
+    permutations: list
+
+
+def _relevance(parts, features, target, params, settings, client, keep=False):
+    """Pass 1 and the counting pass: the MI of every feature with the target,
+    null-corrected as ``params`` say. ``keep`` keeps the permutations (in the
+    smallest integer type holding a row number) for passes to come."""
     columns, y, rows, n = _first_pass(parts, features, target, settings)
-    task = infer_task(y, task)
+    task = infer_task(y, params.get("task", "auto"))
     n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
     target_codes, n_target = _target_codes(y, task, n_bins)
     null_correction = params.get("null_correction", True)
@@ -445,22 +485,99 @@ def _mi_scores(parts, features, target, params, settings, client=None):
         target_codes.astype(small),
         *(target_codes[p].astype(small) for p in perms),
     ]
+    kept = [p.astype(code_dtype(n)) for p in perms] if keep else []
     del perms, target_codes, y
     coders = [_coder(columns[name], n_bins, settings) for name in features]
     used = [c for c in coders if c is not None]
     scores = np.zeros(len(features))
     if not used:
-        return scores, {}, n
-    totals, cards = _second_pass(parts, rows, used, targets, n_target, settings, client)
-    n_ts = [np.bincount(t, minlength=n_target) for t in targets]
-    mi = _dense_tables_mi(totals, cards, n_ts, n)
+        return _Relevance(coders, scores, {}, rows, kept)
+    mi, totals, cards = _tables_mi(
+        parts, rows, used, targets, n_target, settings, client
+    )
     positions = [i for i, c in enumerate(coders) if c is not None]
     scores[positions] = null_scores(mi, zscore=null_correction == "zscore")
-    return scores, _hash_report(used, totals, cards, n_target, settings), n
+    hashed = _hash_report(used, totals, cards, n_target, settings)
+    return _Relevance(coders, scores, hashed, rows, kept)
+
+
+def _mi_scores(parts, features, target, params, settings, client=None):
+    relevance = _relevance(parts, features, target, params, settings, client)
+    return relevance.scores, relevance.hashed, int(relevance.rows.sum())
+
+
+def _column_codes(parts, coder, settings) -> np.ndarray:
+    """The codes of one column over the whole dataset, one small int a row."""
+    dtype = code_dtype(coder.card)
+    return np.concatenate(
+        [
+            _codes(coder, batch.column(coder.name)).astype(dtype)
+            for part in parts
+            for batch in _batches(part, [coder.name], settings.batch_size)
+        ]
+    )
+
+
+def _mrmr_scores(parts, features, target, params, settings, client=None):
+    """mRMR as :func:`featimp.mrmr_importances`: relevance from the counting
+    pass, then per pick one read of the picked column and one pass counting
+    every remaining column against it (and its permutations, for MID)."""
+    n_features = params.get("n_features")
+    if n_features is not None and n_features > len(features):
+        raise ValueError(
+            f"n_features={n_features} is larger than the {len(features)} "
+            "features of the dataset"
+        )
+    relevance = _relevance(parts, features, target, params, settings, client, keep=True)
+    positions = np.array(
+        [i for i, c in enumerate(relevance.coders) if c is not None], dtype=np.intp
+    )
+    used = [relevance.coders[i] for i in positions]
+    perms = relevance.permutations
+
+    def redundancy_mi(best, remaining, null):
+        picked = _column_codes(parts, used[best], settings)
+        targets = [picked, *(picked[p] for p in perms)] if null else [picked]
+        coders = [used[j] for j in remaining]
+        return _tables_mi(
+            parts, relevance.rows, coders, targets, used[best].card, settings, client
+        )[0]
+
+    depth = min(n_features or len(features), positions.size)
+    order = greedy_mrmr_order(
+        relevance.scores[positions],
+        depth,
+        params.get("criterion", "mid"),
+        redundancy_mi,
+    )
+    scores = importances_from_order(positions[order], len(features))
+    return scores, relevance.hashed, int(relevance.rows.sum())
 
 
 _MI_PARAMS = {"task", "n_bins", "null_correction", "n_permutations", "random_state"}
 _STREAM_PARAMS = {"discrete_features", "sample_size", "max_categories"}
+# Per method: its scores, and the in-memory parameters it streams, checked
+# against the in-memory function's own constraints.
+_METHODS = {
+    "mi": (_mi_scores, _MI_CONSTRAINTS, _MI_PARAMS),
+    "mrmr": (_mrmr_scores, _MRMR_CONSTRAINTS, _MI_PARAMS | {"n_features", "criterion"}),
+}
+
+
+def _check_params(method: str, params: dict) -> None:
+    _, constraints, names = _METHODS[method]
+    unknown = set(params) - names - _STREAM_PARAMS
+    if unknown:
+        raise TypeError(f"rank_dataset got unexpected parameters {sorted(unknown)}")
+    if method == "mrmr" and params.get("null_correction") == "zscore":
+        raise ValueError(
+            "null_correction='zscore' is not available for method='mrmr' "
+            "(nor in memory, in mrmr_importances): use True or False"
+        )
+    given = {k: v for k, v in params.items() if k in names}
+    validate_parameter_constraints(
+        {k: constraints[k] for k in given}, given, caller_name="rank_dataset"
+    )
 
 
 def rank_dataset(
@@ -477,26 +594,38 @@ def rank_dataset(
         in sorted path order.
     target : str
         The target column.
-    method : {"mi"}, default="mi"
+    method : {"mi", "mrmr"}, default="mi"
         ``"mi"``: the binned MI of :func:`featimp.mutual_info_importances`
-        (``estimator="binned"``), with its null correction.
+        (``estimator="binned"``), with its null correction. ``"mrmr"``: the
+        greedy order of :func:`featimp.mrmr_importances` and its scores
+        ``(d - position) / d``; after the counting pass, each pick reads the
+        picked column alone (its codes, one small integer a row, are held
+        with the target's) and makes one more pass that counts every
+        remaining column against it, and for ``criterion="mid"`` with the
+        null correction against its permutations too (kept in memory, 4
+        bytes a row each): time grows as rows x columns x picks, never
+        columns squared.
     client : distributed.Client or None, default=None
-        With a client, the counting pass runs as one task per file on its
-        workers (which must reach the files by the same path or URL) and
-        their tables are summed pairwise, as a tree: the result equals the
-        single-process one to the bit. The first pass (samples, values,
-        the target) runs in this process.
+        With a client, the counting passes (and mRMR's per-pick passes) run
+        as one task per file on its workers (which must reach the files by
+        the same path or URL) and their tables are summed pairwise, as a
+        tree: the result equals the single-process one to the bit. The
+        first pass (samples, values, the target) and the read of each
+        picked column run in this process.
     batch_size : int or None, default=None
         Rows per record batch (None: 65,536); memory grows with it, the
         result does not depend on it.
     **params
         ``task``, ``n_bins``, ``null_correction``, ``n_permutations``,
-        ``random_state`` as in :func:`featimp.mutual_info_importances`;
-        ``discrete_features`` ``"auto"`` or a bool; ``sample_size``
-        (100,000): observed values per continuous column from which its
-        quantile edges are taken; ``max_categories`` (10,000): distinct
-        values beyond which a discrete column is hashed into that many
-        buckets.
+        ``random_state`` as in :func:`featimp.mutual_info_importances`, and
+        for ``"mrmr"`` ``n_features`` (picks; None: all) and ``criterion``
+        (``"mid"``, ``"miq"``) as in :func:`featimp.mrmr_importances`, whose
+        ``null_correction`` is a bool (``"zscore"`` is a ValueError, as it is
+        not an mRMR option in memory either); ``discrete_features``
+        ``"auto"`` or a bool; ``sample_size`` (100,000): observed values per
+        continuous column from which its quantile edges are taken;
+        ``max_categories`` (10,000): distinct values beyond which a discrete
+        column is hashed into that many buckets.
 
     Returns
     -------
@@ -519,12 +648,13 @@ def rank_dataset(
     ...     frame[i * 200 : (i + 1) * 200].to_parquet(f"{folder}/part{i}.parquet")
     >>> rank_dataset(f"{folder}/*.parquet", "y", random_state=0)["feature"].tolist()
     ['signal', 'noise']
+    >>> mrmr = rank_dataset(folder, "y", method="mrmr", n_features=1, random_state=0)
+    >>> mrmr[["feature", "importance"]].to_numpy().tolist()
+    [['signal', 1.0], ['noise', 0.0]]
     """
     if method not in METHODS:
         raise ValueError(f"rank_dataset supports method in {METHODS}, got {method!r}")
-    unknown = set(params) - _MI_PARAMS - _STREAM_PARAMS
-    if unknown:
-        raise TypeError(f"rank_dataset got unexpected parameters {sorted(unknown)}")
+    _check_params(method, params)
     discrete = params.get("discrete_features", "auto")
     if not (discrete == "auto" or isinstance(discrete, bool)):
         raise ValueError("discrete_features must be 'auto' or a bool when streaming")
@@ -541,7 +671,8 @@ def rank_dataset(
     features = {f.name: _kind(f.type) for f in schema if f.name != target}
     if not features:
         raise ValueError("the dataset has no feature columns besides the target")
-    scores, hashed, n = _mi_scores(parts, features, target, params, settings, client)
+    score = _METHODS[method][0]
+    scores, hashed, n = score(parts, features, target, params, settings, client)
     table = pd.DataFrame(
         {
             "feature": list(features),

@@ -1,4 +1,4 @@
-"""Streaming ranking of partitioned datasets: exactly the in-memory MI."""
+"""Streaming ranking of partitioned datasets: exactly the in-memory MI and mRMR."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("pyarrow.dataset")
 
-from featimp import mutual_info_importances, rank_dataset  # noqa: E402
+from featimp import mrmr_importances, mutual_info_importances, rank_dataset  # noqa: E402
 
 
 def _frame(n=600, seed=0):
@@ -42,9 +42,17 @@ def _write(frame, folder, sizes):
     return paths
 
 
-def _in_memory(frame, **params):
+def _in_memory(frame, score=mutual_info_importances, **params):
     X, y = frame.drop(columns="y"), frame["y"]
-    return pd.Series(mutual_info_importances(X, y, **params), index=X.columns)
+    return pd.Series(score(X, y, **params), index=X.columns)
+
+
+def _redundant_frame():
+    """_frame with a noisy copy of the signal: mRMR must push one back."""
+    frame = _frame()
+    rng = np.random.default_rng(5)
+    frame.insert(1, "twin", frame["signal"] + rng.normal(0, 0.1, len(frame)))
+    return frame
 
 
 @pytest.mark.parametrize(
@@ -165,4 +173,80 @@ def test_dask_client_equals_single_process(tmp_path):
         distributed.Client(cluster) as client,
     ):
         remote = rank_dataset(paths, "y", random_state=0, batch_size=64, client=client)
+    pd.testing.assert_frame_equal(local, remote)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"random_state": 0},
+        {"null_correction": False},
+        {"criterion": "miq", "random_state": 1},
+        {"n_features": 3, "task": "regression", "random_state": 2},
+        {"n_permutations": 5, "random_state": 3},
+    ],
+)
+def test_mrmr_streamed_equals_in_memory(tmp_path, params):
+    frame = _redundant_frame()
+    _write(frame, tmp_path, [250, 100, 250])
+    streamed = rank_dataset(tmp_path, "y", method="mrmr", batch_size=64, **params)
+    expected = _in_memory(frame, mrmr_importances, **params)
+    got = streamed.set_index("feature")["importance"].reindex(expected.index)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    order = expected.sort_values(ascending=False, kind="stable").index
+    depth = params.get("n_features", len(order))
+    assert streamed["feature"].tolist()[:depth] == order.tolist()[:depth]
+    assert streamed.attrs == {"hashed": {}, "n_samples": 600}
+
+
+def test_mrmr_exact_when_counted_without_numba(tmp_path, monkeypatch):
+    from featimp import _binning
+
+    frame = _redundant_frame()
+    _write(frame, tmp_path, [250, 350])
+    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
+    streamed = rank_dataset(tmp_path, "y", method="mrmr", random_state=0)
+    expected = _in_memory(frame, mrmr_importances, random_state=0)
+    got = streamed.set_index("feature")["importance"].reindex(expected.index)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+
+
+def test_mrmr_redundancy_counts_and_constants(tmp_path):
+    frame = _redundant_frame()
+    frame["const"] = 2.0
+    _write(frame, tmp_path, [300, 300])
+    table = rank_dataset(tmp_path, "y", method="mrmr", random_state=0)
+    features = table["feature"].tolist()
+    # The twin is the most relevant after the signal, but redundant with it.
+    assert features.index("twin") > features.index("signal") + 1
+    assert table.set_index("feature").loc["const", "importance"] == 0.0
+    hashed = rank_dataset(tmp_path, "y", method="mrmr", max_categories=64)
+    assert set(hashed.attrs["hashed"]) == {"ids"}
+
+
+def test_mrmr_bad_parameters(tmp_path):
+    _write(_frame(), tmp_path, [600])
+    with pytest.raises(ValueError, match=r"zscore.*mrmr"):
+        rank_dataset(tmp_path, "y", method="mrmr", null_correction="zscore")
+    with pytest.raises(ValueError, match="n_features=9 is larger than the 7"):
+        rank_dataset(tmp_path, "y", method="mrmr", n_features=9)
+    with pytest.raises(ValueError, match="criterion"):
+        rank_dataset(tmp_path, "y", method="mrmr", criterion="max")
+    with pytest.raises(TypeError, match="unexpected"):
+        rank_dataset(tmp_path, "y", n_features=3)  # an mRMR parameter, not MI's
+
+
+def test_mrmr_dask_client_equals_single_process(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    paths = _write(_redundant_frame(), tmp_path, [100, 150, 120, 130, 100])
+    local = rank_dataset(paths, "y", method="mrmr", random_state=0, batch_size=64)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = rank_dataset(
+            paths[::-1], "y", method="mrmr", random_state=0, client=client
+        )
     pd.testing.assert_frame_equal(local, remote)
