@@ -38,6 +38,10 @@ def _translated():
         raise
 
 
+#: Page cache of each connection, in KiB.
+_CACHE_KIB = 256
+
+
 class SQLiteConnection(DriverConnection):
     """An autocommit ``sqlite3`` connection whose errors are the store's."""
 
@@ -65,6 +69,11 @@ class SQLiteBackend(Backend):
         # With WAL, NORMAL cannot corrupt the database; a power cut may lose
         # the last commits, a crash of the service cannot.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Every thread has its own connection and so its own page cache
+        # (2 MiB by default): 40 request threads could hold 80 MiB of copies
+        # of a database of a few MiB that the OS caches once anyway. The
+        # soak's RSS grew 2.7 MiB a minute with the default.
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         return SQLiteConnection(conn)
 
     @contextmanager
