@@ -41,6 +41,7 @@ from featimp._binning import (
     standardized_mi,
 )
 from featimp._validation import (
+    TASK_CONSTRAINT,
     check_random_state_seed,
     check_X_y,
     encode_target,
@@ -51,7 +52,7 @@ from featimp._validation import (
 _MIQ_EPS = 1e-12
 
 _SCORE_CONSTRAINTS = {
-    "task": [StrOptions({"auto", "classification", "regression"})],
+    "task": TASK_CONSTRAINT,
     "discrete_features": [StrOptions({"auto"}), "boolean", "array-like"],
     "n_bins": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
     "null_correction": ["boolean"],
