@@ -2,12 +2,14 @@
 
 ``featimp methods`` lists the registered methods; ``featimp rank`` ranks the
 features of a CSV or Parquet file (or a bundled dataset); ``featimp select``
-writes the reduced dataset. Tables are read as they are: text, categorical
-and nullable columns and empty cells go to the method, which encodes them.
-Randomized methods are seeded with ``--seed`` (default 0), so that two runs
-give the same ranking. Bad input prints one line and exits with code 2,
-checked before the fit where it can be; Ctrl-C exits with code 130; warnings
-from the library (such as columns that cannot be used) print one line each.
+writes the reduced dataset; ``featimp action-set init`` prints an editable
+recourse action set for a table, as JSON. Tables are read as they are: text,
+categorical and nullable columns and empty cells go to the method, which
+encodes them. Randomized methods are seeded with ``--seed`` (default 0), so
+that two runs give the same ranking. Bad input prints one line and exits with
+code 2, checked before the fit where it can be; Ctrl-C exits with code 130;
+warnings from the library (such as columns that cannot be used) print one
+line each.
 """
 
 from __future__ import annotations
@@ -405,6 +407,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_action_set_init(args) -> int:
+    from featimp.recourse import ActionSet
+
+    with warnings_as_lines():
+        X, _ = load_inputs(args)
+        action_set = ActionSet.from_data(X, guess_immutable=True)
+    print(action_set.to_json())
+    return 0
+
+
 def _add_data_arguments(sub) -> None:
     sub.add_argument("data", nargs="?", help="CSV or Parquet file")
     sub.add_argument("--dataset", help=f"bundled dataset: {', '.join(dataset_names())}")
@@ -469,6 +481,14 @@ Examples:
 Example:
   featimp select data.parquet --target y --method ecfs -k 0.25 \\
       --output reduced.csv""",
+    "action-set": """\
+Example:
+  featimp action-set init data.csv --target y > actions.json
+
+Kinds and bounds come from the data, one-hot groups from its text columns;
+columns named like age, sex, marital status, foreign worker, race or
+nationality are not actionable (a warning lists them). Edit the file, then
+give it to the service as the job's action_set.""",
     "serve": f"""\
 Example:
   FEATIMP_DASK_ADDRESS=tcp://scheduler:8786 featimp serve --port 8000
@@ -531,6 +551,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     select.add_argument("--output", required=True, help=".csv, .json or .parquet")
     select.set_defaults(func=cmd_select)
+
+    action_set = _command(subs, "action-set", "write recourse action sets")
+    action_subs = action_set.add_subparsers(
+        dest="action", metavar="{init}", required=True, parser_class=_Parser
+    )
+    init = action_subs.add_parser(
+        "init",
+        help="print an action set inferred from a table, as JSON",
+        description="Print an action set inferred from a table, as JSON.",
+        epilog=EXAMPLES["action-set"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("data", help="CSV or Parquet file")
+    init.add_argument(
+        "--target", required=True, help="target column of DATA (left out)"
+    )
+    init.set_defaults(func=cmd_action_set_init, dataset=None)
 
     serve = _command(subs, "serve", "run the REST service (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

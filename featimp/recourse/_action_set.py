@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -205,7 +208,7 @@ class ActionSet:
             self.add_constraint(c)
 
     @classmethod
-    def from_data(cls, X) -> ActionSet:
+    def from_data(cls, X, *, guess_immutable: bool = False) -> ActionSet:
         """Infer each feature's kind and bounds from the data (all actionable).
 
         A table of numbers only, none missing, gives one feature per column:
@@ -233,9 +236,17 @@ class ActionSet:
         user's columns and the features, and the explainer and scores accept
         rows in the user's columns.
 
+        With ``guess_immutable=True``, the columns whose names look like a
+        protected or unchangeable attribute (age or birth, sex or gender,
+        marital or personal status, foreign worker, race or ethnicity,
+        nationality or citizenship) are not actionable, with one UserWarning
+        listing them: the guess reads only names, so check it.
+
         Parameters
         ----------
         X : array-like, pandas or polars DataFrame of shape (n_samples, n_columns)
+        guess_immutable : bool, default=False
+            Make the columns named like the attributes above not actionable.
 
         Returns
         -------
@@ -252,13 +263,41 @@ class ActionSet:
         'exactly one of purpose=car, purpose=tv, purpose=<missing> is 1'
         >>> A["purpose=<missing>"].actionable
         False
+
+        >>> import warnings
+        >>> X = pd.DataFrame({"AgeYears": [30, 40], "savings": [1.5, 2.0]})
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     A = ActionSet.from_data(X, guess_immutable=True)
+        >>> A.actionable_names, len(caught)
+        (['savings'], 1)
         """
         X = to_pandas(X)
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(np.asarray(X))
         if X.shape[0] == 0:
             raise ValueError("cannot infer an ActionSet from empty X")
-        return cls._from_table(encode_table(X, "onehot"))
+        A = cls._from_table(encode_table(X, "onehot"))
+        if guess_immutable:
+            A._fix_immutable_columns()
+        return A
+
+    def _fix_immutable_columns(self) -> None:
+        """Make the columns named like protected attributes not actionable."""
+        columns = self.names if self._raw is None else self._raw.names
+        guessed = {c: guess_immutable(c) for c in map(str, columns)}
+        guessed = {c: why for c, why in guessed.items() if why}
+        if not guessed:
+            return
+        for column in guessed:
+            self[self.columns_of(column)].actionable = False
+        listed = ", ".join(f"{c} ({', '.join(w)})" for c, w in guessed.items())
+        warnings.warn(
+            f"not actionable, guessed from their names: {listed}; check the "
+            "guess and set actionable where it is wrong",
+            UserWarning,
+            stacklevel=3,
+        )
 
     @classmethod
     def _from_table(cls, table) -> ActionSet:
@@ -590,11 +629,73 @@ class ActionSet:
             A._set_raw(RawEncoding.from_list(data["raw_columns"]))
         return A
 
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text: what the service takes as ``action_set``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> A = ActionSet.from_data(pd.DataFrame({"job": ["a", "b"], "age": [1, 2]}))
+        >>> ActionSet.from_json(A.to_json()).to_dict() == A.to_dict()
+        True
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ActionSet:
+        """Inverse of :meth:`to_json`: :meth:`from_dict` of the parsed text.
+
+        Read a file with ``ActionSet.from_json(Path("actions.json").read_text())``.
+        """
+        return cls.from_dict(json.loads(text))
+
     def __repr__(self):
         return (
             f"ActionSet({len(self)} features, {len(self.actionable_names)} "
             f"actionable, {len(self.constraints)} constraints)"
         )
+
+
+#: What each name pattern means; a name matches on whole words, so that
+#: ``percentage`` is not an age and ``management`` not a sex.
+_IMMUTABLE_WORDS = {
+    "age": ("age", "ages", "aged", "birth", "birthday", "dob", "born"),
+    "sex": ("sex", "gender", "male", "female"),
+    "marital status": (
+        "marital",
+        "married",
+        "marriage",
+        "single",
+        "divorced",
+        "widowed",
+        "personal_status",
+    ),
+    "foreign worker": ("foreign", "foreigner"),
+    "race": ("race", "racial", "ethnic", "ethnicity"),
+    "nationality": ("nationality", "citizen", "citizenship", "native_country"),
+}
+_IMMUTABLE_PATTERNS = {
+    meaning: re.compile(rf"(?:^|_)(?:{'|'.join(words)})(?:_|$)")
+    for meaning, words in _IMMUTABLE_WORDS.items()
+}
+
+
+def guess_immutable(name: str) -> list[str]:
+    """What a column's name says it is among the immutable attributes, if any.
+
+    Examples
+    --------
+    >>> guess_immutable("personal_status_and_sex")
+    ['sex', 'marital status']
+    >>> guess_immutable("ForeignWorker"), guess_immutable("Age_lt_25")
+    (['foreign worker'], ['age'])
+    >>> guess_immutable("installment_rate_in_percentage_of_disposable_income")
+    []
+    """
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    words = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", words)
+    words = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    return [m for m, pattern in _IMMUTABLE_PATTERNS.items() if pattern.search(words)]
 
 
 def _inferred_action(name: str, values: np.ndarray) -> FeatureAction:
