@@ -36,10 +36,13 @@ def expire_jobs(store: Store, *, retention_days: float) -> list[str]:
 
 
 def remove_stray_results(store: Store) -> list[Path]:
-    """Result files of jobs that no longer exist, and partial files of jobs
-    that no longer run."""
+    """Result and report files of jobs that no longer exist, and partial
+    files of jobs that no longer run."""
     removed = []
-    for path in (store.data_dir / "results").iterdir():
+    paths = [
+        p for kind in job_store.OUTPUT_KINDS for p in (store.data_dir / kind).iterdir()
+    ]
+    for path in paths:
         job = job_store.get_job(store=store, job_id=path.stem)
         partial = path.suffix == ".partial"
         if job is None or (partial and job.status not in job_store.ACTIVE):

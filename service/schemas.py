@@ -216,8 +216,10 @@ class ResponsivenessJobCreate(BaseModel):
         description="Label column; needed to train, dropped from the rows.",
     )
     action_set: dict[str, Any] = Field(
-        description="ActionSet.to_dict(): one entry per feature, in the order "
-        "the features are scored, plus constraints.",
+        description="ActionSet.to_dict() (or the output of `featimp action-set "
+        "init`): one entry per feature, in the order the features are scored, "
+        "plus constraints; with 'raw_columns', the datasets hold the user's own "
+        "columns (text, categories, missing values), encoded as it says.",
     )
     model: ModelSpec
     rows: RowsSpec = Field(default_factory=RowsSpec)
@@ -228,7 +230,14 @@ class ResponsivenessJobCreate(BaseModel):
         default_factory=dict,
         description="Parameters of ResponsivenessExplainer: method, n_samples, "
         "random_state, certify, max_joint, n_jobs, rule ('per_value' or "
-        "'reference').",
+        "'reference'), n_actions (options per applicant in the report).",
+    )
+    n_reasons: int = Field(
+        4,
+        ge=1,
+        le=50,
+        description="Principal reasons per applicant in the report "
+        "(GET /v1/jobs/{id}/report).",
     )
 
 

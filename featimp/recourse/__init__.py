@@ -6,6 +6,7 @@ solver for enumeration, with ``scipy.optimize.milp`` certifying linear models.
 """
 
 from featimp.recourse._action_set import ActionSet, FeatureAction
+from featimp.recourse._batch import ROW_FILTERS, select_rows
 from featimp.recourse._cases import german_action_set, taiwan_action_set
 from featimp.recourse._constraints import (
     Constraint,
@@ -21,7 +22,8 @@ from featimp.recourse._explainer import (
 )
 from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import reachable_set
-from featimp.recourse._reasons import compare_reasons
+from featimp.recourse._reasons import STATUSES, compare_reasons
+from featimp.recourse._report import REPORT_SCHEMA, report_html
 from featimp.recourse._scores import responsiveness_scores
 from featimp.recourse._selector import (
     ResponsivenessSelector,
@@ -29,6 +31,9 @@ from featimp.recourse._selector import (
 )
 
 __all__ = [
+    "REPORT_SCHEMA",
+    "ROW_FILTERS",
+    "STATUSES",
     "ActionSet",
     "Constraint",
     "DirectionalLinkage",
@@ -44,7 +49,9 @@ __all__ = [
     "compare_reasons",
     "german_action_set",
     "reachable_set",
+    "report_html",
     "responsiveness_importances",
     "responsiveness_scores",
+    "select_rows",
     "taiwan_action_set",
 ]

@@ -353,6 +353,19 @@ class ActionSet:
         """
         return None if self._raw is None else list(self._raw.columns)
 
+    @property
+    def input_names(self) -> list[str]:
+        """The columns rows to explain come in: the names of
+        :attr:`raw_columns`, or the features when there are none.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ActionSet.from_data(pd.DataFrame({"job": ["a", "b"]})).input_names
+        ['job']
+        """
+        return self.names if self._raw is None else list(self._raw.names)
+
     def columns_of(self, column: str) -> list[str]:
         """The features that encode the user's column ``column``.
 

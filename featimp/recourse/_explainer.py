@@ -17,7 +17,7 @@ from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import RULES, build_groups, reachable_set
 from featimp.recourse._reasons import STATUSES, reasons_frame, row_status
 from featimp.recourse._recourse import Explained, recourse_frame
-from featimp.recourse._report import report, to_html
+from featimp.recourse._report import report, report_html, write_report
 from featimp.recourse._scores import (
     check_input,
     linear_form,
@@ -198,12 +198,34 @@ class ResponsivenessResult:
         return json.dumps(report(self, k=k, n_reasons=n_reasons), **kwargs)
 
     def to_html(
-        self, *, k: int | None = None, n_reasons: int = 4, title="Recourse report"
+        self,
+        *,
+        k: int | None = None,
+        n_reasons: int = 4,
+        title="Recourse report",
+        row=None,
     ) -> str:
         """The report of :meth:`to_json` as one static HTML page (no
         JavaScript): a summary table, then per applicant a heading, the
-        status, the principal reasons and the actions."""
-        return to_html(report(self, k=k, n_reasons=n_reasons), title=title)
+        status, the principal reasons and the actions; with ``row`` (a row
+        label) that applicant's page alone."""
+        data = report(self, k=k, n_reasons=n_reasons)
+        return report_html(data, title=title, row=row)
+
+    def write_report(
+        self,
+        directory,
+        *,
+        k: int | None = None,
+        n_reasons: int = 4,
+        title="Recourse report",
+    ):
+        """Write the report into ``directory``: ``report.json`` (as
+        :meth:`to_json`), ``index.html`` (the batch summary, linking every
+        applicant) and one static page per applicant under ``people/``.
+        Returns the path of ``index.html``."""
+        data = report(self, k=k, n_reasons=n_reasons)
+        return write_report(data, directory, title=title)
 
     def _require_explained(self) -> Explained:
         if self._explained is None:

@@ -39,12 +39,15 @@ for categories, numbers otherwise, null for missing).
 from __future__ import annotations
 
 import html
+import json
 import math
+import re
+from pathlib import Path
 
 from featimp.recourse._reasons import STATUSES
 from featimp.recourse._recourse import action_text, readable
 
-SCHEMA = "featimp.recourse.report/1"
+REPORT_SCHEMA = "featimp.recourse.report/1"
 
 _STATUS_TEXT = {
     "approved": "already approved: nothing to change",
@@ -83,7 +86,7 @@ def report(result, *, k=None, n_reasons=4) -> dict:
             }
         )
     return {
-        "schema": SCHEMA,
+        "schema": REPORT_SCHEMA,
         "target": readable(explained.target),
         "method": result.method,
         "score": explained.score_kind,
@@ -116,17 +119,114 @@ def _options(lines) -> list[dict]:
     return out
 
 
-def to_html(data: dict, *, title="Recourse report") -> str:
-    """A static page (no JavaScript) of a :func:`report`."""
+def report_html(data: dict, *, title="Recourse report", row=None) -> str:
+    """A static page (no JavaScript) of a :func:`report`.
+
+    The batch summary followed by every person, or, with ``row`` (a row
+    label as in ``data["people"]``, compared as text), that one person's
+    page alone. A row the report does not hold is a ValueError naming it.
+    """
+    label = _score_label(data)
+    if row is not None:
+        person = find_person(data, row)
+        body = _person(person, label, level=2)
+        return _page(f"{title}: applicant {person['row']}", [*body, _footer(data)])
+    body = _summary(data)
+    for person in data["people"]:
+        body += _person(person, label, level=2)
+    return _page(title, body)
+
+
+def summary_html(data: dict, *, title="Recourse report", links=None) -> str:
+    """The batch summary of a :func:`report` as a static page: the status
+    counts, then one line per person (status, first reason, cheapest
+    action), each linked to ``links[i]`` (the i-th person's page) if given.
+    """
+    e = html.escape
+    label = _score_label(data)
+    body = _summary(data)
+    body.append(
+        "<h2>Applicants</h2><table><tr><th>row</th><th>status</th>"
+        "<th>first reason</th><th>cheapest action</th></tr>"
+    )
+    for i, person in enumerate(data["people"]):
+        name = e(str(person["row"]))
+        if links is not None:
+            name = f'<a href="{e(links[i])}">{name}</a>'
+        reason = person["reasons"][0]["feature"] if person["reasons"] else ""
+        options = person["options"]
+        action = _option_text(options[0], label) if options else ""
+        body.append(
+            f"<tr><td>{name}</td><td>{e(person['status'])}</td>"
+            f"<td>{e(reason)}</td><td>{e(action)}</td></tr>"
+        )
+    body.append("</table>")
+    return _page(title, body)
+
+
+def write_report(data: dict, directory, *, title="Recourse report") -> Path:
+    """Write a :func:`report` into ``directory`` (made if missing):
+    ``report.json``, ``index.html`` (:func:`summary_html`, linking every
+    person) and one page per person under ``people/``. Returns the path of
+    ``index.html``.
+
+    A person's page is ``people/row-<label>.html`` when the row label is a
+    short plain name (letters, digits, ``_.-``), else ``people/pos-<i>.html``
+    for the i-th person.
+    """
+    directory = Path(directory)
+    people = directory / "people"
+    people.mkdir(parents=True, exist_ok=True)
+    links = []
+    for i, person in enumerate(data["people"]):
+        name = page_name(person["row"], i)
+        (people / name).write_text(report_html(data, title=title, row=person["row"]))
+        links.append(f"people/{name}")
+    (directory / "report.json").write_text(json.dumps(data, indent=2))
+    index = directory / "index.html"
+    index.write_text(summary_html(data, title=title, links=links))
+    return index
+
+
+def page_name(row, position: int) -> str:
+    """The file name of a person's page (see :func:`write_report`)."""
+    text = str(row)
+    if _PLAIN_NAME.fullmatch(text):
+        return f"row-{text}.html"
+    return f"pos-{position}.html"
+
+
+def find_person(data: dict, row) -> dict:
+    """The person of ``data`` whose row label reads as ``row``."""
+    for person in data["people"]:
+        if str(person["row"]) == str(row):
+            return person
+    raise ValueError(f"row {row!r} is not in the report")
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+
+
+def _page(title: str, body: list[str]) -> str:
+    e = html.escape
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{e(title)}</title>",
+            "<style>body{font-family:sans-serif;max-width:50em;margin:auto}"
+            "td,th{padding:0 1em;text-align:left}</style>",
+            f"</head><body><h1>{e(title)}</h1>",
+            *body,
+            "</body></html>",
+        ]
+    )
+
+
+def _summary(data: dict) -> list[str]:
     e = html.escape
     summary = data["summary"]
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:50em;margin:auto}"
-        "td,th{padding:0 1em;text-align:left}</style>",
-        f"</head><body><h1>{e(title)}</h1>",
         f"<p>Target: {e(str(data['target']))}. Rows explained: {summary['n']}.</p>",
         "<h2>Summary</h2>",
         "<table><tr><th>status</th><th>rows</th></tr>",
@@ -135,22 +235,34 @@ def to_html(data: dict, *, title="Recourse report") -> str:
         f"<tr><td>{e(s)}</td><td>{n}</td></tr>" for s, n in summary["status"].items()
     ]
     parts.append("</table>")
-    label = "new score" if data["score"] == "decision_score" else "new probability"
-    for person in data["people"]:
-        parts += _person(person, label)
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return parts
 
 
-def _person(person: dict, label: str) -> list[str]:
+def _footer(data: dict) -> str:
+    return f"<p>Target: {html.escape(str(data['target']))}.</p>"
+
+
+def _score_label(data: dict) -> str:
+    return "new score" if data["score"] == "decision_score" else "new probability"
+
+
+def _option_text(option: dict, label: str = "new probability") -> str:
+    changes = [(c["feature"], c["before"], c["after"]) for c in option["changes"]]
+    p = option["new_probability"]
+    score = "" if p is None else f", {label} {p:.2f}"
+    return f"{action_text(changes)} (cost {option['cost']}{score})"
+
+
+def _person(person: dict, label: str, *, level: int) -> list[str]:
     e = html.escape
     status = person["status"]
+    h, sub = f"h{level}", f"h{level + 1}"
     parts = [
-        f"<h2>Applicant {e(str(person['row']))}</h2>",
+        f"<{h}>Applicant {e(str(person['row']))}</{h}>",
         f"<p>Status: <strong>{e(status)}</strong> ({e(_STATUS_TEXT[status])})</p>",
     ]
     if person["reasons"]:
-        parts.append("<h3>Principal reasons</h3><ol>")
+        parts.append(f"<{sub}>Principal reasons</{sub}><ol>")
         parts += [
             f"<li>{e(r['feature'])} (responsiveness {r['responsiveness']:.2f}): "
             f"{e(r['action'])}</li>"
@@ -158,13 +270,7 @@ def _person(person: dict, label: str) -> list[str]:
         ]
         parts.append("</ol>")
     if person["options"]:
-        parts.append("<h3>Actions</h3><ol>")
-        for o in person["options"]:
-            changes = [(c["feature"], c["before"], c["after"]) for c in o["changes"]]
-            p = o["new_probability"]
-            score = "" if p is None else f", {label} {p:.2f}"
-            parts.append(
-                f"<li>{e(action_text(changes))} (cost {o['cost']}{score})</li>"
-            )
+        parts.append(f"<{sub}>Actions</{sub}><ol>")
+        parts += [f"<li>{e(_option_text(o, label))}</li>" for o in person["options"]]
         parts.append("</ol>")
     return parts

@@ -10,6 +10,7 @@ job (:mod:`~service.jobs.responsiveness`).
 
 from service.jobs.catalog import featimp_version, method_catalog, method_names
 from service.jobs.rank import transform_dataset
+from service.jobs.responsiveness import read_report, report_page
 from service.jobs.run import JobStopped, job_problem, run_job, run_job_on_dask
 from service.jobs.submit import submit_job
 from service.jobs.validate import JobRejected, validate_job
@@ -21,6 +22,8 @@ __all__ = [
     "job_problem",
     "method_catalog",
     "method_names",
+    "read_report",
+    "report_page",
     "run_job",
     "run_job_on_dask",
     "submit_job",

@@ -2,25 +2,37 @@
 
 :func:`run` trains or loads the model, picks the rows and explains them: one
 result row per explained row, with its position in the rows' dataset, the
-model's prediction, the fixed flag, the size of the reachable set, and one
-responsiveness score per feature. The request was checked before it was
-queued (:mod:`service.jobs.validate`).
+model's prediction, its status, the fixed flag, the size of the reachable
+set, and one responsiveness score per feature; and the per-applicant report
+(``featimp.recourse.report/1``, as ``featimp explain --report`` writes it),
+which the report endpoint serves as JSON or HTML. Rows come in the action
+set's :attr:`~featimp.recourse.ActionSet.input_names`: the user's own columns
+for an action set made from a mixed table (``featimp action-set init``),
+encoded as the action set says, or its features. The request was checked
+before it was queued (:mod:`service.jobs.validate`).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from featimp.recourse import ActionSet, ResponsivenessExplainer
+from featimp.recourse import (
+    ActionSet,
+    ResponsivenessExplainer,
+    report_html,
+    select_rows,
+)
 from service.model_files import import_booster, load_model
 from service.store import Store
 from service.store import models as model_store
 from service.store.files import read_frame
 
 #: Result columns before the per-feature scores; no feature may take them.
-RESULT_COLUMNS = ("row", "prediction", "fixed", "n_reachable")
+RESULT_COLUMNS = ("row", "prediction", "status", "fixed", "n_reachable")
 EXPLAINER_PARAMETERS = (
     "method",
     "n_samples",
@@ -29,7 +41,10 @@ EXPLAINER_PARAMETERS = (
     "max_joint",
     "n_jobs",
     "rule",
+    "n_actions",
 )
+#: Reasons per applicant in the report unless the request's ``n_reasons``.
+N_REASONS = 4
 
 
 def make_estimator(kind: str, params: dict):
@@ -43,37 +58,37 @@ def make_estimator(kind: str, params: dict):
     raise ValueError(f"unknown model type {kind!r}")
 
 
-def run(store: Store, job, progress) -> pd.DataFrame:
-    """Train or load the model, pick the rows, explain them: the result table."""
+def run(store: Store, job, progress) -> tuple[pd.DataFrame, dict]:
+    """Train or load the model, pick the rows, explain them: the result
+    table and the report."""
     request = job.request
     action_set = ActionSet.from_dict(request["action_set"])
-    names = action_set.names
     progress(0.05, "loading the model")
-    model = _fitted_model(store, job, names)
+    model = _fitted_model(store, job, action_set)
     rows_id = (request.get("rows") or {}).get("dataset_id") or job.dataset_id
-    X = read_frame(store, rows_id, names)
-    predictions = predict(model, X)
-    keep = _row_filter(request, predictions)
+    X = read_frame(store, rows_id, action_set.input_names)
+    target = request.get("desired", 1)
+    kind = (request.get("rows") or {}).get("filter", "denied")
+    predictions, keep = select_rows(model, action_set, X, rows=kind, target=target)
     if not keep.any():
         raise ValueError(
-            f"no rows to explain: filter {request['rows']['filter']!r} keeps none "
+            f"no rows to explain: filter {kind!r} keeps none "
             f"of the {len(X)} rows (the model predicts "
             f"{np.unique(predictions).tolist()})"
         )
     X = X[keep]
-    progress(0.2, f"scoring {len(X)} rows x {len(names)} features")
+    progress(0.2, f"scoring {len(X)} rows x {len(action_set)} features")
     explainer = ResponsivenessExplainer(
-        model,
-        action_set,
-        target=request.get("desired", 1),
-        **(request.get("params") or {}),
+        model, action_set, target=target, **(request.get("params") or {})
     )
     result = explainer.explain(X)
     progress(0.9, "writing result")
-    return result_table(result, predictions[keep])
+    n_reasons = request.get("n_reasons", N_REASONS)
+    report = json.loads(result.to_json(n_reasons=n_reasons))
+    return result_table(result, predictions[keep]), report
 
 
-def _fitted_model(store: Store, job, names: list[str]):
+def _fitted_model(store: Store, job, action_set: ActionSet):
     spec = job.request["model"]
     if spec.get("model_id"):
         record = model_store.get_model(
@@ -83,36 +98,35 @@ def _fitted_model(store: Store, job, names: list[str]):
             raise ValueError(f"model {spec['model_id']!r} was deleted")
         return load_model(store.path("models", record.id), record.format)
     target = job.request["target"]
-    frame = read_frame(store, job.dataset_id, [*names, target])
+    columns = action_set.input_names
+    frame = read_frame(store, job.dataset_id, [*columns, target])
     estimator = make_estimator(spec["type"], spec.get("params") or {})
-    return estimator.fit(frame[names], frame[target])
-
-
-def predict(model, X: pd.DataFrame) -> np.ndarray:
-    """Predictions on ``X``, with columns in the order the model was fitted."""
-    order = getattr(model, "feature_names_in_", None)
-    return np.asarray(model.predict(X if order is None else X[list(order)]))
-
-
-def _row_filter(request: dict, predictions: np.ndarray) -> np.ndarray:
-    kind = (request.get("rows") or {}).get("filter", "denied")
-    desired = predictions == request.get("desired", 1)
-    if kind == "denied":
-        return ~desired
-    if kind == "approved":
-        return desired
-    return np.ones(len(predictions), dtype=bool)
+    return estimator.fit(action_set.encode(frame[columns]), frame[target])
 
 
 def result_table(result, predictions: np.ndarray) -> pd.DataFrame:
-    """One row per explained row: row, prediction, fixed, n_reachable, scores."""
+    """One row per explained row: row, prediction, status, fixed,
+    n_reachable, scores."""
     scores = result.scores
     head = pd.DataFrame(
         {
             "row": np.asarray(scores.index, dtype=np.int64),
             "prediction": predictions,
+            "status": result.status.astype(str).to_numpy(),
             "fixed": result.fixed.to_numpy(),
             "n_reachable": result.n_reachable.to_numpy(dtype=float),
         }
     ).astype({"fixed": "boolean"})
     return pd.concat([head, scores.reset_index(drop=True)], axis=1)
+
+
+def read_report(store: Store, job_id: str) -> dict:
+    """The stored report of a succeeded responsiveness job (FileNotFoundError
+    if the job was deleted)."""
+    return json.loads(store.path("reports", job_id).read_text())
+
+
+def report_page(data: dict, *, title: str, row: str | None = None) -> str:
+    """The report (or one applicant's part, ``row``) as a static HTML page;
+    a row the report does not hold is a ValueError naming it."""
+    return report_html(data, title=title, row=row)

@@ -10,6 +10,7 @@ message each.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
@@ -194,7 +195,9 @@ def warning_messages(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
     if job.type == "responsiveness":
-        table = responsiveness.run(store, job, progress)
+        table, report = responsiveness.run(store, job, progress)
+        text = json.dumps(report).encode()
+        _write_atomic(store.path("reports", job.id), lambda tmp: tmp.write_bytes(text))
         _write_parquet_atomic(table, store.path("results", job.id))
         return len(table), None
     selector, features = rank.fit(store, job, progress)
@@ -206,10 +209,16 @@ def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
     return len(table), selector_id
 
 
-def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+def _write_atomic(path: Path, write) -> None:
+    """``write(tmp)`` into a partial file, then move it to ``path``."""
     tmp = path.with_suffix(".partial")
     try:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        write(tmp)
         tmp.replace(path)
     finally:  # a full disk leaves no half-written file behind
         tmp.unlink(missing_ok=True)
+
+
+def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    _write_atomic(path, lambda tmp: pq.write_table(table, tmp))

@@ -196,19 +196,19 @@ def _validate_responsiveness(
 ) -> None:
     action_set = parse_action_set(request["action_set"])
     names = action_set.names
-    _check_names(names, request.get("target"))
+    _check_names(names, action_set.input_names, request.get("target"))
     rows = _rows_dataset(store, dataset, request)
-    _check_model_columns(
-        rows, names, "dataset_id" if rows is dataset else "rows.dataset_id"
-    )
-    _check_rows(store, rows, action_set)
+    rows_field = "dataset_id" if rows is dataset else "rows.dataset_id"
+    _check_model_columns(rows, action_set, rows_field)
+    _check_rows(store, rows, action_set, rows_field)
     _check_explainer(action_set, request.get("params") or {})
     model = request["model"]
     if model.get("model_id"):
         _check_uploaded(store, dataset.owner, model["model_id"], names, request)
     else:
         if rows is not dataset:  # the training data needs the features too
-            _check_model_columns(dataset, names, "dataset_id")
+            _check_model_columns(dataset, action_set, "dataset_id")
+            _check_rows(store, dataset, action_set, "dataset_id", encode_only=True)
         _check_training(store, dataset, request)
 
 
@@ -251,7 +251,7 @@ def _parse_part(data: dict, field: str, item) -> ActionSet:
         raise JobRejected(field, f"invalid entry{label}: {reason}") from None
 
 
-def _check_names(names: list[str], target: str | None) -> None:
+def _check_names(names: list[str], inputs: list[str], target: str | None) -> None:
     reserved = [n for n in names if n in RESULT_COLUMNS]
     if reserved:
         raise JobRejected(
@@ -259,7 +259,7 @@ def _check_names(names: list[str], target: str | None) -> None:
             f"feature name(s) {reserved} clash with the result columns "
             f"{list(RESULT_COLUMNS)}; rename them",
         )
-    if target is not None and target in names:
+    if target is not None and target in {*names, *inputs}:
         raise JobRejected(
             "target", f"the target column {target!r} is a feature of the action set"
         )
@@ -285,15 +285,22 @@ def _model_reads(dtype: str) -> bool:
     return column_kind(dtype) == "numeric" and not dtype.startswith("decimal")
 
 
-def _check_model_columns(dataset: DatasetRecord, names: list[str], field: str) -> None:
+def _check_model_columns(
+    dataset: DatasetRecord, action_set: ActionSet, field: str
+) -> None:
+    """The dataset has the action set's input columns; without raw columns
+    (which the action set encodes itself) they must be complete numbers."""
+    names = action_set.input_names
     columns = {c["name"]: c for c in dataset.columns}
     missing = [n for n in names if n not in columns]
     if missing:
+        what = "column(s)" if action_set.raw_columns else "feature(s)"
         raise JobRejected(
             field,
-            f"the dataset lacks action-set feature(s) "
-            f"{', '.join(map(repr, missing[:20]))}",
+            f"the dataset lacks action-set {what} {', '.join(map(repr, missing[:20]))}",
         )
+    if action_set.raw_columns:
+        return
     text = [n for n in names if not _model_reads(columns[n]["dtype"])]
     holes = [n for n in names if columns[n]["n_missing"]]
     if text or holes:
@@ -302,9 +309,24 @@ def _check_model_columns(dataset: DatasetRecord, names: list[str], field: str) -
         raise JobRejected(field, f"feature column(s) {bad} {what}")
 
 
-def _check_rows(store: Store, rows: DatasetRecord, action_set: ActionSet) -> None:
-    """The rows to explain must lie within the action set, named if not."""
-    X = read_frame(store, rows.id, action_set.names)
+def _check_rows(
+    store: Store,
+    rows: DatasetRecord,
+    action_set: ActionSet,
+    field: str,
+    *,
+    encode_only: bool = False,
+) -> None:
+    """The rows must encode (raw columns: known categories, missing values
+    only where the action set saw them) and lie within the action set,
+    named if not; ``encode_only`` checks just the encoding (training data)."""
+    X = read_frame(store, rows.id, action_set.input_names)
+    try:
+        X = action_set.encode(X)
+    except ValueError as exc:
+        raise JobRejected(field, f"dataset {rows.id}: {exc}") from None
+    if encode_only:
+        return
     violations = action_set.validate(X)
     if violations.empty:
         return

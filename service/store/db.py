@@ -103,6 +103,7 @@ MAX_SQL_INT = 2**63 - 1
 _KINDS = {
     "datasets": ".arrow",
     "results": ".parquet",
+    "reports": ".json",
     "selectors": ".joblib",
     "models": ".model",
 }

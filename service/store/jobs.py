@@ -466,7 +466,7 @@ def delete_job(*, store: Store, owner: str, job_id: str) -> bool:
         )
     if cursor.rowcount == 0:
         return False
-    store.path("results", job_id).unlink(missing_ok=True)
+    remove_outputs(store, job_id)
     return True
 
 
@@ -480,5 +480,16 @@ def delete_jobs_finished_before(*, store: Store, cutoff: str) -> list[str]:
             (cutoff,),
         ).fetchall()
     for (job_id,) in rows:
-        store.path("results", job_id).unlink(missing_ok=True)
+        remove_outputs(store, job_id)
     return [job_id for (job_id,) in rows]
+
+
+#: The files a finished job leaves: its result table, and a responsiveness
+#: job's per-applicant report.
+OUTPUT_KINDS = ("results", "reports")
+
+
+def remove_outputs(store: Store, job_id: str) -> None:
+    """Delete the result and report files of ``job_id`` (absent ones are fine)."""
+    for kind in OUTPUT_KINDS:
+        store.path(kind, job_id).unlink(missing_ok=True)

@@ -1,14 +1,22 @@
 """Responsiveness jobs and model uploads against a real uvicorn server."""
 
 import io
+import json
+from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from featimp.datasets import load_german_credit
 from featimp.datasets._recourse import load_german_recourse
-from featimp.recourse import ResponsivenessExplainer, german_action_set
+from featimp.recourse import (
+    STATUSES,
+    ActionSet,
+    ResponsivenessExplainer,
+    german_action_set,
+)
 from tests.service.conftest import (
     KEY_B,
     assert_problem,
@@ -90,7 +98,8 @@ def test_denied_rows_of_a_model_the_service_trains(client, dataset, german):
     np.testing.assert_array_equal(from_csv[A.names], result[A.names].to_numpy(float))
     parquet = client.get(f"/v1/jobs/{job['id']}/result", params={"format": "parquet"})
     table = pd.read_parquet(io.BytesIO(parquet.content))
-    assert table.shape == (len(denied), 4 + len(A.names))
+    assert table.shape == (len(denied), 5 + len(A.names))
+    assert set(table["status"]) <= set(STATUSES)
     assert str(table["fixed"].dtype) == "boolean"
 
 
@@ -171,3 +180,111 @@ def test_bad_responsiveness_requests(client, dataset, german):
     )
     problem = assert_problem(response, 422, field="action_set", contains="row 4")
     assert "row 19" in problem["detail"]
+
+
+class _Outline(HTMLParser):
+    """The headings and list items of a page, as text."""
+
+    def __init__(self):
+        super().__init__()
+        self.items, self._tag = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"h1", "h2", "h3", "li", "script"}:
+            self._tag = tag
+            self.items.append((tag, ""))
+
+    def handle_endtag(self, tag):
+        self._tag = None if tag == self._tag else self._tag
+
+    def handle_data(self, data):
+        if self._tag is not None:
+            tag, text = self.items[-1]
+            self.items[-1] = (tag, text + data)
+
+
+def outline(page: str) -> list[tuple[str, str]]:
+    parser = _Outline()
+    parser.feed(page)
+    return parser.items
+
+
+@pytest.fixture(scope="module")
+def raw_german(server):
+    """The bundled German credit table as users have it: 13 text columns."""
+    X, y = load_german_credit()
+    A = ActionSet.from_data(X)
+    with server.client() as c:
+        train = upload_frame(c, X.assign(creditability=y), name="german_raw.csv")
+        rows = upload_frame(c, X.iloc[:40], name="applicants_raw.csv")
+    return X, y, A, train, rows
+
+
+def test_raw_columns_action_set_and_its_report(client, raw_german):
+    X, y, A, train, rows = raw_german
+    assert A.raw_columns is not None and len(A.names) > X.shape[1]
+    req = body(
+        train,
+        A,
+        target="creditability",
+        desired="good",
+        rows={"dataset_id": rows["id"], "filter": "denied"},
+        n_reasons=3,
+    )
+    job = run_job(client, req)
+    assert job["links"]["report"] == f"/v1/jobs/{job['id']}/report"
+
+    clf = LogisticRegression(max_iter=2000).fit(A.encode(X), y)
+    batch = X.iloc[:40]
+    denied = batch[clf.predict(A.encode(batch)) != "good"]
+    expected = ResponsivenessExplainer(clf, A, target="good").explain(denied)
+    result = all_pages(client, job["id"])
+    assert_same(result, expected, denied.index)
+    assert result["status"].tolist() == expected.status.astype(str).tolist()
+
+    report = client.get(f"/v1/jobs/{job['id']}/report").raise_for_status().json()
+    assert report == json.loads(expected.to_json(n_reasons=3))
+    assert {r["feature"] for p in report["people"] for r in p["reasons"]} <= set(
+        X.columns
+    )  # reasons speak of the user's columns, not one-hot features
+
+    page = client.get(f"/v1/jobs/{job['id']}/report", params={"format": "html"})
+    assert page.headers["content-type"].startswith("text/html")
+    items = outline(page.text)
+    assert ("h1", f"Recourse report of job {job['id']}") in items
+    assert not any(tag == "script" for tag, _ in items)
+    people = [t for tag, t in items if tag == "h2" and t.startswith("Applicant")]
+    assert people == [f"Applicant {p['row']}" for p in report["people"]]
+
+    someone = next(p for p in report["people"] if p["options"])
+    one = client.get(
+        f"/v1/jobs/{job['id']}/report",
+        params={"format": "html", "row": str(someone["row"])},
+    )
+    items = outline(one.text)
+    assert [t for tag, t in items if tag == "h2"] == [f"Applicant {someone['row']}"]
+    actions = [t for tag, t in items if tag == "li" and "(cost " in t]
+    assert len(actions) == len(someone["options"])
+    first = someone["options"][0]["changes"][0]
+    assert str(first["feature"]) in actions[0]
+    alone = client.get(
+        f"/v1/jobs/{job['id']}/report", params={"row": str(someone["row"])}
+    ).json()
+    assert alone["people"] == [someone]
+
+
+def test_report_problems(client, dataset, german):
+    A = german[2]
+    job = run_job(client, body(dataset, A))
+    url = f"/v1/jobs/{job['id']}/report"
+    assert_problem(client.get(url, params={"row": "no-such-row"}), 404, contains="row")
+    assert_problem(client.get(url, params={"format": "pdf"}), 422)
+    assert_problem(client.get("/v1/jobs/nope/report"), 404)
+    ranked = run_job(
+        client,
+        {"type": "rank", "dataset_id": dataset["id"], "target": TARGET, "method": "mi"},
+    )
+    assert "report" not in ranked["links"]
+    assert_problem(
+        client.get(f"/v1/jobs/{ranked['id']}/report"), 409, contains="rank job"
+    )

@@ -1,5 +1,6 @@
 """Responsiveness jobs, against a temporary store."""
 
+import json
 from decimal import Decimal
 
 import numpy as np
@@ -96,6 +97,23 @@ def test_denied_rows_of_a_trained_model_equal_the_explainer(store, data, german)
     denied = X[clf.predict(X) != 1]
     assert_same(result, ResponsivenessExplainer(clf, A).explain(denied), denied.index)
     assert (result["prediction"] == 0).all() and len(result) == len(denied)
+
+
+def test_the_report_is_stored_with_the_result_and_deleted_with_the_job(
+    store, data, german
+):
+    X, y, A = german
+    req = request(data, A, rows={"dataset_id": None, "filter": "all"}, n_reasons=2)
+    result = run(store, data, req)
+    (job,) = js.list_jobs(store=store, owner=data.owner, limit=10)[0]
+    report = jobs.read_report(store, job.id)
+    clf = LogisticRegression(max_iter=2000).fit(X, y)
+    expected = ResponsivenessExplainer(clf, A).explain(X)
+    assert report == json.loads(expected.to_json(n_reasons=2))
+    assert [p["status"] for p in report["people"]] == result["status"].tolist()
+    assert js.delete_job(store=store, owner=data.owner, job_id=job.id)
+    assert not store.path("reports", job.id).exists()
+    assert not store.path("results", job.id).exists()
 
 
 @pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])

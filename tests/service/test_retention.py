@@ -148,10 +148,14 @@ def test_stray_results_are_removed(store):
     stray.write_bytes(b"nobody's")
     left = store.path("results", kept).with_suffix(".partial")
     left.write_bytes(b"half")
+    stray_report = store.path("reports", new_id())
+    stray_report.write_bytes(b"{}")
+    store.path("reports", kept).write_bytes(b"{}")
 
     removed = remove_stray_results(store)
 
-    assert sorted(removed) == sorted([stray, left])
+    assert sorted(removed) == sorted([stray, left, stray_report])
+    assert store.path("reports", kept).exists()
     assert store.path("results", kept).exists() and writing.exists()
 
 

@@ -7,7 +7,12 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    StreamingResponse,
+)
 
 from service import jobs, quotas, results
 from service.api.deps import (
@@ -46,6 +51,8 @@ def _public(job: job_store.JobRecord, schema=JobPublic):
     links = {"self": f"/v1/jobs/{job.id}"}
     if job.status == "succeeded":
         links["result"] = f"/v1/jobs/{job.id}/result"
+        if job.type == "responsiveness":
+            links["report"] = f"/v1/jobs/{job.id}/report"
     if job.selector_id:
         links["selector"] = f"/v1/selectors/{job.selector_id}"
     data = {k: v for k, v in vars(job).items() if k in schema.model_fields}
@@ -255,3 +262,69 @@ def _result(job, *, format: str, limit: int, cursor, store, settings):
     return ResultPage(
         job_id=job.id, columns=columns, data=rows, count=count, next_cursor=next_cursor
     )
+
+
+@router.get(
+    "/{job_id}/report",
+    responses={
+        200: {
+            "description": "The report (schema `featimp.recourse.report/1`)",
+            "content": {"application/json": {}, "text/html": {}},
+        },
+        **problem_responses(
+            described={
+                404: "No such job, or no such row in its report",
+                409: "The job has not succeeded (yet), or is not a responsiveness job",
+                422: "A bad parameter",
+            }
+        ),
+    },
+)
+def get_report(
+    job_id: str,
+    store: StoreDep,
+    owner: OwnerDep,
+    format: Literal["json", "html"] = "json",
+    row: Annotated[str | None, Query(max_length=200)] = None,
+):
+    """The per-applicant report of a succeeded responsiveness job.
+
+    Per explained row: its status, its principal reasons (the features
+    whose single changes most often flip the prediction, each with an
+    action sentence) and its cheapest options, with a batch summary; the
+    same report `featimp explain --report` writes for the same table,
+    model and action set. `format=html` gives one static page (no
+    JavaScript). `row` (a row label of the result) narrows it to that
+    applicant: in JSON, `people` holds that one person; in HTML, the page
+    is theirs alone.
+    """
+    job = _get_owned(store, owner, job_id)
+    if job.type != "responsiveness":
+        raise Problem(
+            409,
+            f"job {job_id!r} is a {job.type} job: only responsiveness jobs "
+            "have a report",
+            title="Report not available",
+        )
+    if job.status != "succeeded":
+        raise Problem(
+            409,
+            f"job {job_id!r} is {job.status}: no report",
+            title="Report not available",
+        )
+    try:
+        data = jobs.read_report(store, job.id)
+    except FileNotFoundError:  # the job was deleted meanwhile
+        raise not_found("job", job_id) from None
+    if row is not None:
+        people = [p for p in data["people"] if str(p["row"]) == row]
+        if not people:
+            raise Problem(
+                404,
+                f"row {row!r} is not in the report of job {job_id!r}",
+            )
+        data = {**data, "people": people}
+    if format == "html":
+        title = f"Recourse report of job {job_id}"
+        return HTMLResponse(jobs.report_page(data, title=title, row=row))
+    return JSONResponse(data)
