@@ -3,7 +3,9 @@
 ``featimp methods`` lists the registered methods; ``featimp rank`` ranks the
 features of a CSV or Parquet file (or a bundled dataset); ``featimp select``
 writes the reduced dataset; ``featimp action-set init`` prints an editable
-recourse action set for a table, as JSON. Tables are read as they are: text,
+recourse action set for a table, as JSON; ``featimp explain`` explains single
+predictions of a model in terms of that action set, with a per-applicant
+report (:mod:`featimp._cli_explain`). Tables are read as they are: text,
 categorical and nullable columns and empty cells go to the method, which
 encodes them. Randomized methods are seeded with ``--seed`` (default 0), so
 that two runs give the same ranking. Bad input prints one line and exits with
@@ -18,16 +20,22 @@ import argparse
 import json
 import os
 import sys
-import warnings
-from contextlib import contextmanager
-from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
 import featimp
 from featimp import _cli_checks as checks
+from featimp import _cli_explain
 from featimp._cli_checks import UsageError
+from featimp._cli_io import (
+    parse_params,
+    parse_value,
+    read_table,
+    warnings_as_lines,
+    write_table,
+    writing,
+)
 from featimp._validation import TASKS, infer_task
 from featimp.datasets import dataset_names, describe_datasets, load_dataset
 from featimp.methods import (
@@ -46,56 +54,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of usage + message
         raise UsageError(message)
-
-
-def _parse_value(text: str):
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, else the string."""
-    literals = {"True": True, "False": False, "None": None}
-    if text in literals:
-        return literals[text]
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_params(pairs: list[str]) -> dict:
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
-        params[key.strip()] = _parse_value(value.strip())
-    return params
-
-
-def read_table(path: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"no such file: {path}")
-    suffix = "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
-    try:
-        if suffix in (".csv", ".csv.gz", ".txt"):
-            return pd.read_csv(p)
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-    except (ValueError, OSError, ImportError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
-    raise UsageError(f"unsupported file type {p.suffix!r} (use .csv or .parquet)")
-
-
-def write_table(frame: pd.DataFrame, path: str, *, index: bool = False) -> None:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        frame.to_csv(path, index=index)
-    elif suffix == ".json":
-        frame.to_json(path, orient="records", indent=2)
-    elif suffix in (".parquet", ".pq"):
-        frame.to_parquet(path, index=index)
-    else:
-        raise UsageError(
-            f"unsupported output type {suffix!r} (use .csv, .json or .parquet)"
-        )
 
 
 def load_inputs(args) -> tuple[pd.DataFrame, pd.Series | None]:
@@ -203,30 +161,6 @@ def selector_params(spec, params: dict, task: str) -> dict:
     if task in TASKS and "task" in spec.parameters() and "task" not in params:
         return {**params, "task": task}
     return params
-
-
-@contextmanager
-def warnings_as_lines(stream=None):
-    """Print each warning raised inside as one line ``featimp: warning: ...``.
-
-    A warning repeated (a method fitted on several folds warns on each)
-    prints once.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            yield
-        finally:
-            for line in dict.fromkeys(map(warning_line, caught)):
-                print(f"featimp: warning: {line}", file=stream or sys.stderr)
-
-
-def warning_line(record: warnings.WarningMessage) -> str:
-    """The warning's message on one line, after its category unless plain."""
-    message = " ".join(str(record.message).split())
-    if record.category is UserWarning:
-        return message
-    return f"{record.category.__name__}: {message}"
 
 
 def fit_selector(args, extra_params=None):
@@ -341,12 +275,12 @@ def cmd_rank(args) -> int:
     selector, X, _, task = fit_selector(args)
     table = ranking_table(selector, X.columns)
     if args.output:
-        with _writing(args.output, "--output"):
+        with writing(args.output, "--output"):
             write_table(table, args.output)
     if args.plot:
         from featimp.plotting import save_selector_plot
 
-        with _writing(args.plot, "--plot"):
+        with writing(args.plot, "--plot"):
             save_selector_plot(
                 selector, args.plot, feature_names=X.columns, top=args.top or 20
             )
@@ -371,23 +305,13 @@ def cmd_select(args) -> int:
     n_kept = reduced.shape[1]
     if y is not None:
         reduced = pd.concat([reduced, y.rename(str(y.name or "target"))], axis=1)
-    with _writing(args.output, "--output"):
+    with writing(args.output, "--output"):
         write_table(reduced, args.output)
     print(f"kept {n_kept} of {X.shape[1]} features: {kept}")
     print(
         f"wrote {reduced.shape[0]} rows x {reduced.shape[1]} columns to {args.output}"
     )
     return 0
-
-
-@contextmanager
-def _writing(path: str, option: str):
-    """An OSError while writing ``path`` (disk full, ...) as one line."""
-    try:
-        yield
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(f"{option} {path}: cannot write: {reason}") from None
 
 
 def cmd_serve(args) -> int:
@@ -462,6 +386,7 @@ EXAMPLES = {
 Examples:
   featimp methods
   featimp rank --dataset breast_cancer --method mi --top 10
+  featimp explain applicants.csv --model model.json --action-set actions.json
 
 Randomized methods are seeded (--seed, default 0): two runs give the same
 ranking. Exit codes: 0 done, 2 bad input (one line on stderr, checked before
@@ -503,7 +428,7 @@ def _command(subs, name: str, help: str) -> argparse.ArgumentParser:
         name,
         help=help,
         description=help[0].upper() + help[1:] + ".",
-        epilog=EXAMPLES[name],
+        epilog=EXAMPLES.get(name),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -569,6 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(func=cmd_action_set_init, dataset=None)
 
+    _cli_explain.add_command(subs, _command)
+
     serve = _command(subs, "serve", "run the REST service (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -590,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_count(text: str):
-    return checks.feature_count(_parse_value(text))
+    return checks.feature_count(parse_value(text))
 
 
 def main(argv=None) -> int:

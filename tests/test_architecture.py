@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: rest is web, store and executors.
 SERVICE_USES_FEATIMP = "service/jobs/"
 #: The CLI is a door, as the REST service is: `featimp serve` starts it.
-FEATIMP_USES_SERVICE = {"featimp/cli.py"}
+FEATIMP_USES_SERVICE = {"featimp/cli.py", "featimp/_cli_explain.py"}
 
 
 def _modules(package: str) -> dict[str, Path]:

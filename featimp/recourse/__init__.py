@@ -6,7 +6,12 @@ solver for enumeration, with ``scipy.optimize.milp`` certifying linear models.
 """
 
 from featimp.recourse._action_set import ActionSet, FeatureAction
-from featimp.recourse._batch import ROW_FILTERS, select_rows
+from featimp.recourse._batch import (
+    RESULT_COLUMNS,
+    ROW_FILTERS,
+    result_table,
+    select_rows,
+)
 from featimp.recourse._cases import german_action_set, taiwan_action_set
 from featimp.recourse._constraints import (
     Constraint,
@@ -32,6 +37,7 @@ from featimp.recourse._selector import (
 
 __all__ = [
     "REPORT_SCHEMA",
+    "RESULT_COLUMNS",
     "ROW_FILTERS",
     "STATUSES",
     "ActionSet",
@@ -52,6 +58,7 @@ __all__ = [
     "report_html",
     "responsiveness_importances",
     "responsiveness_scores",
+    "result_table",
     "select_rows",
     "taiwan_action_set",
 ]

@@ -8,12 +8,15 @@ the same report from either door.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from featimp.recourse._scores import check_input, on_features, prediction_function
 
 #: What ``rows=`` may ask for: rows not predicted as the target, rows that
 #: are, or every row.
 ROW_FILTERS = ("denied", "approved", "all")
+#: Columns of :func:`result_table` before the per-feature scores.
+RESULT_COLUMNS = ("row", "prediction", "status", "fixed", "n_reachable")
 
 
 def select_rows(model, action_set, X, *, rows="denied", target=1):
@@ -57,3 +60,26 @@ def select_rows(model, action_set, X, *, rows="denied", target=1):
     if keep is None:
         keep = np.ones(len(predictions), dtype=bool)
     return predictions, keep
+
+
+def result_table(result, predictions) -> pd.DataFrame:
+    """One row per explained row: :data:`RESULT_COLUMNS`, then one
+    responsiveness score per feature (the service's job result, and
+    ``featimp explain --output``).
+
+    ``predictions`` are the model's, for the explained rows (as
+    :func:`select_rows` gives them, filtered by ``keep``). ``row`` is the
+    row's index label, which must be an integer (its position in the table
+    the rows came from, for tables read from files).
+    """
+    scores = result.scores
+    head = pd.DataFrame(
+        {
+            "row": np.asarray(scores.index, dtype=np.int64),
+            "prediction": np.asarray(predictions),
+            "status": result.status.astype(str).to_numpy(),
+            "fixed": result.fixed.to_numpy(),
+            "n_reachable": result.n_reachable.to_numpy(dtype=float),
+        }
+    ).astype({"fixed": "boolean"})
+    return pd.concat([head, scores.reset_index(drop=True)], axis=1)

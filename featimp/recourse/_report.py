@@ -126,7 +126,7 @@ def report_html(data: dict, *, title="Recourse report", row=None) -> str:
     label as in ``data["people"]``, compared as text), that one person's
     page alone. A row the report does not hold is a ValueError naming it.
     """
-    label = _score_label(data)
+    label = score_label(data)
     if row is not None:
         person = find_person(data, row)
         body = _person(person, label, level=2)
@@ -143,7 +143,7 @@ def summary_html(data: dict, *, title="Recourse report", links=None) -> str:
     action), each linked to ``links[i]`` (the i-th person's page) if given.
     """
     e = html.escape
-    label = _score_label(data)
+    label = score_label(data)
     body = _summary(data)
     body.append(
         "<h2>Applicants</h2><table><tr><th>row</th><th>status</th>"
@@ -155,7 +155,7 @@ def summary_html(data: dict, *, title="Recourse report", links=None) -> str:
             name = f'<a href="{e(links[i])}">{name}</a>'
         reason = person["reasons"][0]["feature"] if person["reasons"] else ""
         options = person["options"]
-        action = _option_text(options[0], label) if options else ""
+        action = option_text(options[0], label) if options else ""
         body.append(
             f"<tr><td>{name}</td><td>{e(person['status'])}</td>"
             f"<td>{e(reason)}</td><td>{e(action)}</td></tr>"
@@ -242,11 +242,12 @@ def _footer(data: dict) -> str:
     return f"<p>Target: {html.escape(str(data['target']))}.</p>"
 
 
-def _score_label(data: dict) -> str:
+def score_label(data: dict) -> str:
     return "new score" if data["score"] == "decision_score" else "new probability"
 
 
-def _option_text(option: dict, label: str = "new probability") -> str:
+def option_text(option: dict, label: str = "new probability") -> str:
+    """One option of a report as a sentence, with its cost and new score."""
     changes = [(c["feature"], c["before"], c["after"]) for c in option["changes"]]
     p = option["new_probability"]
     score = "" if p is None else f", {label} {p:.2f}"
@@ -271,6 +272,6 @@ def _person(person: dict, label: str, *, level: int) -> list[str]:
         parts.append("</ol>")
     if person["options"]:
         parts.append(f"<{sub}>Actions</{sub}><ol>")
-        parts += [f"<li>{e(_option_text(o, label))}</li>" for o in person["options"]]
+        parts += [f"<li>{e(option_text(o, label))}</li>" for o in person["options"]]
         parts.append("</ol>")
     return parts

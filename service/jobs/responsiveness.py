@@ -24,6 +24,7 @@ from featimp.recourse import (
     ActionSet,
     ResponsivenessExplainer,
     report_html,
+    result_table,
     select_rows,
 )
 from service.model_files import import_booster, load_model
@@ -31,8 +32,6 @@ from service.store import Store
 from service.store import models as model_store
 from service.store.files import read_frame
 
-#: Result columns before the per-feature scores; no feature may take them.
-RESULT_COLUMNS = ("row", "prediction", "status", "fixed", "n_reachable")
 EXPLAINER_PARAMETERS = (
     "method",
     "n_samples",
@@ -102,22 +101,6 @@ def _fitted_model(store: Store, job, action_set: ActionSet):
     frame = read_frame(store, job.dataset_id, [*columns, target])
     estimator = make_estimator(spec["type"], spec.get("params") or {})
     return estimator.fit(action_set.encode(frame[columns]), frame[target])
-
-
-def result_table(result, predictions: np.ndarray) -> pd.DataFrame:
-    """One row per explained row: row, prediction, status, fixed,
-    n_reachable, scores."""
-    scores = result.scores
-    head = pd.DataFrame(
-        {
-            "row": np.asarray(scores.index, dtype=np.int64),
-            "prediction": predictions,
-            "status": result.status.astype(str).to_numpy(),
-            "fixed": result.fixed.to_numpy(),
-            "n_reachable": result.n_reachable.to_numpy(dtype=float),
-        }
-    ).astype({"fixed": "boolean"})
-    return pd.concat([head, scores.reset_index(drop=True)], axis=1)
 
 
 def read_report(store: Store, job_id: str) -> dict:

@@ -20,12 +20,8 @@ from featimp.methods import (
     get_method,
     infer_task,
 )
-from featimp.recourse import ActionSet, ResponsivenessExplainer
-from service.jobs.responsiveness import (
-    EXPLAINER_PARAMETERS,
-    RESULT_COLUMNS,
-    make_estimator,
-)
+from featimp.recourse import RESULT_COLUMNS, ActionSet, ResponsivenessExplainer
+from service.jobs.responsiveness import EXPLAINER_PARAMETERS, make_estimator
 from service.store import Store
 from service.store import datasets as dataset_store
 from service.store import models as model_store

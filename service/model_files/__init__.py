@@ -16,7 +16,7 @@ from service.model_files._common import (
     ModelFileError,
     ModelLimits,
 )
-from service.model_files._describe import describe_model
+from service.model_files._describe import describe_model, model_format
 from service.model_files._loading import LightGBMTextModel, import_booster, load_model
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "describe_model",
     "import_booster",
     "load_model",
+    "model_format",
 ]

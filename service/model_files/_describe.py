@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.model_files._common import ModelDescription, ModelFileError, ModelLimits
+from service.model_files._common import (
+    LIGHTGBM_TEXT,
+    XGBOOST_JSON,
+    ModelDescription,
+    ModelFileError,
+    ModelLimits,
+)
 from service.model_files._lightgbm import check_lightgbm_text
 from service.model_files._sandbox import probe_model
 from service.model_files._xgboost import check_xgboost_json
@@ -33,20 +39,34 @@ def describe_model(
             status=413,
         )
     data = path.read_bytes()
-    head = data.lstrip()[:4]
-    if not head:
-        raise ModelFileError("the uploaded model file is empty")
-    if head.startswith(b"{"):
+    if model_format(data) == XGBOOST_JSON:
         description = check_xgboost_json(data, limits)
-    elif head.startswith(b"tree"):
-        description = check_lightgbm_text(data, limits)
     else:
-        raise ModelFileError(
-            "not a model this service reads: upload an XGBoost model saved as "
-            "JSON (save_model('model.json')) or a LightGBM model saved as text "
-            "(booster_.save_model('model.txt'))",
-            status=415,
-        )
+        description = check_lightgbm_text(data, limits)
     del data
     probe_model(path, description, limits)
     return description
+
+
+def model_format(data: bytes) -> str:
+    """:data:`XGBOOST_JSON` or :data:`LIGHTGBM_TEXT`, read from the start of
+    a model file's content; a ModelFileError (415) for anything else.
+
+    Examples
+    --------
+    >>> model_format(b'  {"learner": {}}')
+    'xgboost-json'
+    """
+    head = data.lstrip()[:4]
+    if not head:
+        raise ModelFileError("the model file is empty")
+    if head.startswith(b"{"):
+        return XGBOOST_JSON
+    if head.startswith(b"tree"):
+        return LIGHTGBM_TEXT
+    raise ModelFileError(
+        "not a model this service reads: an XGBoost model saved as JSON "
+        "(save_model('model.json')) or a LightGBM model saved as text "
+        "(booster_.save_model('model.txt'))",
+        status=415,
+    )

@@ -9,9 +9,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from featimp.datasets._recourse import load_german_recourse
-from featimp.recourse import ResponsivenessExplainer, german_action_set
+from featimp.recourse import (
+    RESULT_COLUMNS,
+    ResponsivenessExplainer,
+    german_action_set,
+)
 from service import jobs
-from service.jobs.responsiveness import RESULT_COLUMNS
 from service.jobs.validate import column_kind
 from service.model_files import ModelFileError, describe_model
 from service.store import jobs as js
@@ -64,7 +67,8 @@ def request(dataset, action_set, /, **changes):
     return {**base, **changes}
 
 
-def run(store, dataset, req):
+def run_stored_job(store, dataset, req):
+    """Check, queue and run a responsiveness job; it must succeed."""
     jobs.validate_job(store=store, dataset=dataset, request=req)
     job, _ = js.create_job(
         store=store,
@@ -76,6 +80,11 @@ def run(store, dataset, req):
     status = jobs.run_job(job.id, str(store.data_dir), lease="L")
     job = js.get_job(store=store, job_id=job.id)
     assert status == "succeeded", job.error
+    return job
+
+
+def run(store, dataset, req):
+    job = run_stored_job(store, dataset, req)
     return pd.read_parquet(store.path("results", job.id))
 
 
