@@ -19,6 +19,7 @@ from featimp.recourse._reasons import STATUSES, reasons_frame, row_status
 from featimp.recourse._recourse import Explained, recourse_frame
 from featimp.recourse._report import report, report_html, write_report
 from featimp.recourse._scores import (
+    FeatureScorer,
     check_input,
     linear_form,
     on_features,
@@ -41,7 +42,8 @@ class ResponsivenessResult:
     n_reachable : Series
         Size of the joint reachable set (NaN when it was not enumerated).
     actions : DataFrame
-        The change found for rows with ``fixed == False``; NaN elsewhere.
+        The change found for rows with ``fixed == False`` (all zeros for
+        approved rows: nothing needs to change); NaN elsewhere.
     standard_errors : DataFrame
         Standard errors of sampled scores (0 where enumerated).
     method : str
@@ -398,9 +400,9 @@ class ResponsivenessExplainer(BaseEstimator):
         details = self._details(values)
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
         names = self.action_set.names
-        fixed, n_reachable, actions = self._certify(values, details.scores)
         model = on_features(self.estimator, self.action_set)
         approved = np.asarray(prediction_function(model, names)(values)) == self.target
+        fixed, n_reachable, actions = self._certify(values, details.scores, approved)
         status = row_status(approved, details.scores, fixed)
         explained = Explained(
             model=model,
@@ -441,7 +443,7 @@ class ResponsivenessExplainer(BaseEstimator):
             n_jobs=self.n_jobs,
         )
 
-    def _certify(self, values, scores):
+    def _certify(self, values, scores, approved):
         n, d = values.shape
         fixed = np.full(n, pd.NA, dtype=object)
         actions = np.full((n, d), np.nan)
@@ -449,6 +451,7 @@ class ResponsivenessExplainer(BaseEstimator):
         model = on_features(self.estimator, self.action_set)
         predict = prediction_function(model, self.action_set.names)
         linear = linear_form(model, self.action_set.names)
+        scorer = FeatureScorer(model, predict, self.target, self.action_set)
         groups = build_groups(self.action_set, rule=self.rule)
         for i, x in enumerate(values):
             if i % 1000 == 999:  # bound the memory of the per-state caches
@@ -457,8 +460,11 @@ class ResponsivenessExplainer(BaseEstimator):
             n_reachable[i] = self._joint_size(groups, x)
             if self.certify == "none":
                 continue
+            if approved[i]:  # the null action already gets the target
+                actions[i], fixed[i] = 0.0, False
+                continue
             if scores[i].max() > 0:
-                actions[i] = self._one_dim_action(x, scores[i], groups, predict)
+                actions[i] = self._one_dim_action(x, scores[i], groups, scorer)
                 fixed[i] = False
                 continue
             found = self._joint_action(x, groups, predict, linear, n_reachable[i])
@@ -481,7 +487,9 @@ class ResponsivenessExplainer(BaseEstimator):
         size = float(np.prod(sizes)) if sizes else 1.0
         return size if np.isfinite(size) else np.nan
 
-    def _one_dim_action(self, x, row_scores, groups, predict):
+    def _one_dim_action(self, x, row_scores, groups, scorer):
+        """The first change of the most responsive feature (in the order of
+        its values) that gets the target."""
         j = int(np.argmax(row_scores))
         g = next(g for g in groups if j in g.group)
         element = self.action_set[j]
@@ -495,8 +503,8 @@ class ResponsivenessExplainer(BaseEstimator):
             changes = g.one_dim(x[g.group], g.group.index(j))
         points = np.repeat(x[None, :], len(changes), axis=0)
         points[:, g.group] += changes
-        hit = np.flatnonzero(np.asarray(predict(points)) == self.target)
-        return points[hit[0]] - x if hit.size else np.full_like(x, np.nan)
+        first = scorer.first_hit(points, g.group)
+        return np.full_like(x, np.nan) if first is None else points[first] - x
 
     def _joint_action(self, x, groups, predict, linear, size):
         """False if certified fixed, a change if recourse exists, None if

@@ -13,7 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from featimp.recourse._recourse import Explained, Percentiles, action_text
+from featimp.recourse._recourse import (
+    Explained,
+    Percentiles,
+    action_text,
+    run_batched,
+)
 
 STATUSES = ("approved", "responsive", "joint_only", "fixed", "not_certified")
 REASON_COLUMNS = ["row", "rank", "feature", "responsiveness", "action"]
@@ -55,26 +60,31 @@ def reasons_frame(explained: Explained, scores: pd.DataFrame, k: int) -> pd.Data
     names, _ = explained.columns
     values, source = column_scores(explained, scores.to_numpy())
     percentiles = Percentiles(explained.values)
-    lines = []
+    lines, searches = [], []
     for i, x in enumerate(explained.values):
-        explained.bound_caches(i)
         if explained.status[i] == "approved":
             continue
         order = np.argsort(-values[i], kind="stable")[:k]
         order = order[values[i, order] > 0]
         for rank, c in enumerate(order, 1):
-            action = _cheapest_action(explained, x, source[i, c], percentiles)
-            lines.append((explained.index[i], rank, names[c], values[i, c], action))
+            lines.append((explained.index[i], rank, names[c], values[i, c]))
+            searches.append((x, source[i, c]))
+    actions = run_batched(
+        explained,
+        (_cheapest_action(explained, x, j, percentiles) for x, j in searches),
+    )
+    lines = [(*line, action) for line, action in zip(lines, actions, strict=True)]
     frame = pd.DataFrame(lines, columns=REASON_COLUMNS)
     return frame.astype({"rank": int, "responsiveness": float, "action": str})
 
 
 def _cheapest_action(explained, x, j, percentiles) -> str:
     """The change in feature ``j``'s 1-D reachable set from ``x`` with the
-    smallest shift that gets the target, as text ("" when none does)."""
+    smallest shift that gets the target, as text ("" when none does): a
+    search of :func:`~featimp.recourse._recourse.run_batched`."""
     g = next(g for g in explained.groups if j in g.group)
     changes = explained.one_dim_changes(g, x, j)
-    hit = np.flatnonzero(explained.change_hits(x, g.group, changes))
+    hit = np.flatnonzero((yield from explained.change_hits(x, g.group, changes)))
     if hit.size == 0:
         return ""
     shift = percentiles.shift(g.group, x, changes[hit])

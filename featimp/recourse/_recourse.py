@@ -37,8 +37,8 @@ from featimp.recourse._action_set import ActionSet
 from featimp.recourse._raw import _decode_column
 from featimp.recourse._reachable import build_groups
 from featimp.recourse._scores import (
+    FeatureScorer,
     _DecodingModel,
-    _FeatureScorer,
     prediction_function,
 )
 
@@ -174,8 +174,8 @@ class Explained:
                 g.clear()
 
     @cached_property
-    def scorer(self) -> _FeatureScorer:
-        return _FeatureScorer(self.model, self.predict, self.target, self.action_set)
+    def scorer(self) -> FeatureScorer:
+        return FeatureScorer(self.model, self.predict, self.target, self.action_set)
 
     def joint_changes(self, g, x) -> np.ndarray:
         """The non-zero changes of group ``g`` from ``x`` that matter."""
@@ -209,13 +209,14 @@ class Explained:
         keep = order[first]
         return changes[keep[cell[keep] != own]]
 
-    def change_hits(self, x, group, changes: np.ndarray) -> np.ndarray:
-        """Which changes of the features ``group`` from ``x`` get the target
-        (for a linear model without building the points)."""
+    def change_hits(self, x, group, changes: np.ndarray):
+        """Which changes of the features ``group`` from ``x`` get the target:
+        a step of :func:`run_batched` (for a linear model, margins without
+        building the points or yielding)."""
         if self.scorer.linear is None:
             points = np.repeat(x[None, :], len(changes), axis=0)
             points[:, group] += changes
-            return self.hits(points)
+            return (yield points)
         w, b, labels = self.scorer.linear
         margin = x @ w + b + changes @ w[group]
         return labels[(margin > 0).astype(int)] == self.target
@@ -295,9 +296,60 @@ def _group_moves(explained, g, x, n_columns, percentiles) -> _Moves:
     return _Moves(g.group, changes, support, shift, uniform)
 
 
-def row_options(explained: Explained, x, k: int, percentiles) -> tuple[list, bool]:
+#: Rows whose searches :func:`run_batched` keeps open at once.
+_WINDOW = 64
+
+
+def run_batched(explained: Explained, searches) -> list:
+    """Run ``searches`` side by side and return what each returns.
+
+    A search is a generator that yields arrays of candidate points, is sent
+    back which of them the model predicts as the target, and returns its
+    answer. Up to :data:`_WINDOW` searches are open at once; each round
+    predicts the points of all of them in one call (in chunks of
+    ``_CHUNK`` points), so that a model with a per-call cost (a fitted
+    pipeline, a booster behind a DataFrame) pays it once per round instead
+    of once per person and level. Every search sees exactly the hits it
+    would see alone, so the answers are those of running them one by one.
+    """
+    searches = iter(searches)
+    results: list = []
+    pending: dict[int, np.ndarray] = {}
+    live: dict[int, object] = {}
+
+    def advance(i, sent):
+        try:
+            pending[i] = live[i].send(sent)
+        except StopIteration as stop:
+            results[i] = stop.value
+            del live[i]
+            pending.pop(i, None)
+
+    def refill():
+        while len(live) < _WINDOW:
+            search = next(searches, None)
+            if search is None:
+                return
+            explained.bound_caches(len(results))
+            results.append(None)
+            live[len(results) - 1] = search
+            advance(len(results) - 1, None)
+
+    refill()
+    while pending:
+        order = list(pending)
+        sizes = [len(pending[i]) for i in order]
+        hit = explained.hits(np.vstack([pending[i] for i in order]))
+        for i, end, size in zip(order, np.cumsum(sizes), sizes, strict=True):
+            advance(i, hit[end - size : end])
+        refill()
+    return results
+
+
+def row_options(explained: Explained, x, k: int, percentiles):
     """The ``k`` cheapest distinct minimal options of one person, as
-    ``(cost, shift, point)``, and whether they are exact."""
+    ``(cost, shift, point)``, and whether they are exact: a search of
+    :func:`run_batched`."""
     names = explained.columns[0]
     moves = [
         _group_moves(explained, g, x, len(names), percentiles) for g in explained.groups
@@ -319,9 +371,8 @@ def row_options(explained: Explained, x, k: int, percentiles) -> tuple[list, boo
             break
         spent += sum(sizes)
         combos = [_Combos(x, [moves[g] for g in s]) for s in subsets]
-        for subset, combo, mine in zip(
-            subsets, combos, _level_hits(explained, x, combos), strict=True
-        ):
+        level_hits = yield from _level_hits(explained, x, combos)
+        for subset, combo, mine in zip(subsets, combos, level_hits, strict=True):
             if not mine.size:
                 continue
             if all(moves[g].uniform for g in subset):
@@ -334,9 +385,10 @@ def row_options(explained: Explained, x, k: int, percentiles) -> tuple[list, boo
     return kept.best(k), exact
 
 
-def _level_hits(explained, x, combos) -> list[np.ndarray]:
+def _level_hits(explained, x, combos):
     """Per combination set, the positions of its points that get the target:
-    one ``predict`` call for the level, or margins for a linear model."""
+    the level's points in one step of :func:`run_batched`, or margins for a
+    linear model."""
     linear = explained.scorer.linear
     if linear is not None:
         w, b, labels = linear
@@ -349,7 +401,7 @@ def _level_hits(explained, x, combos) -> list[np.ndarray]:
         ]
     if not combos:
         return []
-    hit = explained.hits(np.vstack([c.points() for c in combos]))
+    hit = yield np.vstack([c.points() for c in combos])
     out, start = [], 0
     for c in combos:
         out.append(np.flatnonzero(hit[start : start + len(c)]))
@@ -432,12 +484,16 @@ class _Kept:
 def recourse_frame(explained: Explained, k: int, reference=None) -> pd.DataFrame:
     """The long table of :meth:`ResponsivenessResult.recourse`."""
     percentiles = Percentiles(explained.values if reference is None else reference)
+    rows = [
+        i
+        for i, status in enumerate(explained.status)
+        if status not in ("approved", "fixed")
+    ]
+    searches = (
+        row_options(explained, explained.values[i], k, percentiles) for i in rows
+    )
     found = []
-    for i, x in enumerate(explained.values):
-        explained.bound_caches(i)
-        if explained.status[i] in ("approved", "fixed"):
-            continue
-        options, exact = row_options(explained, x, k, percentiles)
+    for i, (options, exact) in zip(rows, run_batched(explained, searches), strict=True):
         found += [(i, n + 1, opt, exact) for n, opt in enumerate(options)]
     d = explained.values.shape[1]
     points = np.array([opt[2] for _, _, opt, _ in found]).reshape(-1, d)

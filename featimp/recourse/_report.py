@@ -64,27 +64,16 @@ def report(result, *, k=None, n_reasons=4) -> dict:
     reasons = result.reasons(k=n_reasons)
     explained = result._require_explained()
     counts = result.status.value_counts()
-    by_row = dict(list(reasons.groupby("row", sort=False)))
-    options_of = dict(list(options.groupby("row", sort=False)))
-    people = []
-    for row, status in zip(explained.index, explained.status, strict=True):
-        mine = by_row.get(row, reasons.iloc[:0])
-        people.append(
-            {
-                "row": readable(row),
-                "status": status,
-                "reasons": [
-                    {
-                        "rank": int(r.rank),
-                        "feature": r.feature,
-                        "responsiveness": float(r.responsiveness),
-                        "action": r.action,
-                    }
-                    for r in mine.itertuples(index=False)
-                ],
-                "options": _options(options_of.get(row, options.iloc[:0])),
-            }
-        )
+    reasons_of, options_of = _reasons_by_row(reasons), _options_by_row(options)
+    people = [
+        {
+            "row": readable(row),
+            "status": status,
+            "reasons": reasons_of.get(row, []),
+            "options": [o for _, o in sorted(options_of.get(row, {}).items())],
+        }
+        for row, status in zip(explained.index, explained.status, strict=True)
+    ]
     return {
         "schema": REPORT_SCHEMA,
         "target": readable(explained.target),
@@ -98,23 +87,38 @@ def report(result, *, k=None, n_reasons=4) -> dict:
     }
 
 
-def _options(lines) -> list[dict]:
-    out = []
-    for option, changes in lines.groupby("option", sort=True):
-        first = changes.iloc[0]
-        probability = float(first.new_probability)
-        out.append(
+def _reasons_by_row(reasons) -> dict:
+    out: dict = {}
+    for r in reasons.itertuples(index=False):
+        out.setdefault(r.row, []).append(
             {
-                "option": int(option),
-                "cost": int(first.cost),
-                "shift": float(first["shift"]),
-                "new_probability": None if math.isnan(probability) else probability,
-                "exact": bool(first.exact),
-                "changes": [
-                    {"feature": c.feature, "before": c.before, "after": c.after}
-                    for c in changes.itertuples(index=False)
-                ],
+                "rank": int(r.rank),
+                "feature": r.feature,
+                "responsiveness": float(r.responsiveness),
+                "action": r.action,
             }
+        )
+    return out
+
+
+def _options_by_row(lines) -> dict:
+    """Per row, per option number, the option with its changes in order."""
+    out: dict = {}
+    for c in lines.itertuples(index=False):
+        mine = out.setdefault(c.row, {})
+        option = mine.get(c.option)
+        if option is None:
+            probability = float(c.new_probability)
+            option = mine[c.option] = {
+                "option": int(c.option),
+                "cost": int(c.cost),
+                "shift": float(c.shift),
+                "new_probability": None if math.isnan(probability) else probability,
+                "exact": bool(c.exact),
+                "changes": [],
+            }
+        option["changes"].append(
+            {"feature": c.feature, "before": c.before, "after": c.after}
         )
     return out
 

@@ -180,7 +180,7 @@ def score_details(
     sampler = _uniform_sampler(n_samples, random_state) if method == "sample" else None
     groups = build_groups(action_set, sampler, rule)
     unique, inverse = np.unique(values, axis=0, return_inverse=True)
-    scorer = _FeatureScorer(estimator, predict, target, action_set)
+    scorer = FeatureScorer(estimator, predict, target, action_set)
     n, d = unique.shape
     hits, counts = np.zeros((n, d)), np.zeros((n, d))
     starts = range(0, n, batch_size)
@@ -376,7 +376,7 @@ def _model_columns(estimator, names):
     return np.array([index[n] for n in names])
 
 
-class _FeatureScorer:
+class FeatureScorer:
     """Counts, per row of a batch, the 1-D reachable points hitting target."""
 
     def __init__(self, estimator, predict, target, action_set):
@@ -425,6 +425,27 @@ class _FeatureScorer:
             ), counts
         hit = self._predict_hits(rows, g, actions, owner)
         return np.bincount(owner, hit, minlength=len(rows)), counts
+
+    def first_hit(self, points: np.ndarray, group) -> int | None:
+        """The position of the first of ``points`` (which differ only in the
+        columns ``group``) that the model predicts as the target, or None.
+
+        When the points move one feature of a tree model, one point per
+        interval between the model's split points is predicted: the others
+        of the interval share its prediction, so the answer is the same.
+        """
+        candidates = np.arange(len(points))
+        if len(group) == 1 and self.linear is None:
+            breaks = self.breaks(group[0])
+            if breaks is not None:
+                cell = np.searchsorted(breaks, points[:, group[0]], side="left")
+                candidates = np.sort(np.unique(cell, return_index=True)[1])
+        for start in range(0, len(candidates), _CHUNK):
+            chunk = candidates[start : start + _CHUNK]
+            hit = np.flatnonzero(np.asarray(self.predict(points[chunk])) == self.target)
+            if hit.size:
+                return int(chunk[hit[0]])
+        return None
 
     def _linear_hits(self, rows, g, actions, owner):
         w, b, labels = self.linear
