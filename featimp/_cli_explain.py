@@ -54,7 +54,7 @@ SHOWN = 20
 PARAMETERS = tuple(
     name
     for name in inspect.signature(ResponsivenessExplainer).parameters
-    if name not in {"estimator", "action_set", "target", "n_actions"}
+    if name not in {"estimator", "action_set", "target", "n_actions", "progress"}
 )
 EXAMPLES = """\
 Examples:
@@ -144,7 +144,12 @@ def cmd_explain(args) -> int:
     target = parse_value(args.desired)
     with warnings_as_lines():
         explainer = ResponsivenessExplainer(
-            model, action_set, target=target, n_actions=args.options, **params
+            model,
+            action_set,
+            target=target,
+            n_actions=args.options,
+            progress=not args.quiet,
+            **params,
         )
         explainer._validate_params()  # bad --param values before any work
         _check_target(model, target)

@@ -291,6 +291,8 @@ class ResponsivenessExplainer(BaseEstimator):
     n_actions : int, default=1
         Options per person that :meth:`ResponsivenessResult.recourse` gives
         by default.
+    progress : bool, default=False
+        Show progress bars (tqdm, on stderr) while scoring and certifying.
 
     Attributes
     ----------
@@ -339,6 +341,7 @@ class ResponsivenessExplainer(BaseEstimator):
         "certify": [StrOptions({"auto", "enumerate", "milp", "none"})],
         "max_joint": [Interval(Integral, 1, None, closed="left")],
         "n_actions": [Interval(Integral, 1, None, closed="left")],
+        "progress": ["boolean"],
     }
 
     def __init__(
@@ -355,6 +358,7 @@ class ResponsivenessExplainer(BaseEstimator):
         certify="auto",
         max_joint=100_000,
         n_actions=1,
+        progress=False,
     ):
         self.estimator = estimator
         self.action_set = action_set
@@ -367,6 +371,7 @@ class ResponsivenessExplainer(BaseEstimator):
         self.certify = certify
         self.max_joint = max_joint
         self.n_actions = n_actions
+        self.progress = progress
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -441,6 +446,7 @@ class ResponsivenessExplainer(BaseEstimator):
             n_samples=self.n_samples,
             random_state=self.random_state,
             n_jobs=self.n_jobs,
+            progress=self.progress,
         )
 
     def _certify(self, values, scores, approved):
@@ -453,7 +459,12 @@ class ResponsivenessExplainer(BaseEstimator):
         linear = linear_form(model, self.action_set.names)
         scorer = FeatureScorer(model, predict, self.target, self.action_set)
         groups = build_groups(self.action_set, rule=self.rule)
-        for i, x in enumerate(values):
+        rows = enumerate(values)
+        if self.progress:
+            from tqdm import tqdm
+
+            rows = tqdm(rows, total=n, desc="certifying", unit="row", miniters=256)
+        for i, x in rows:
             if i % 1000 == 999:  # bound the memory of the per-state caches
                 for g in groups:
                     g.clear()
