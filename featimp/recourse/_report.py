@@ -132,9 +132,7 @@ def report_html(data: dict, *, title="Recourse report", row=None) -> str:
     """
     label = score_label(data)
     if row is not None:
-        person = find_person(data, row)
-        body = _person(person, label, level=2)
-        return _page(f"{title}: applicant {person['row']}", [*body, _footer(data)])
+        return _person_page(data, find_person(data, row), title, label)
     body = _summary(data)
     for person in data["people"]:
         body += _person(person, label, level=2)
@@ -184,7 +182,8 @@ def write_report(data: dict, directory, *, title="Recourse report") -> Path:
     links = []
     for i, person in enumerate(data["people"]):
         name = page_name(person["row"], i)
-        (people / name).write_text(report_html(data, title=title, row=person["row"]))
+        page = _person_page(data, person, title, score_label(data))
+        (people / name).write_text(page)
         links.append(f"people/{name}")
     (directory / "report.json").write_text(json.dumps(data, indent=2))
     index = directory / "index.html"
@@ -198,6 +197,11 @@ def page_name(row, position: int) -> str:
     if _PLAIN_NAME.fullmatch(text):
         return f"row-{text}.html"
     return f"pos-{position}.html"
+
+
+def _person_page(data: dict, person: dict, title: str, label: str) -> str:
+    body = _person(person, label, level=2)
+    return _page(f"{title}: applicant {person['row']}", [*body, _footer(data)])
 
 
 def find_person(data: dict, row) -> dict:
