@@ -16,7 +16,7 @@ from featimp.recourse._action_set import ActionSet
 from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import RULES, build_groups, reachable_set
 from featimp.recourse._reasons import STATUSES, reasons_frame, row_status
-from featimp.recourse._recourse import Explained, recourse_frame
+from featimp.recourse._recourse import Explained, recourse_frame, search_options
 from featimp.recourse._report import report, report_html, write_report
 from featimp.recourse._scores import (
     FeatureScorer,
@@ -419,6 +419,8 @@ class ResponsivenessExplainer(BaseEstimator):
             index=index,
             status=status,
         )
+        if self.certify != "none":
+            self._decide_by_search(explained, fixed, actions, approved, details)
         return ResponsivenessResult(
             scores=pd.DataFrame(details.scores, index=index, columns=names),
             fixed=pd.Series(fixed, index=index, dtype="boolean", name="fixed"),
@@ -429,11 +431,28 @@ class ResponsivenessExplainer(BaseEstimator):
             ),
             method=details.method,
             status=pd.Series(
-                pd.Categorical(status, categories=STATUSES), index=index, name="status"
+                pd.Categorical(explained.status, categories=STATUSES),
+                index=index,
+                name="status",
             ),
             _explained=explained,
             _n_actions=self.n_actions,
         )
+
+    def _decide_by_search(self, explained, fixed, actions, approved, details):
+        """Rows neither scores nor certificates decided: the search of
+        :meth:`ResponsivenessResult.recourse` (with ``n_actions`` options,
+        kept for it) shows recourse where it finds a joint action, and such
+        a row is ``joint_only``, not ``not_certified``."""
+        rows = np.flatnonzero(explained.status == "not_certified")
+        if not rows.size:
+            return
+        answers = search_options(explained, list(rows), self.n_actions)
+        for i, (options, _) in zip(rows, answers, strict=True):
+            if options:
+                fixed[i] = False
+                actions[i] = options[0][2] - explained.values[i]
+        explained.status = row_status(approved, details.scores, fixed)
 
     def _details(self, X):
         return score_details(

@@ -140,6 +140,9 @@ class Explained:
     index: pd.Index
     status: np.ndarray
     recourse_cache: dict = field(default_factory=dict)
+    #: ``(row position, k) -> (options, exact)`` of searches already run
+    #: against the explained rows' own percentiles.
+    options_cache: dict = field(default_factory=dict)
 
     @cached_property
     def predict(self):
@@ -481,6 +484,21 @@ class _Kept:
         ]
 
 
+def search_options(explained: Explained, rows, k: int, percentiles=None) -> list:
+    """:func:`row_options` of the rows at positions ``rows``, costed by the
+    explained rows' own percentiles, each searched once per ``k``."""
+    cache = explained.options_cache
+    todo = [i for i in rows if (i, k) not in cache]
+    if todo:
+        percentiles = percentiles or Percentiles(explained.values)
+        searches = (
+            row_options(explained, explained.values[i], k, percentiles) for i in todo
+        )
+        for i, answer in zip(todo, run_batched(explained, searches), strict=True):
+            cache[i, k] = answer
+    return [cache[i, k] for i in rows]
+
+
 def recourse_frame(explained: Explained, k: int, reference=None) -> pd.DataFrame:
     """The long table of :meth:`ResponsivenessResult.recourse`."""
     percentiles = Percentiles(explained.values if reference is None else reference)
@@ -489,11 +507,15 @@ def recourse_frame(explained: Explained, k: int, reference=None) -> pd.DataFrame
         for i, status in enumerate(explained.status)
         if status not in ("approved", "fixed")
     ]
-    searches = (
-        row_options(explained, explained.values[i], k, percentiles) for i in rows
-    )
+    if reference is None:
+        answers = search_options(explained, rows, k, percentiles)
+    else:
+        searches = (
+            row_options(explained, explained.values[i], k, percentiles) for i in rows
+        )
+        answers = run_batched(explained, searches)
     found = []
-    for i, (options, exact) in zip(rows, run_batched(explained, searches), strict=True):
+    for i, (options, exact) in zip(rows, answers, strict=True):
         found += [(i, n + 1, opt, exact) for n, opt in enumerate(options)]
     d = explained.values.shape[1]
     points = np.array([opt[2] for _, _, opt, _ in found]).reshape(-1, d)
