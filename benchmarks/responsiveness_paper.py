@@ -98,8 +98,19 @@ Where we differ from the authors, and what it does (German, LR)
 - rule="per_value" (featimp's default) gives the same German scores as
   "reference"; the JSON records both rules' counts.
 
-Taiwan credit (featimp.recourse.taiwan_action_set) is not run here: the
-paper has no Taiwan results to compare with.
+Taiwan credit (no paper figures to compare with)
+------------------------------------------------
+The same protocol (split rule, models, measures) on
+:func:`featimp.datasets.load_taiwan_recourse` with
+:func:`featimp.recourse.taiwan_action_set` (amounts actionable integers,
+counts of months in [0, 6], education only up, age, marital status and the
+overdue history immutable), on a seeded sample of 2,000 of the denied
+unique points (LR 2,874, XGBoost 3,228, LightGBM 3,233 in all), LIME on
+200 of them. Measured: LR 0 fixed, 0 without a responsive feature (every
+amount moves the score), top-4 zero shares SHAP 82.1 / LIME 73.3 /
+action-aware SHAP 46.5 %; XGBoost 0 fixed, 355 not certified, 56.0 %
+without a responsive feature, 90.1 / 87.1 / 76.1 %; LightGBM 0 fixed, 699
+not certified, 53.4 %, 89.8 / 82.6 / 76.5 %.
 """
 
 from __future__ import annotations
@@ -126,17 +137,22 @@ for path in (ROOT, ROOT / "benchmarks"):
 
 import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
 
-from featimp.datasets import load_german_recourse  # noqa: E402
+from featimp.datasets import load_german_recourse, load_taiwan_recourse  # noqa: E402
 from featimp.recourse import (  # noqa: E402
     ResponsivenessExplainer,
     compare_reasons,
     german_action_set,
+    taiwan_action_set,
 )
 
 RESULTS = ROOT / "benchmarks" / "results" / "responsiveness_paper.json"
 SEED = 2338
 TEST_FOLD = 5
 K = 4
+#: Taiwan: denied unique points explained (a seeded sample), and how many
+#: of them LIME explains (1,000 model calls per person and seed).
+TAIWAN_PEOPLE = 2000
+TAIWAN_LIME_PEOPLE = 200
 EXPLAINERS = ("shap", "lime", "shap_action_aware")
 
 #: The paper's German LR figures (the brief's targets), in percent.
@@ -325,8 +341,11 @@ def recourse_counts(model, action_set, rows, *, rule="reference") -> dict:
     return counts, result
 
 
-def explainer_shares(model, X, rows, result, action_set, lime_seeds) -> dict:
-    """Per explainer, the top-4 shares; LIME as a mean over seeds."""
+def explainer_shares(
+    model, X, rows, result, action_set, lime_seeds, *, n_lime=None
+) -> dict:
+    """Per explainer, the top-4 shares; LIME as a mean over seeds, on the
+    first ``n_lime`` rows (all by default)."""
     columns = list(X.columns)
     shap_att = shap_values(model, X, rows)
     out = {
@@ -335,6 +354,11 @@ def explainer_shares(model, X, rows, result, action_set, lime_seeds) -> dict:
             result, action_aware(shap_att, action_set), columns
         ),
     }
+    if n_lime is not None and n_lime < len(rows):
+        rows = rows.iloc[:n_lime]
+        result = ResponsivenessExplainer(model, action_set, rule="reference").explain(
+            rows.astype(int)
+        )
     runs = [lime_values(model, X, rows, seed=s) for s in lime_seeds]
     if not runs or runs[0] is None:
         out["lime"] = out["lime_action_aware"] = None
@@ -363,20 +387,47 @@ def _mean_over_seeds(per_seed, seeds) -> dict:
 def run_german(model_name, *, lime_seeds=(0,)) -> dict:
     """Train one model with the paper's protocol and measure everything."""
     X, y = load_german_recourse()
+    return run_protocol(model_name, X, y, german_action_set(X), lime_seeds)
+
+
+def run_taiwan(model_name, *, lime_seeds=(0,), n_people=TAIWAN_PEOPLE) -> dict:
+    """The German protocol on Taiwan credit with
+    :func:`~featimp.recourse.taiwan_action_set`: the same split rule, model
+    and measures; ``n_people`` of the denied unique points (a seeded
+    sample), LIME on the first :data:`TAIWAN_LIME_PEOPLE` of them."""
+    X, y = load_taiwan_recourse()
+    return run_protocol(
+        model_name,
+        X,
+        y,
+        taiwan_action_set(X),
+        lime_seeds,
+        n_people=n_people,
+        n_lime=TAIWAN_LIME_PEOPLE,
+    )
+
+
+def run_protocol(
+    model_name, X, y, action_set, lime_seeds, *, n_people=None, n_lime=None
+) -> dict:
     train = paper_split(y)
     start = time.perf_counter()
     model = TRAINERS[model_name](X[train].to_numpy(float), y[train])
     rows = denied_unique(model, X.astype(float))
-    action_set = german_action_set(X)
+    n_all = len(rows)
+    if n_people is not None and n_people < len(rows):
+        pick = np.random.default_rng(SEED).choice(len(rows), n_people, replace=False)
+        rows = rows.iloc[np.sort(pick)].reset_index(drop=True)
     counts, result = recourse_counts(model, action_set, rows.astype(int))
     per_value, _ = recourse_counts(
         model, action_set, rows.astype(int), rule="per_value"
     )
     shares = explainer_shares(
-        model, X.astype(float), rows, result, action_set, lime_seeds
+        model, X.astype(float), rows, result, action_set, lime_seeds, n_lime=n_lime
     )
     return {
         **counts,
+        "n_denied_all": n_all,
         "top4_zero_share": {
             name: None if shares[name] is None else shares[name]["top4_zero_share"]
             for name in EXPLAINERS
@@ -445,16 +496,21 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--lime-seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--no-lime", action="store_true")
+    parser.add_argument(
+        "--datasets", nargs="+", default=["german", "taiwan"], choices=DATASETS
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     seeds = () if args.no_lime else tuple(args.lime_seeds)
-    results = {"german": {}}
+    results = {dataset: {} for dataset in args.datasets}
     with warnings.catch_warnings():
         # The search's single-candidate and convergence chatter, not ours.
         warnings.simplefilter("ignore", UserWarning)
-        for name in args.models:
-            print(f"german/{name}: running", flush=True)
-            results["german"][name] = run_german(name, lime_seeds=seeds)
+        for dataset in args.datasets:
+            for name in args.models:
+                print(f"{dataset}/{name}: running", flush=True)
+                run = DATASETS[dataset]
+                results[dataset][name] = run(name, lime_seeds=seeds)
     print(table(results))
     payload = {
         "units": "shares in percent; counts of unique denied points",
@@ -467,6 +523,9 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(payload, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
+
+
+DATASETS = {"german": run_german, "taiwan": run_taiwan}
 
 
 if __name__ == "__main__":
