@@ -44,6 +44,7 @@ from featimp.recourse import (
     select_rows,
 )
 from featimp.recourse._report import option_text, score_label
+from featimp.recourse._scores import check_target
 
 #: Model files by suffix: what reads them.
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -246,12 +247,13 @@ def _columns(frame, action_set: ActionSet, data: str):
 
 
 def _check_target(model, target) -> None:
-    classes = getattr(model, "classes_", None)
-    if classes is not None and target not in set(np.asarray(classes).tolist()):
+    try:
+        check_target(model, target)
+    except ValueError:
         raise UsageError(
             f"--desired {target!r} is not a class of the model "
-            f"(its classes are {np.asarray(classes).tolist()})"
-        )
+            f"(its classes are {np.asarray(model.classes_).tolist()})"
+        ) from None
 
 
 def print_people(data: dict, *, stream=None, shown: int = SHOWN) -> None:

@@ -1,5 +1,8 @@
 """Test helpers shared by the library, CLI and service tests."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -138,3 +141,16 @@ def german_paper():
     clf = LogisticRegression(max_iter=2000).fit(X, y)
     denied = X[clf.predict(X) == 0]
     return X, A, clf, denied, ResponsivenessExplainer(clf, A).explain(denied)
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str, module_name: str | None = None):
+    """The script ``benchmarks/<name>.py`` as a module (benchmarks are not a
+    package)."""
+    path = BENCHMARKS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(module_name or name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

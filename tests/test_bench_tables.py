@@ -1,17 +1,14 @@
 """The README's benchmark tables are the committed JSON's (benchmarks/tables.py)."""
 
-import importlib.util
 from pathlib import Path
+
+from tests._shared import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tables():
-    path = ROOT / "benchmarks" / "tables.py"
-    spec = importlib.util.spec_from_file_location("tables", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("tables")
 
 
 def test_readme_tables_are_generated_from_the_results():

@@ -1,22 +1,19 @@
 """The benchmarks' environment block (benchmarks/_environment.py) and the
 results that carry it."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from tests._shared import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = sorted((ROOT / "benchmarks" / "results").glob("*.json"))
 
 
 def _environment_module():
-    path = ROOT / "benchmarks" / "_environment.py"
-    spec = importlib.util.spec_from_file_location("_environment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("_environment")
 
 
 def _check_block(block: dict) -> None:

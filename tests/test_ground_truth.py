@@ -1,6 +1,5 @@
 """make_ground_truth's suppressor and XOR roles, and the benchmark's scoring."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -9,16 +8,14 @@ from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from featimp.datasets import make_ground_truth
+from tests._shared import load_benchmark
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "ground_truth.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("ground_truth_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("ground_truth", "ground_truth_bench")
 
 
 def test_defaults_are_unchanged_by_the_new_roles():

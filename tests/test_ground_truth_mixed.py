@@ -27,7 +27,6 @@ the left-hand ones both on 4 of 5 seeds; the MAR feature must be there on
 about 20 s at n = 1,000.
 """
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ import pytest
 
 from featimp.datasets import make_ground_truth
 from featimp.methods import get_method
+from tests._shared import load_benchmark
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "ground_truth.py"
 N_SAMPLES = 2000
@@ -45,10 +45,7 @@ SEES_ONE_CATEGORICAL = ("svm_rfe", "mrmr", "shap", "gain", "permutation")
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("ground_truth_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("ground_truth", "ground_truth_bench")
 
 
 @pytest.fixture(scope="module")

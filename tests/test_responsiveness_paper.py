@@ -1,7 +1,6 @@
 """The German LR part of benchmarks/responsiveness_paper.py: the paper's
 split and model, and the counts the benchmark reproduces."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +8,14 @@ import pytest
 
 from featimp.datasets import load_german_recourse
 from featimp.recourse import german_action_set
+from tests._shared import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def paper():
-    path = ROOT / "benchmarks" / "responsiveness_paper.py"
-    spec = importlib.util.spec_from_file_location("responsiveness_paper", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("responsiveness_paper")
 
 
 @pytest.fixture(scope="module")
