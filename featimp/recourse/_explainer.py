@@ -20,12 +20,14 @@ from featimp.recourse._recourse import Explained, recourse_frame, search_options
 from featimp.recourse._report import report, report_html, write_report
 from featimp.recourse._scores import (
     FeatureScorer,
+    _model_columns,
     check_input,
     linear_form,
     on_features,
     prediction_function,
     score_details,
 )
+from featimp.recourse._trees import margin_bounds, row_parts
 
 
 @dataclass
@@ -129,6 +131,9 @@ class ResponsivenessResult:
         grid on 101 even steps), until ``k`` options are certain; a row
         whose next level (past the first, always searched) would pass the
         explainer's ``max_joint`` points stops there with ``exact=False``.
+        For a tree ensemble under ``certify="auto"`` the margin bound prunes
+        first: only points it cannot rule out are predicted, and the budget
+        counts the partial combinations bounded, so more rows finish.
 
         Parameters
         ----------
@@ -283,8 +288,15 @@ class ResponsivenessExplainer(BaseEstimator):
     certify : {"auto", "enumerate", "milp", "none"}, default="auto"
         How rows without a responsive feature are checked for fixedness:
         ``"auto"`` uses exact group-wise maximisation for linear models
-        (MILP when a group cannot be enumerated) and joint enumeration up to
-        ``max_joint`` points for other models.
+        (MILP when a group cannot be enumerated); for binary tree ensembles
+        (sklearn trees, forests and gradient boosting, HistGradientBoosting,
+        XGBoost, LightGBM) a branch and bound over the cells of the model's
+        splits, on bounds of its margin from its leaves
+        (:mod:`featimp.recourse._trees`: certifies fixed rows and finds
+        joint actions without enumerating, and lets the option search skip
+        points that cannot get the target), then joint enumeration up to
+        ``max_joint`` points; joint enumeration alone for other models and
+        for ``"enumerate"``.
     max_joint : int, default=100_000
         Joint points enumerated per row, to certify fixedness and to search
         the options of :meth:`ResponsivenessResult.recourse`.
@@ -406,8 +418,12 @@ class ResponsivenessExplainer(BaseEstimator):
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
         names = self.action_set.names
         model = on_features(self.estimator, self.action_set)
-        approved = np.asarray(prediction_function(model, names)(values)) == self.target
-        fixed, n_reachable, actions = self._certify(values, details.scores, approved)
+        predict = prediction_function(model, names)
+        approved = np.asarray(predict(values)) == self.target
+        bounds = self._bounds(model, predict, values)
+        fixed, n_reachable, actions = self._certify(
+            values, details.scores, approved, bounds
+        )
         status = row_status(approved, details.scores, fixed)
         explained = Explained(
             model=model,
@@ -418,6 +434,7 @@ class ResponsivenessExplainer(BaseEstimator):
             values=values,
             index=index,
             status=status,
+            bounds=bounds,
         )
         if self.certify != "none":
             self._decide_by_search(explained, fixed, actions, approved, details)
@@ -468,7 +485,15 @@ class ResponsivenessExplainer(BaseEstimator):
             progress=self.progress,
         )
 
-    def _certify(self, values, scores, approved):
+    def _bounds(self, model, predict, values):
+        """Margin bounds of a binary tree ensemble (None for other models,
+        and when ``certify`` is not "auto")."""
+        if self.certify != "auto" or linear_form(model, self.action_set.names):
+            return None
+        columns = _model_columns(model, self.action_set.names)
+        return margin_bounds(model, predict, self.target, columns, values)
+
+    def _certify(self, values, scores, approved, bounds):
         n, d = values.shape
         fixed = np.full(n, pd.NA, dtype=object)
         actions = np.full((n, d), np.nan)
@@ -497,7 +522,9 @@ class ResponsivenessExplainer(BaseEstimator):
                 actions[i] = self._one_dim_action(x, scores[i], groups, scorer)
                 fixed[i] = False
                 continue
-            found = self._joint_action(x, groups, predict, linear, n_reachable[i])
+            found = self._joint_action(
+                x, groups, predict, linear, n_reachable[i], bounds
+            )
             if found is not None:
                 fixed[i] = found is False
                 if found is not False:
@@ -536,7 +563,7 @@ class ResponsivenessExplainer(BaseEstimator):
         first = scorer.first_hit(points, g.group)
         return np.full_like(x, np.nan) if first is None else points[first] - x
 
-    def _joint_action(self, x, groups, predict, linear, size):
+    def _joint_action(self, x, groups, predict, linear, size, bounds=None):
         """False if certified fixed, a change if recourse exists, None if
         neither could be shown."""
         if linear is not None and self.certify in ("auto", "milp"):
@@ -544,11 +571,32 @@ class ResponsivenessExplainer(BaseEstimator):
             return _linear_certificate(
                 x, groups, linear, self.target, self.action_set, use_milp
             )
-        if self.certify == "milp" or not size <= self.max_joint:
+        if self.certify == "milp":
+            return None
+        enumerable = size <= self.max_joint
+        if bounds is not None:
+            parts = row_parts(bounds, groups, x)
+            answer, point = (
+                (None, None)
+                if parts is None
+                else bounds.reach(x, parts, budget=_BOUND_BUDGET)
+            )
+            if answer is False:
+                return False
+            # The enumeration's action, when it runs, is the first hit in
+            # its order; otherwise the bound's point, if the model agrees.
+            if answer and not enumerable and predict(point[None, :])[0] == self.target:
+                return point - x
+        if not enumerable:
             return None
         points = reachable_set(self.action_set, x, max_points=self.max_joint)
         hit = np.flatnonzero(np.asarray(predict(points)) == self.target)
         return points[hit[0]] - x if hit.size else False
+
+
+#: Candidate evaluations of the tree-bound search per row (each tests the
+#: candidate against every leaf the group's features split).
+_BOUND_BUDGET = 20_000
 
 
 def _one_row(X):

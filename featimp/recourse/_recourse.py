@@ -139,6 +139,9 @@ class Explained:
     values: np.ndarray
     index: pd.Index
     status: np.ndarray
+    #: :class:`~featimp.recourse._trees.MarginBounds` of a tree model, or
+    #: None: lets the search skip combinations that cannot get the target.
+    bounds: object = None
     recourse_cache: dict = field(default_factory=dict)
     #: ``(row position, k) -> (options, exact)`` of searches already run
     #: against the explained rows' own percentiles.
@@ -367,15 +370,15 @@ def row_options(explained: Explained, x, k: int, percentiles):
             for s in itertools.combinations(range(len(moves)), level)
             if not any(w <= set(s) for w in working)
         ]
-        sizes = [math.prod(len(moves[g].changes) for g in s) for s in subsets]
         # Level 1 is what the scores enumerate anyway: never cut it short.
-        if level > 1 and spent + sum(sizes) > explained.max_points:
+        budget = math.inf if level == 1 else explained.max_points - spent
+        combos, cost = _level_combos(explained.bounds, x, moves, subsets, budget)
+        if combos is None:
             exact = False
             break
-        spent += sum(sizes)
-        combos = [_Combos(x, [moves[g] for g in s]) for s in subsets]
-        level_hits = yield from _level_hits(explained, x, combos)
-        for subset, combo, mine in zip(subsets, combos, level_hits, strict=True):
+        spent += cost
+        level_hits = yield from _level_hits(explained, x, [c for _, c in combos])
+        for (subset, combo), mine in zip(combos, level_hits, strict=True):
             if not mine.size:
                 continue
             if all(moves[g].uniform for g in subset):
@@ -386,6 +389,49 @@ def row_options(explained: Explained, x, k: int, percentiles):
         if kept.count(max_cost=level) >= k:
             break
     return kept.best(k), exact
+
+
+def _level_combos(bounds, x, moves, subsets, budget):
+    """The combinations of one level to predict, as ``(subset, combos)``
+    pairs, and what they cost: every point of each subset's product; for a
+    tree model (``bounds``) only the points the margin bound cannot rule
+    out, costing the partial combinations bounded on the way.
+    ``(None, cost)`` past ``budget``."""
+    if bounds is None:
+        sizes = sum(math.prod(len(moves[g].changes) for g in s) for s in subsets)
+        if sizes > budget:
+            return None, sizes
+        return [(s, _Combos(x, [moves[g] for g in s])) for s in subsets], sizes
+    combos, spent = [], 0
+    for subset in _may_reach(bounds, x, moves, subsets):
+        parts = [moves[g] for g in subset]
+        index, cost = bounds.candidates(
+            x, [(p.group, x[p.group] + p.changes) for p in parts], budget - spent
+        )
+        spent += cost
+        if index is None:
+            return None, spent
+        if len(index):
+            combos.append((subset, _Combos(x, parts, index.T)))
+    return combos, spent
+
+
+def _may_reach(bounds, x, moves, subsets) -> list:
+    """The ``subsets`` of groups whose changes might get the target: for a
+    tree model, those whose box (each group of the subset over its changes'
+    range, the others at ``x``) the margin bound does not rule out. The
+    others have no hit, so skipping them changes no answer."""
+    if bounds is None or not subsets:
+        return subsets
+    lo = np.repeat(x[None, :], len(subsets), axis=0)
+    hi = lo.copy()
+    for i, subset in enumerate(subsets):
+        for g in subset:
+            values = x[moves[g].group] + moves[g].changes
+            lo[i, moves[g].group] = values.min(axis=0)
+            hi[i, moves[g].group] = values.max(axis=0)
+    possible = ~bounds.cannot_reach(bounds.upper_bound(lo, hi))
+    return [s for s, keep in zip(subsets, possible, strict=True) if keep]
 
 
 def _level_hits(explained, x, combos):
@@ -413,12 +459,15 @@ def _level_hits(explained, x, combos):
 
 
 class _Combos:
-    """Every combination of one change per group of ``parts``."""
+    """Combinations of one change per group of ``parts`` (columns of
+    ``idx``; default every combination)."""
 
-    def __init__(self, x, parts):
+    def __init__(self, x, parts, idx=None):
         self.x, self.parts = x, parts
-        sizes = [len(p.changes) for p in parts]
-        self.idx = np.indices(sizes).reshape(len(parts), -1)
+        if idx is None:  # the whole product
+            sizes = [len(p.changes) for p in parts]
+            idx = np.indices(sizes).reshape(len(parts), -1)
+        self.idx = idx
 
     def __len__(self):
         return self.idx.shape[1]
