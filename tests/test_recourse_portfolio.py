@@ -8,7 +8,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from featimp.datasets._recourse import load_taiwan_recourse
-from featimp.recourse import ResponsivenessExplainer, _recourse, taiwan_action_set
+from featimp.recourse import ResponsivenessExplainer, _searches, taiwan_action_set
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +33,13 @@ def test_threads_give_the_same_result(portfolio):
 
 
 def test_searches_side_by_side_equal_one_by_one(portfolio, monkeypatch):
-    _, _, _, _, result = portfolio
+    _, A, model, rows, result = portfolio
     together = result.to_json(k=2)
-    monkeypatch.setattr(_recourse, "_WINDOW", 1)
+    monkeypatch.setattr(_searches, "WINDOW", 1)
     assert result.to_json(k=2) == together
+    alone = ResponsivenessExplainer(model, A, random_state=0).explain(rows)
+    pd.testing.assert_frame_equal(alone.actions, result.actions)
+    pd.testing.assert_series_equal(alone.status, result.status)
     assert (result.status != "approved").sum() > 20  # people were searched
 
 

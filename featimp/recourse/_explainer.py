@@ -27,6 +27,7 @@ from featimp.recourse._scores import (
     prediction_function,
     score_details,
 )
+from featimp.recourse._searches import run_searches, target_hits
 from featimp.recourse._trees import margin_bounds, row_parts
 
 
@@ -508,28 +509,39 @@ class ResponsivenessExplainer(BaseEstimator):
             from tqdm import tqdm
 
             rows = tqdm(rows, total=n, desc="certifying", unit="row", miniters=256)
-        for i, x in rows:
+
+        def clear(i):
             if i % 1000 == 999:  # bound the memory of the per-state caches
                 for g in groups:
                     g.clear()
-            n_reachable[i] = self._joint_size(groups, x)
-            if self.certify == "none":
-                continue
-            if approved[i]:  # the null action already gets the target
-                actions[i], fixed[i] = 0.0, False
-                continue
-            if scores[i].max() > 0:
-                actions[i] = self._one_dim_action(x, scores[i], groups, scorer)
-                fixed[i] = False
-                continue
-            found = self._joint_action(
-                x, groups, predict, linear, n_reachable[i], bounds
-            )
+
+        # Rows side by side: one prediction per round for all of them.
+        context = groups, scorer, linear, bounds
+        answers = run_searches(
+            lambda points: target_hits(predict, self.target, points),
+            (self._certify_row(x, scores[i], approved[i], *context) for i, x in rows),
+            clear,
+        )
+        for i, (size, found) in enumerate(answers):
+            n_reachable[i] = size
             if found is not None:
                 fixed[i] = found is False
                 if found is not False:
                     actions[i] = found
         return fixed, n_reachable, actions
+
+    def _certify_row(self, x, row_scores, approved, groups, scorer, linear, bounds):
+        """A row's joint size and its action (False if certified fixed, None
+        if undecided): a search of :func:`run_searches`."""
+        size = self._joint_size(groups, x)
+        if self.certify == "none":
+            return size, None
+        if approved:  # the null action already gets the target
+            return size, np.zeros_like(x)
+        if row_scores.max() > 0:
+            action = yield from self._one_dim_action(x, row_scores, groups, scorer)
+            return size, action
+        return size, (yield from self._joint_action(x, groups, linear, size, bounds))
 
     def _joint_size(self, groups, x):
         sizes = []
@@ -560,12 +572,12 @@ class ResponsivenessExplainer(BaseEstimator):
             changes = g.one_dim(x[g.group], g.group.index(j))
         points = np.repeat(x[None, :], len(changes), axis=0)
         points[:, g.group] += changes
-        first = scorer.first_hit(points, g.group)
+        first = yield from scorer.first_hit(points, g.group)
         return np.full_like(x, np.nan) if first is None else points[first] - x
 
-    def _joint_action(self, x, groups, predict, linear, size, bounds=None):
+    def _joint_action(self, x, groups, linear, size, bounds=None):
         """False if certified fixed, a change if recourse exists, None if
-        neither could be shown."""
+        neither could be shown: a search of :func:`run_searches`."""
         if linear is not None and self.certify in ("auto", "milp"):
             use_milp = self.certify == "milp" or not np.isfinite(size)
             return _linear_certificate(
@@ -585,12 +597,12 @@ class ResponsivenessExplainer(BaseEstimator):
                 return False
             # The enumeration's action, when it runs, is the first hit in
             # its order; otherwise the bound's point, if the model agrees.
-            if answer and not enumerable and predict(point[None, :])[0] == self.target:
+            if answer and not enumerable and (yield point[None, :])[0]:
                 return point - x
         if not enumerable:
             return None
         points = reachable_set(self.action_set, x, max_points=self.max_joint)
-        hit = np.flatnonzero(np.asarray(predict(points)) == self.target)
+        hit = np.flatnonzero((yield points))
         return points[hit[0]] - x if hit.size else False
 
 

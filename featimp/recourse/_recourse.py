@@ -41,9 +41,8 @@ from featimp.recourse._scores import (
     _DecodingModel,
     prediction_function,
 )
+from featimp.recourse._searches import run_searches, target_hits
 
-#: Points stacked into one ``predict`` call.
-_CHUNK = 200_000
 #: Columns of :meth:`ResponsivenessResult.recourse`.
 RECOURSE_COLUMNS = [
     "row",
@@ -231,11 +230,7 @@ class Explained:
         if self.scorer.linear is not None:
             w, b, labels = self.scorer.linear
             return labels[(points @ w + b > 0).astype(int)] == self.target
-        out = np.empty(len(points), dtype=bool)
-        for start in range(0, len(points), _CHUNK):
-            sl = slice(start, start + _CHUNK)
-            out[sl] = np.asarray(self.predict(points[sl])) == self.target
-        return out
+        return target_hits(self.predict, self.target, points)
 
     def scores_of(self, points: np.ndarray) -> np.ndarray:
         if self.target_score is None or len(points) == 0:
@@ -302,54 +297,10 @@ def _group_moves(explained, g, x, n_columns, percentiles) -> _Moves:
     return _Moves(g.group, changes, support, shift, uniform)
 
 
-#: Rows whose searches :func:`run_batched` keeps open at once.
-_WINDOW = 64
-
-
 def run_batched(explained: Explained, searches) -> list:
-    """Run ``searches`` side by side and return what each returns.
-
-    A search is a generator that yields arrays of candidate points, is sent
-    back which of them the model predicts as the target, and returns its
-    answer. Up to :data:`_WINDOW` searches are open at once; each round
-    predicts the points of all of them in one call (in chunks of
-    ``_CHUNK`` points), so that a model with a per-call cost (a fitted
-    pipeline, a booster behind a DataFrame) pays it once per round instead
-    of once per person and level. Every search sees exactly the hits it
-    would see alone, so the answers are those of running them one by one.
-    """
-    searches = iter(searches)
-    results: list = []
-    pending: dict[int, np.ndarray] = {}
-    live: dict[int, object] = {}
-
-    def advance(i, sent):
-        try:
-            pending[i] = live[i].send(sent)
-        except StopIteration as stop:
-            results[i] = stop.value
-            del live[i]
-            pending.pop(i, None)
-
-    def refill():
-        while len(live) < _WINDOW:
-            search = next(searches, None)
-            if search is None:
-                return
-            explained.bound_caches(len(results))
-            results.append(None)
-            live[len(results) - 1] = search
-            advance(len(results) - 1, None)
-
-    refill()
-    while pending:
-        order = list(pending)
-        sizes = [len(pending[i]) for i in order]
-        hit = explained.hits(np.vstack([pending[i] for i in order]))
-        for i, end, size in zip(order, np.cumsum(sizes), sizes, strict=True):
-            advance(i, hit[end - size : end])
-        refill()
-    return results
+    """:func:`~featimp.recourse._searches.run_searches` against the explained
+    model, bounding the groups' caches as rows go by."""
+    return run_searches(explained.hits, searches, explained.bound_caches)
 
 
 def row_options(explained: Explained, x, k: int, percentiles):

@@ -426,9 +426,10 @@ class FeatureScorer:
         hit = self._predict_hits(rows, g, actions, owner)
         return np.bincount(owner, hit, minlength=len(rows)), counts
 
-    def first_hit(self, points: np.ndarray, group) -> int | None:
+    def first_hit(self, points: np.ndarray, group):
         """The position of the first of ``points`` (which differ only in the
-        columns ``group``) that the model predicts as the target, or None.
+        columns ``group``) that the model predicts as the target, or None: a
+        search of :func:`~featimp.recourse._searches.run_searches`.
 
         When the points move one feature of a tree model, one point per
         interval between the model's split points is predicted: the others
@@ -442,7 +443,7 @@ class FeatureScorer:
                 candidates = np.sort(np.unique(cell, return_index=True)[1])
         for start in range(0, len(candidates), _CHUNK):
             chunk = candidates[start : start + _CHUNK]
-            hit = np.flatnonzero(np.asarray(self.predict(points[chunk])) == self.target)
+            hit = np.flatnonzero((yield points[chunk]))
             if hit.size:
                 return int(chunk[hit[0]])
         return None
