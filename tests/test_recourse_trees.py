@@ -168,3 +168,24 @@ def test_search_with_bounds_finds_the_same_options(taiwan):
             np.testing.assert_allclose([s for _, s, _ in a], [s for _, s, _ in b])
             for (_, _, p), (_, _, q) in zip(a, b, strict=True):
                 np.testing.assert_array_equal(p, q)
+
+
+def test_lone_integer_values_near_splits_equal_the_full_range(taiwan):
+    """A lone integer feature's changes from the values next to the splits
+    are those the compression of its full range keeps, row by row."""
+    X, model, A = taiwan
+    res = ResponsivenessExplainer(model, A, random_state=0).explain(X.iloc[:200])
+    explained = res._explained
+    lone = [
+        g
+        for g in explained.groups
+        if len(g.group) == 1 and not g.constraints and g.elements[0].discrete
+    ]
+    long = [g for g in lone if g.elements[0].n_values(0) > 1000]
+    assert long  # the amounts: tens of thousands of values each
+    for x in explained.values[:60]:
+        for g in lone:
+            j = g.group[0]
+            full = (g.elements[0].values(x[j]) - x[j])[:, None]
+            slow = explained.compress(g, x, full[full[:, 0] != 0])
+            np.testing.assert_array_equal(explained.joint_changes(g, x), slow)

@@ -256,17 +256,20 @@ class MarginBounds:
             keep = ~self.cannot_reach(np.full((len(meets), len(mine)), base))
             parent, pick = np.nonzero(keep)
             return parent, pick, np.zeros((len(parent), 0), dtype=bool)
-        step = max(1, _CHUNK_CELLS // max(1, len(mine) * len(value)))
+        # Values that meet the same leaves (within the later parts' ranges,
+        # all that later levels look at) have the same bound: bound each
+        # distinct mask once. On Taiwan, 48 values have 8 masks on average.
+        distinct, inverse = _distinct_rows(mine & later)
+        step = max(1, _CHUNK_CELLS // max(1, len(distinct) * len(value)))
         parents, picks, masks = [], [], []
         for start in range(0, len(meets), step):
-            child = meets[start : start + step, None, :] & mine[None, :, :]
-            best = np.maximum.reduceat(
-                np.where(child & later, value, -np.inf), starts, axis=2
-            )
-            parent, pick = np.nonzero(~self.cannot_reach(best.sum(axis=2) + base))
+            child = meets[start : start + step, None, :] & distinct[None, :, :]
+            best = np.maximum.reduceat(np.where(child, value, -np.inf), starts, axis=2)
+            keep = ~self.cannot_reach(best.sum(axis=2) + base)
+            parent, pick = np.nonzero(keep[:, inverse])
             parents.append(parent + start)
             picks.append(pick)
-            masks.append(child[parent, pick])
+            masks.append(child[parent, inverse[pick]])
         return np.concatenate(parents), np.concatenate(picks), np.concatenate(masks)
 
     def _pinned(self, lo, hi, features, values) -> np.ndarray:
@@ -280,6 +283,15 @@ class MarginBounds:
         shared = ((a <= self.upper[:, rest]) & (b > self.lower[:, rest])).all(axis=1)
         v = values[:, own]
         return self._bounds(v, v, columns, shared)
+
+
+def _distinct_rows(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix and each row's position among
+    them (``np.unique(axis=0)`` without its structured-array cost)."""
+    packed = np.ascontiguousarray(np.packbits(masks, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return masks[first], inverse.ravel()
 
 
 def margin_bounds(estimator, predict, target, columns, rows: np.ndarray):
