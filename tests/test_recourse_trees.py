@@ -189,3 +189,34 @@ def test_lone_integer_values_near_splits_equal_the_full_range(taiwan):
             full = (g.elements[0].values(x[j]) - x[j])[:, None]
             slow = explained.compress(g, x, full[full[:, 0] != 0])
             np.testing.assert_array_equal(explained.joint_changes(g, x), slow)
+
+
+@pytest.mark.parametrize(
+    "model", list(_families())[3:5], ids=lambda m: type(m).__name__
+)
+def test_subset_bounds_equal_the_bounds_of_their_boxes(data, model, monkeypatch):
+    X, y = data
+    model.fit(X, y)
+    bounds = margin_bounds(model, model.predict, 1, None, X)
+    rng = np.random.default_rng(1)
+    groups = [[0], [1, 2]]  # feature 3 stays at x
+    subsets = [(), (0,), (1,), (0, 1)]
+    # Small chunks: the subsets are bounded over several of them.
+    monkeypatch.setattr("featimp.recourse._trees._CHUNK_CELLS", 3 * len(bounds.value))
+    for _ in range(20):
+        x = X[rng.integers(len(X))].astype(float)
+        ranges = []
+        for features in groups:
+            lo = x[features] - rng.integers(0, 3, len(features))
+            ranges.append((features, lo, lo + rng.integers(0, 4, len(features))))
+        lo, hi = (
+            np.repeat(x[None], len(subsets), 0),
+            np.repeat(x[None], len(subsets), 0),
+        )
+        for i, subset in enumerate(subsets):
+            for g in subset:
+                features, a, b = ranges[g]
+                lo[i, features], hi[i, features] = a, b
+        np.testing.assert_allclose(
+            bounds.subset_bounds(x, ranges, subsets), bounds.upper_bound(lo, hi)
+        )

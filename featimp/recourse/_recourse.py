@@ -393,14 +393,11 @@ def _may_reach(bounds, x, moves, subsets) -> list:
     others have no hit, so skipping them changes no answer."""
     if bounds is None or not subsets:
         return subsets
-    lo = np.repeat(x[None, :], len(subsets), axis=0)
-    hi = lo.copy()
-    for i, subset in enumerate(subsets):
-        for g in subset:
-            values = x[moves[g].group] + moves[g].changes
-            lo[i, moves[g].group] = values.min(axis=0)
-            hi[i, moves[g].group] = values.max(axis=0)
-    possible = ~bounds.cannot_reach(bounds.upper_bound(lo, hi))
+    ranges = []
+    for m in moves:
+        values = x[m.group] + m.changes
+        ranges.append((m.group, values.min(axis=0), values.max(axis=0)))
+    possible = ~bounds.cannot_reach(bounds.subset_bounds(x, ranges, subsets))
     return [s for s, keep in zip(subsets, possible, strict=True) if keep]
 
 

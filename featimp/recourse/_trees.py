@@ -58,7 +58,7 @@ class MarginBounds:
 
     Attributes
     ----------
-    lower, upper : ndarray (n_leaves, n_used)
+    lower, upper : ndarray (n_used, n_leaves)
         Each leaf's box over the used features: ``lower < x <= upper``.
     value : ndarray (n_leaves,)
         Each leaf's value, signed towards the target.
@@ -75,7 +75,10 @@ class MarginBounds:
     """
 
     def __init__(self, lower, upper, value, starts, used):
-        self.lower, self.upper, self.value = lower, upper, value
+        # Feature-major: one feature's bounds of all leaves are contiguous.
+        self.lower = np.ascontiguousarray(lower.T)
+        self.upper = np.ascontiguousarray(upper.T)
+        self.value = value
         self.starts, self.used = starts, used
         self.position = {int(j): k for k, j in enumerate(used)}
         self.cuts = [
@@ -96,7 +99,7 @@ class MarginBounds:
     def _bounds(self, lo, hi, columns, shared) -> np.ndarray:
         """``base`` plus, per tree, the best value among the leaves that
         meet each box over ``columns`` (and are ``shared``)."""
-        lower, upper = self.lower[:, columns], self.upper[:, columns]
+        lower, upper = self.lower[columns].T, self.upper[columns].T
         step = max(1, _CHUNK_CELLS // max(1, lower.size))
         out = np.empty(len(lo))
         for start in range(0, len(lo), step):
@@ -104,6 +107,39 @@ class MarginBounds:
             meets = ((a[:, None, :] <= upper) & (b[:, None, :] > lower)).all(axis=2)
             values = np.where(meets & shared, self.value, -np.inf)
             best = np.maximum.reduceat(values, self.starts, axis=1)
+            out[start : start + step] = best.sum(axis=1) + self.base
+        return out
+
+    def subset_bounds(self, x: np.ndarray, ranges, subsets) -> np.ndarray:
+        """:meth:`upper_bound` of one box per subset: the groups of the
+        subset over their ranges, every other feature at ``x``.
+
+        ``ranges`` are ``(features, lo, hi)`` per group, ``subsets`` tuples
+        of positions in it. A leaf meets such a box iff it meets each group
+        over its range or at ``x`` (per group one of two masks, built once)
+        and meets ``x`` on the features of no group.
+        """
+        rest = np.ones(len(x), dtype=bool)
+        at_x, over = [], []
+        for features, lo, hi in ranges:
+            rest[features] = False
+            at_x.append(self._meets(features, x[features][None], x[features][None])[0])
+            over.append(self._meets(features, lo[None], hi[None])[0])
+        others = np.flatnonzero(rest)
+        fixed = self._meets(others, x[others][None], x[others][None])[0]
+        member = np.zeros((len(subsets), len(ranges)), dtype=bool)
+        for i, subset in enumerate(subsets):
+            member[i, list(subset)] = True
+        step = max(1, _CHUNK_CELLS // max(1, len(fixed)))
+        out = np.empty(len(subsets))
+        for start in range(0, len(subsets), step):
+            chunk = member[start : start + step]
+            meets = np.broadcast_to(fixed, (len(chunk), len(fixed))).copy()
+            for g in range(len(ranges)):
+                meets &= np.where(chunk[:, g, None], over[g], at_x[g])
+            best = np.maximum.reduceat(
+                np.where(meets, self.value, -np.inf), self.starts, axis=1
+            )
             out[start : start + step] = best.sum(axis=1) + self.base
         return out
 
@@ -235,18 +271,17 @@ class MarginBounds:
         )
         return leaves, starts, base
 
-    def _meets(self, features, lo, hi, leaves) -> np.ndarray:
+    def _meets(self, features, lo, hi, leaves=slice(None)) -> np.ndarray:
         """Per box (rows of ``lo, hi`` over ``features``), which of
         ``leaves`` it meets on those features."""
-        own = [k for k, j in enumerate(features) if j in self.position]
         n_leaves = len(self.value[leaves])
-        if not own:
-            return np.ones((len(lo), n_leaves), dtype=bool)
-        columns = [self.position[features[k]] for k in own]
-        a, b = lo[:, own], hi[:, own]
-        upper = self.upper[leaves][:, columns]
-        lower = self.lower[leaves][:, columns]
-        return ((a[:, None, :] <= upper) & (b[:, None, :] > lower)).all(axis=2)
+        out = np.ones((len(lo), n_leaves), dtype=bool)
+        for k, j in enumerate(features):
+            if j in self.position:
+                c = self.position[j]
+                out &= lo[:, k, None] <= self.upper[c, leaves]
+                out &= hi[:, k, None] > self.lower[c, leaves]
+        return out
 
     def _children(self, meets, mine, later, value, starts, base):
         """Pin the next part: for each partial combination (rows of
@@ -280,7 +315,9 @@ class MarginBounds:
         rest = np.ones(len(self.used), dtype=bool)
         rest[columns] = False
         a, b = lo[self.used][rest], hi[self.used][rest]
-        shared = ((a <= self.upper[:, rest]) & (b > self.lower[:, rest])).all(axis=1)
+        shared = (
+            (a[:, None] <= self.upper[rest]) & (b[:, None] > self.lower[rest])
+        ).all(axis=0)
         v = values[:, own]
         return self._bounds(v, v, columns, shared)
 
