@@ -1,6 +1,8 @@
 """Reason codes, row status, input checks and reports on German credit."""
 
 import json
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import numpy as np
@@ -207,6 +209,40 @@ class _Page(HTMLParser):
     def handle_data(self, data):
         if self._open:
             self.text[self._open][-1] += data
+
+
+def _browser():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.skipif(_browser() is None, reason="no headless browser installed")
+def test_html_report_screenshot_in_a_browser(german_report, tmp_path):
+    """A real browser lays the page out: the screenshot has text on it (dark
+    pixels on the light page), not a blank or an error page."""
+    image = pytest.importorskip("matplotlib.image")
+    res, _ = german_report
+    page = tmp_path / "report.html"
+    page.write_text(res.to_html(), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    command = [
+        _browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--screenshot={shot}",
+        "--window-size=1000,1400",
+        page.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    pixels = image.imread(shot)[..., :3].mean(axis=2)
+    assert pixels.shape == (1400, 1000)
+    dark = pixels < 0.4
+    assert 0.002 < dark.mean() < 0.5  # text, on a page that is mostly light
+    assert dark[: len(dark) // 4].any()  # the heading is at the top
 
 
 def test_html_report_renders_headings_and_actions(german_report):
