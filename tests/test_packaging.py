@@ -28,7 +28,7 @@ def test_the_default_install_has_every_method_but_kan():
 
 def test_all_is_every_runtime_extra_and_no_test_tool():
     extras = PROJECT["optional-dependencies"]
-    runtime = set(extras) - {"all", "test", "dev", "boost", "shap"}
+    runtime = set(extras) - {"all", "test", "dev", "bench", "boost", "shap"}
     assert _extras_of("all") == runtime
     for extra in runtime:
         assert not _names(extras[extra]) & TEST_TOOLS, extra
