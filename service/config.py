@@ -131,7 +131,10 @@ class Settings(BaseSettings):
         "up front); 413 above.",
     )
     upload_sandbox_seconds: float = Field(
-        120, gt=0, description="CPU time that parsing one upload may take."
+        120,
+        gt=0,
+        description="CPU time that parsing one upload may take (and twice "
+        "that in wall-clock time).",
     )
     log_level: str = "INFO"
     max_json_bytes: int = Field(

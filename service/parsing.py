@@ -8,9 +8,11 @@ miss costs one upload, not the service: the web process never parses an
 upload. A :class:`ParsePool` hands each to a long-lived worker, spawned (a
 fresh interpreter that imports Arrow, not a fork of the threaded web
 process) on the first upload, whose address space is capped
-(``RLIMIT_AS``) and whose CPU time is limited per upload (``RLIMIT_CPU``).
-Out of memory there is a 413; a worker that dies (the CPU limit, a crash)
-is replaced, and the uploads it took with it are tried once more.
+(``RLIMIT_AS``), whose CPU time is limited per upload (``RLIMIT_CPU``) and
+whose wall-clock time per upload is :data:`WALL_FACTOR` times that (a
+parse that blocks uses no CPU). Out of memory there is a 413; a worker that
+dies (either time limit, a crash) is replaced, and the uploads it took with
+it are tried once more.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pyarrow as pa
 
 from service import tables
 from service.pools import LazyProcessPool
-from service.rlimits import limit_cpu, limit_memory
+from service.rlimits import clear_wall, limit_cpu, limit_memory, limit_wall
 from service.tables import Limits, TableDescription, TableError
 from service.transforms import _exit_with_parent
 
@@ -35,6 +37,9 @@ log = logging.getLogger("service.parsing")
 
 #: A worker is replaced after this many uploads (memory fragmentation).
 MAX_UPLOADS_PER_WORKER = 200
+#: A parse's wall-clock limit, in multiples of its CPU limit: room for a
+#: loaded machine, while a parse that hangs still ends.
+WALL_FACTOR = 2
 #: Arrow's threads in a worker: each reserves address space under the cap.
 _ARROW_THREADS = 4
 
@@ -43,7 +48,8 @@ class ParsePool(LazyProcessPool):
     """Up to ``workers`` uploads parsed at once, each in a worker process.
 
     ``memory_mb`` caps a worker's address space, ``seconds`` the CPU time
-    of one upload's parse.
+    of one upload's parse (and :data:`WALL_FACTOR` times it its wall-clock
+    time, counted from when the worker starts it).
     """
 
     def __init__(
@@ -90,7 +96,8 @@ class ParsePool(LazyProcessPool):
                 self._discard(pool)
         raise TableError(
             "the process parsing the upload died: it used more than this "
-            f"service's limit of {self.seconds:g} s of CPU time or "
+            f"service's limit of {self.seconds:g} s of CPU time, "
+            f"{WALL_FACTOR * self.seconds:g} s of wall-clock time or "
             f"{self.memory_mb} MB of memory, or the file crashed the parser",
             status=413,
             title="Dataset too large",
@@ -117,6 +124,7 @@ def _parse_in_worker(
     upload: Path, dest: Path, limits: Limits, seconds: float, memory_mb: int
 ) -> TableDescription:
     limit_cpu(seconds, renewable=True)
+    limit_wall(WALL_FACTOR * seconds)
     try:
         return tables.describe_and_store(upload, dest, **asdict(limits))
     except MemoryError:
@@ -124,3 +132,5 @@ def _parse_in_worker(
             f"parsing the upload needed more memory than this service's limit "
             f"of {memory_mb} MB"
         ) from None
+    finally:
+        clear_wall()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import resource
+import signal
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -33,6 +34,20 @@ def limit_cpu(seconds: float, *, renewable: bool = False) -> None:
     soft = math.ceil(used + seconds)
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1] if renewable else soft + 1
     _set(resource.RLIMIT_CPU, soft, hard)
+
+
+def limit_wall(seconds: float) -> None:
+    """End this process ``seconds`` of wall-clock time from now, unless
+    :func:`clear_wall` comes first: SIGALRM with its default action, so a
+    task blocked in C code (a read that never returns) is stopped too,
+    which no CPU limit does."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def clear_wall() -> None:
+    """Cancel :func:`limit_wall`."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _set(which: int, soft: int, hard: int) -> None:

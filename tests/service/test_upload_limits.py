@@ -364,3 +364,37 @@ def test_apps_stop_their_parse_workers(tmp_path):
             assert response.status_code == 201, response.text
             assert _parse_workers() - before
         assert _parse_workers() <= before
+
+
+def test_a_parse_that_blocks_ends_at_its_wall_clock_limit(tmp_path):
+    """A read that never returns uses no CPU time: the wall-clock limit
+    ends its worker, and the upload gets a 413 (after its one retry)."""
+    fifo = tmp_path / "blocked.csv"
+    os.mkfifo(fifo)  # opening it for reading waits for a writer forever
+    pool = parsing.ParsePool(workers=1, memory_mb=1024, seconds=1)
+    outcome = {}
+
+    def parse():
+        try:
+            pool.describe_and_store(
+                fifo, tmp_path / "out.parquet", max_rows=10, max_columns=10
+            )
+        except tables.TableError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=parse, daemon=True)
+    worker.start()
+    worker.join(120)
+    try:
+        assert not worker.is_alive(), "the parse was not stopped"
+        assert outcome["error"].status == 413
+        assert "2 s of wall-clock time" in str(outcome["error"])
+        # The pool starts a new worker for the next upload.
+        good = tmp_path / "good.csv"
+        good.write_text("a,b\n1,2\n")
+        table = pool.describe_and_store(
+            good, tmp_path / "good.parquet", max_rows=10, max_columns=10
+        )
+        assert table.n_rows == 1
+    finally:
+        pool.shutdown()
