@@ -23,6 +23,7 @@ from featimp._mutual_info import (
     mrmr_importances,
     mutual_info_importances,
 )
+from featimp._progress import Progress, listen_progress
 from featimp._significance import SignificanceSelector, significance_importances
 from featimp._stability import (
     StabilityResult,
@@ -63,6 +64,7 @@ __all__ = [
     "MRMRSelector",
     "MutualInfoSelector",
     "PermutationSelector",
+    "Progress",
     "ResponsivenessExplainer",
     "ResponsivenessSelector",
     "SVMRFESelector",
@@ -77,6 +79,7 @@ __all__ = [
     "inffs_importances",
     "kan_importances",
     "kuncheva_index",
+    "listen_progress",
     "mean_jaccard",
     "mrmr_importances",
     "mutual_info_importances",

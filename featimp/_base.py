@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from featimp._encoding import is_frame, to_pandas
+from featimp._progress import phases
 from featimp._selection import parse_threshold, ranking_from_importances, support_mask
 from featimp._stability import bootstrap_stability
 from featimp._validation import check_numeric, check_target
@@ -138,18 +139,28 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         X, y = self._validate_input(X, y)
         d = self.n_features_in_
         self._check_n_features_to_select(d)
-        importances = np.asarray(self._compute_importances(X, y), dtype=float)
-        if importances.shape != (d,):
-            raise RuntimeError(
-                f"{type(self).__name__} returned importances of shape "
-                f"{importances.shape} for {d} features"
-            )
-        self.importances_ = importances
-        self.feature_importances_ = importances
-        self.ranking_ = ranking_from_importances(importances)
-        if getattr(self, "stability", False):
-            self.stability_ = self._bootstrap(X, y)
+        resamples = self._resamples_after_fit()
+        with phases("fit", [1, resamples] if resamples else [1]) as advance:
+            importances = np.asarray(self._compute_importances(X, y), dtype=float)
+            if importances.shape != (d,):
+                raise RuntimeError(
+                    f"{type(self).__name__} returned importances of shape "
+                    f"{importances.shape} for {d} features"
+                )
+            self.importances_ = importances
+            self.feature_importances_ = importances
+            self.ranking_ = ranking_from_importances(importances)
+            if getattr(self, "stability", False):
+                advance()
+                self.stability_ = self._bootstrap(X, y)
         return self
+
+    def _resamples_after_fit(self) -> int:
+        """How many refits :meth:`_bootstrap` runs after the fit (for the
+        progress of :meth:`fit`: each weighs as much as the fit)."""
+        if not getattr(self, "stability", False):
+            return 0
+        return self._n_resamples() or 0
 
     def _bootstrap(self, X, y):
         """``stability_`` for ``stability=True``: the same selector, resampled."""

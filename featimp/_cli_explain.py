@@ -31,6 +31,7 @@ from featimp._cli_checks import UsageError
 from featimp._cli_io import (
     parse_params,
     parse_value,
+    progress_bar,
     read_table,
     warnings_as_lines,
     write_table,
@@ -145,12 +146,7 @@ def cmd_explain(args) -> int:
     target = parse_value(args.desired)
     with warnings_as_lines():
         explainer = ResponsivenessExplainer(
-            model,
-            action_set,
-            target=target,
-            n_actions=args.options,
-            progress=not args.quiet,
-            **params,
+            model, action_set, target=target, n_actions=args.options, **params
         )
         explainer._validate_params()  # bad --param values before any work
         _check_target(model, target)
@@ -166,7 +162,13 @@ def cmd_explain(args) -> int:
         report_dir = _report_directory(args.report)
         if not args.quiet:
             print(f"explaining {int(keep.sum())} of {len(X)} rows ...", file=sys.stderr)
-        result = explainer.explain(X[keep])
+        with progress_bar(args.quiet):
+            result = explainer.explain(X[keep])
+    if not args.quiet or report_dir is not None:
+        # The options search, with its own bar; the report reuses it.
+        with progress_bar(args.quiet) as bar:
+            bar.set_postfix_str("options of each applicant")
+            people = json.loads(result.to_json(n_reasons=args.reasons))
     if args.output is not None:
         with writing(args.output, "--output"):
             write_table(result_table(result, predictions[keep]), args.output)
@@ -176,7 +178,7 @@ def cmd_explain(args) -> int:
         if not args.quiet:
             print(f"report: {index}", file=sys.stderr)
     if not args.quiet:
-        print_people(json.loads(result.to_json(n_reasons=args.reasons)))
+        print_people(people)
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from featimp._cli_checks import UsageError
+from featimp._progress import listen_progress
 
 
 def parse_value(text: str):
@@ -96,3 +97,29 @@ def writing(path: str, option: str):
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(f"{option} {path}: cannot write: {reason}") from None
+
+
+@contextmanager
+def progress_bar(quiet: bool):
+    """A bar on stderr (unless ``quiet``) that moves with the library's
+    tracked loops (:mod:`featimp._progress`), their stage as its postfix:
+    per KAN network, bootstrap resample, significance refit, mRMR step or
+    batch of explained rows, not per coarse step of the command."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=100,
+        desc="featimp",
+        file=sys.stderr,
+        disable=True if quiet else None,
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed}<{remaining}"
+        "{postfix}",
+    )
+
+    def advance(progress):
+        bar.set_postfix_str(progress.stage, refresh=False)
+        bar.update(100 * progress.fraction - bar.n)
+
+    with bar, listen_progress(advance):
+        yield bar

@@ -7,12 +7,13 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from featimp._base import BaseImportanceSelector
 from featimp._encoding import unusable_columns
+from featimp._progress import parallel_results
 from featimp._stability import (
     StabilityResult,
     fit_importances,
@@ -302,10 +303,12 @@ class ConsensusSelector(BaseImportanceSelector):
             None if self.random_state is None else rng.randint(_SEED_MAX) for _ in rows
         ]
         jobs = [(r, s, m) for r, s in zip(rows, seeds, strict=True) for m in members]
-        flat = Parallel(n_jobs=self.n_jobs)(
-            delayed(fit_importances)(m, X, y, r, s) for r, s, m in jobs
-        )
+        calls = [delayed(fit_importances)(m, X, y, r, s) for r, s, m in jobs]
+        flat = parallel_results(calls, "consensus fits", n_jobs=self.n_jobs)
         return np.asarray(flat, dtype=float).reshape(len(rows), len(members), -1)
+
+    def _resamples_after_fit(self) -> int:
+        return 0  # the resamples are refitted within the fit
 
     def _bootstrap(self, X, y):
         # Every method was refitted on the resamples with the full-data fit

@@ -40,6 +40,7 @@ from featimp._binning import (
     resolve_n_bins,
     standardized_mi,
 )
+from featimp._progress import track
 from featimp._validation import (
     TASK_CONSTRAINT,
     check_random_state_seed,
@@ -315,7 +316,7 @@ def greedy_mrmr_order(relevance, n_features: int, criterion: str, redundancy_mi)
     remaining = np.arange(d)
     redundancy_sum = np.zeros(d)
     order = []
-    for step in range(n_features):
+    for step in track(range(n_features), "mRMR steps"):
         gain = _mrmr_gain(
             relevance[remaining], redundancy_sum[remaining], step, criterion
         )

@@ -52,16 +52,15 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from joblib.parallel import get_active_backend
+from joblib import delayed
 from scipy.stats import false_discovery_control
 from sklearn.base import clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from tqdm import tqdm
 
 from featimp._base import BaseImportanceSelector
+from featimp._progress import parallel_results
 from featimp._stability import seeded
 from featimp._validation import TASK_CONSTRAINT, TASKS, infer_task
 
@@ -550,20 +549,10 @@ class SignificanceSelector(BaseImportanceSelector):
 
     def _parallel(self, calls, null: str) -> np.ndarray:
         """The results of ``calls`` under joblib, shape (n_calls, n_columns)."""
-        backend, _ = get_active_backend()
-        # Results stream back for the progress bar where the backend can.
-        stream = getattr(backend, "supports_return_generator", False)
-        parallel = Parallel(
-            n_jobs=self.n_jobs, return_as="generator" if stream else "list"
+        results = parallel_results(
+            calls, f"significance ({null})", n_jobs=self.n_jobs, bar=self.verbose
         )
-        progress = tqdm(
-            parallel(calls),
-            total=len(calls),
-            desc=f"significance ({null})",
-            unit="fit",
-            disable=not self.verbose,
-        )
-        return np.array(list(progress), dtype=float)
+        return np.array(results, dtype=float)
 
     def _get_support_mask(self):
         check_is_fitted(self, "qvalues_")

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 
+from featimp._progress import parallel_results
 from featimp._selection import support_mask
 from featimp._validation import feature_names_of, infer_task
 
@@ -232,11 +233,10 @@ def bootstrap_stability(
         y, X.shape[0], n_bootstrap, rng, stratify=is_classification(selector, y)
     )
     seeds = [None if random_state is None else rng.randint(_SEED_MAX) for _ in rows]
-    importances = np.array(
-        Parallel(n_jobs=n_jobs)(
-            delayed(fit_importances)(selector, X, y, r, s)
-            for r, s in zip(rows, seeds, strict=True)
-        )
-    )
+    calls = [
+        delayed(fit_importances)(selector, X, y, r, s)
+        for r, s in zip(rows, seeds, strict=True)
+    ]
+    importances = np.array(parallel_results(calls, "bootstrap", n_jobs=n_jobs))
     selected = np.array([selection_mask(selector, imp) for imp in importances])
     return StabilityResult(importances, selected, feature_names_of(X, X.shape[1]))

@@ -22,7 +22,6 @@ import os
 import sys
 
 import pandas as pd
-from tqdm import tqdm
 
 import featimp
 from featimp import _cli_checks as checks
@@ -31,6 +30,7 @@ from featimp._cli_checks import UsageError
 from featimp._cli_io import (
     parse_params,
     parse_value,
+    progress_bar,
     read_table,
     warnings_as_lines,
     write_table,
@@ -175,16 +175,8 @@ def fit_selector(args, extra_params=None):
     seed = checks.resolve_seed(args.seed, params)
     if "random_state" in spec.parameters():
         params["random_state"] = seed
-    steps = tqdm(
-        total=3,
-        desc="featimp",
-        unit="step",
-        file=sys.stderr,
-        disable=True if args.quiet else None,
-        leave=False,
-    )
-    with steps, warnings_as_lines():
-        steps.set_postfix_str("loading data")
+    with progress_bar(args.quiet) as bar, warnings_as_lines():
+        bar.set_postfix_str("loading data")
         X, y = load_inputs(args)
         task = resolve_task(spec, y, requested_task(args, params))
         check_input(spec, X)
@@ -192,19 +184,13 @@ def fit_selector(args, extra_params=None):
             checks.check_feature_count(args.n_features, X.shape[1])
         selector = spec.make_selector(**selector_params(spec, params, task))
         if args.significance is not None:
-            selector = with_significance(
-                selector, args.significance, params, seed, verbose=not args.quiet
-            )
-        steps.update()
-        steps.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
+            selector = with_significance(selector, args.significance, params, seed)
+        bar.set_postfix_str(f"{spec.name} on {X.shape[0]} x {X.shape[1]}")
         selector.fit(X, y)
-        steps.update()
-        steps.set_postfix_str("ranking")
-        steps.update()
     return selector, X, y, task
 
 
-def with_significance(selector, alpha: float, params: dict, seed, *, verbose: bool):
+def with_significance(selector, alpha: float, params: dict, seed):
     """``selector`` inside a SignificanceSelector keeping features with q <= alpha.
 
     The selection parameters in ``params`` and ``seed`` apply to the wrapper.
@@ -222,7 +208,6 @@ def with_significance(selector, alpha: float, params: dict, seed, *, verbose: bo
         estimator=selector,
         alpha=alpha,
         random_state=seed,
-        verbose=verbose,
         **selection,
     )
 

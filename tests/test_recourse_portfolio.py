@@ -74,4 +74,4 @@ def test_progress_bars_go_to_stderr(portfolio, capsys):
         rows.iloc[:50]
     )
     out, err = capsys.readouterr()
-    assert out == "" and "certifying" in err and "responsiveness" in err
+    assert out == "" and "certifying" in err and "scoring" in err

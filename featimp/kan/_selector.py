@@ -8,9 +8,9 @@ from typing import ClassVar
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils._param_validation import Interval
-from tqdm import tqdm
 
 from featimp._base import BaseImportanceSelector
+from featimp._progress import track
 from featimp._validation import (
     TASK_CONSTRAINT,
     check_random_state_seed,
@@ -138,9 +138,9 @@ def kan_importance_variants(
         for fold in _splitter(y, task, cv, s).split(X, y)
     ]
     total = dict.fromkeys(methods, 0.0)
-    progress = tqdm(runs, desc="KAN folds", unit="fit", disable=not config.verbose)
     quiet = NetworkConfig(**{**network_params, "verbose": False})
-    for i, (seed, fold) in enumerate(progress):
+    fits = track(runs, "KAN fits", bar=config.verbose)
+    for i, (seed, fold) in enumerate(fits):
         scores = _fold_scores(
             train,
             X,

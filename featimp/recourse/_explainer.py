@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from featimp._progress import phases, track
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._milp import best_linear_action
 from featimp.recourse._reachable import RULES, build_groups, reachable_set
@@ -415,30 +416,33 @@ class ResponsivenessExplainer(BaseEstimator):
         self._validate_params()
         X = _one_row(X)
         values = check_input(X, self.action_set)
-        details = self._details(values)
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
-        names = self.action_set.names
-        model = on_features(self.estimator, self.action_set)
-        predict = prediction_function(model, names)
-        approved = np.asarray(predict(values)) == self.target
-        bounds = self._bounds(model, predict, values)
-        fixed, n_reachable, actions = self._certify(
-            values, details.scores, approved, bounds
-        )
-        status = row_status(approved, details.scores, fixed)
-        explained = Explained(
-            model=model,
-            action_set=self.action_set,
-            target=self.target,
-            rule=self.rule,
-            max_points=self.max_joint,
-            values=values,
-            index=index,
-            status=status,
-            bounds=bounds,
-        )
-        if self.certify != "none":
-            self._decide_by_search(explained, fixed, actions, approved, details)
+        with phases("explain", [1, 1, 1]) as advance:
+            details = self._details(values)
+            advance()
+            names = self.action_set.names
+            model = on_features(self.estimator, self.action_set)
+            predict = prediction_function(model, names)
+            approved = np.asarray(predict(values)) == self.target
+            bounds = self._bounds(model, predict, values)
+            fixed, n_reachable, actions = self._certify(
+                values, details.scores, approved, bounds
+            )
+            status = row_status(approved, details.scores, fixed)
+            explained = Explained(
+                model=model,
+                action_set=self.action_set,
+                target=self.target,
+                rule=self.rule,
+                max_points=self.max_joint,
+                values=values,
+                index=index,
+                status=status,
+                bounds=bounds,
+            )
+            advance()
+            if self.certify != "none":
+                self._decide_by_search(explained, fixed, actions, approved, details)
         return ResponsivenessResult(
             scores=pd.DataFrame(details.scores, index=index, columns=names),
             fixed=pd.Series(fixed, index=index, dtype="boolean", name="fixed"),
@@ -504,11 +508,7 @@ class ResponsivenessExplainer(BaseEstimator):
         linear = linear_form(model, self.action_set.names)
         scorer = FeatureScorer(model, predict, self.target, self.action_set)
         groups = build_groups(self.action_set, rule=self.rule)
-        rows = enumerate(values)
-        if self.progress:
-            from tqdm import tqdm
-
-            rows = tqdm(rows, total=n, desc="certifying", unit="row", miniters=256)
+        rows = track(enumerate(values), "certifying", total=n, bar=self.progress)
 
         def clear(i):
             if i % 1000 == 999:  # bound the memory of the per-state caches

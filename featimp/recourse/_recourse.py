@@ -33,6 +33,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from featimp._progress import track
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._raw import _decode_column
 from featimp.recourse._reachable import build_groups
@@ -508,7 +509,8 @@ def search_options(explained: Explained, rows, k: int, percentiles=None) -> list
     if todo:
         percentiles = percentiles or Percentiles(explained.values)
         searches = (
-            row_options(explained, explained.values[i], k, percentiles) for i in todo
+            row_options(explained, explained.values[i], k, percentiles)
+            for i in track(todo, "searching options")
         )
         for i, answer in zip(todo, run_batched(explained, searches), strict=True):
             cache[i, k] = answer

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
+from featimp._progress import track
 from featimp._validation import check_random_state_seed
 from featimp.recourse._action_set import ActionSet
 from featimp.recourse._reachable import GroupReach, build_groups, check_rule
@@ -184,7 +185,7 @@ def score_details(
     n, d = unique.shape
     hits, counts = np.zeros((n, d)), np.zeros((n, d))
     starts = range(0, n, batch_size)
-    for start in _progress(starts, progress, n, batch_size):
+    for start in track(starts, "scoring", bar=progress):
         rows = unique[start : start + batch_size]
         # Draw every sample here, in order, so that threads cannot reorder
         # the random stream.
@@ -584,11 +585,3 @@ def _standard_errors(scores, counts, action_set, method) -> np.ndarray:
     p = scores[:, sampled]
     se[:, sampled] = np.sqrt(p * (1 - p) / n)
     return se
-
-
-def _progress(starts, progress, n, batch_size):
-    if not progress:
-        return starts
-    from tqdm import tqdm
-
-    return tqdm(starts, total=-(-n // batch_size), desc="responsiveness", unit="batch")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from featimp.methods import get_method, infer_task
+from service.jobs.progress import following
 from service.jobs.validate import JobRejected, requested_task
 from service.store import Store
 from service.store import selectors as selector_store
@@ -47,8 +48,10 @@ def fit(store: Store, job, progress) -> tuple[object, list[str]]:
     features = list(X.columns)
     spec = get_method(request["method"])
     selector = spec.make_selector(**selector_params(spec, request, y))
-    progress(0.15, f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}")
-    selector.fit(X, y)
+    label = f"fitting {spec.name} on {X.shape[0]} x {X.shape[1]}"
+    progress(0.15, label)
+    with following(progress, 0.15, 0.9, label):
+        selector.fit(X, y)
     progress(0.9, "writing result")
     return selector, features
 

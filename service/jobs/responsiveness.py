@@ -27,6 +27,7 @@ from featimp.recourse import (
     result_table,
     select_rows,
 )
+from service.jobs.progress import following
 from service.model_files import import_booster, load_model
 from service.store import Store
 from service.store import models as model_store
@@ -76,14 +77,17 @@ def run(store: Store, job, progress) -> tuple[pd.DataFrame, dict]:
             f"{np.unique(predictions).tolist()})"
         )
     X = X[keep]
-    progress(0.2, f"scoring {len(X)} rows x {len(action_set)} features")
+    label = f"explaining {len(X)} rows x {len(action_set)} features"
+    progress(0.2, label)
     explainer = ResponsivenessExplainer(
         model, action_set, target=target, **(request.get("params") or {})
     )
-    result = explainer.explain(X)
-    progress(0.9, "writing result")
+    with following(progress, 0.2, 0.75, label):
+        result = explainer.explain(X)
     n_reasons = request.get("n_reasons", N_REASONS)
-    report = json.loads(result.to_json(n_reasons=n_reasons))
+    with following(progress, 0.75, 0.9, "options and reasons of each row"):
+        report = json.loads(result.to_json(n_reasons=n_reasons))
+    progress(0.9, "writing result")
     return result_table(result, predictions[keep]), report
 
 

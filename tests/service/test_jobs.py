@@ -177,6 +177,50 @@ def test_canceled_job_stops_at_its_next_progress_report(store, german):
         progress(0.5, "fitting")
 
 
+def _consensus_job(store, german):
+    req = request(
+        german,
+        method="consensus",
+        params={"methods": ["mi", "lasso"], "stability": 10, "random_state": 0},
+    )
+    job, _ = js.create_job(
+        store=store, owner="alice", job_type="rank", dataset_id=german.id, request=req
+    )
+    return job
+
+
+def test_a_jobs_progress_moves_with_the_fit(store, german, monkeypatch):
+    """Every consensus refit moves the job: a client polling it sees it
+    advance, with the loop's stage, not 0.15 until the end."""
+    monkeypatch.setattr(jobs.progress, "REPORT_EVERY", 0)
+    reports = []
+    job = _consensus_job(store, german)
+    jobs.rank.fit(store, job, lambda f, stage: reports.append((f, stage)))
+    fractions = [f for f, _ in reports]
+    assert np.all(np.diff(fractions) >= 0) and fractions[-1] == 0.9
+    during = [(f, s) for f, s in reports if 0.15 < f < 0.9]
+    assert len({f for f, _ in during}) >= 10
+    assert all("consensus fits" in s for _, s in during)
+
+
+def test_a_canceled_job_stops_within_its_fit(store, german, monkeypatch):
+    monkeypatch.setattr(jobs.progress, "REPORT_EVERY", 0)
+    job = _consensus_job(store, german)
+    js.start_job(store=store, job_id=job.id, lease="L", executor="local")
+    progress = jobs.run._Progress(store, job.id, "L")
+    calls = []
+
+    def cancel_midway(fraction, stage):
+        calls.append(fraction)
+        if len(calls) == 5:
+            js.cancel_job(store=store, owner="alice", job_id=job.id)
+        progress(fraction, stage)
+
+    with pytest.raises(jobs.JobStopped):
+        jobs.rank.fit(store, job, cancel_midway)
+    assert len(calls) == 5 and calls[-1] < 0.9  # stopped at that report
+
+
 # Real tabular data: text, categories and missing values as they are.
 
 
