@@ -63,7 +63,11 @@ class SQLiteBackend(Backend):
         self.mode = mode
 
     def _open(self) -> SQLiteConnection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # Used by its own thread only; check_same_thread=False lets another
+        # thread close it once its own has ended (Backend._close_orphans).
+        conn = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 30000")
         # With WAL, NORMAL cannot corrupt the database; a power cut may lose

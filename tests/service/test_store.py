@@ -420,3 +420,34 @@ def test_sqlite_uses_wal(sqlite_store):
     with sqlite_store.connect() as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+def _open_files(name: str) -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += name in os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:  # the listing's own descriptor
+            pass
+    return count
+
+
+def test_connections_of_ended_threads_are_closed(sqlite_store):
+    """Request threads come and go: the connection of each one that ended is
+    closed when the next is opened, not left for the garbage collector
+    (a sqlite3 connection is in a reference cycle with its statement
+    cache: the soak test's web process held 46 connections for 22 threads
+    and grew ~3 MB a minute)."""
+    sqlite_store.backend.connect()  # this thread's, kept
+    before = _open_files("featimp.sqlite3")
+
+    def use():
+        js.list_jobs(store=sqlite_store, owner="alice", limit=10)
+
+    for _ in range(30):
+        thread = threading.Thread(target=use)
+        thread.start()
+        thread.join()
+    # The last thread's connection (database and WAL) waits for the next open.
+    assert _open_files("featimp.sqlite3") <= before + 2
+    assert len(sqlite_store.backend._owners) <= 2
