@@ -20,7 +20,9 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import featimp
@@ -49,6 +51,7 @@ from featimp.methods import (
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,6 +216,9 @@ def with_significance(selector, alpha: float, params: dict, seed):
 
 
 def ranking_table(selector, feature_names) -> pd.DataFrame:
+    """One row per feature, best first; with ``stability`` on, the 90 %
+    bootstrap intervals of rank and importance and the selection
+    probability too."""
     columns = {
         "rank": selector.ranking_,
         "feature": [str(f) for f in feature_names],
@@ -220,8 +226,25 @@ def ranking_table(selector, feature_names) -> pd.DataFrame:
     }
     if hasattr(selector, "pvalues_"):
         columns.update(p_value=selector.pvalues_, q_value=selector.qvalues_)
+    stability = getattr(selector, "stability_", None)
+    if stability is not None:
+        rank_low, rank_high = stability.rank_interval(0.9).T
+        low, high = np.quantile(stability.importances, [0.05, 0.95], axis=0)
+        columns.update(
+            importance_low=low,
+            importance_high=high,
+            rank_low=rank_low,
+            rank_high=rank_high,
+            selection_probability=stability.selection_probability,
+        )
     table = pd.DataFrame({**columns, "selected": selector.get_support()})
     return table.sort_values("rank").reset_index(drop=True)
+
+
+def data_label(args, X) -> str:
+    """What a figure title says about the data: name, rows x columns."""
+    name = args.dataset if args.dataset else Path(args.data).name
+    return f"{name}, {X.shape[0]:,} rows x {X.shape[1]} features"
 
 
 def cmd_methods(args) -> int:
@@ -267,7 +290,11 @@ def cmd_rank(args) -> int:
 
         with writing(args.plot, "--plot"):
             save_selector_plot(
-                selector, args.plot, feature_names=X.columns, top=args.top or 20
+                selector,
+                args.plot,
+                feature_names=X.columns,
+                top=args.top or 20,
+                title=f"{args.method}: {data_label(args, X)}",
             )
     shown = table.head(args.top) if args.top else table
     header = f"method={args.method} task={task} rows={X.shape[0]} features={X.shape[1]}"
@@ -506,10 +533,13 @@ def _parse_count(text: str):
 
 
 def main(argv=None) -> int:
-    """Run one command; the exit code is 0, 2 (bad input) or 130 (Ctrl-C)."""
+    """Run one command; the exit code is 0, 2 (bad input), 130 (Ctrl-C) or
+    141 (the output pipe closed)."""
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except (UsageError, ValueError, TypeError, ImportError) as exc:
         message = " ".join(str(exc).split())
         print(f"featimp: error: {message}", file=sys.stderr)
@@ -517,6 +547,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("featimp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``featimp rank ... | head``): stop quietly,
+        # and keep Python from failing again as it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,11 +48,16 @@ def plot_importances(
     top=20,
     ax=None,
     title=None,
+    selected=None,
+    order=None,
 ):
     """Horizontal bars of the ``top`` importances, best at the top.
 
     ``lower`` and ``upper`` (e.g. bootstrap quantiles) draw an interval on
-    each bar.
+    each bar; ``selected`` (a boolean mask, e.g. ``get_support()``) colours
+    the kept features and greys the others; ``order`` (feature positions,
+    best first) fixes which features are drawn and in which order, so that
+    panels side by side line up.
 
     Examples
     --------
@@ -65,30 +70,50 @@ def plot_importances(
     """
     values = np.asarray(importances, dtype=float)
     names = np.asarray(_names(feature_names, values.size))
-    order = np.argsort(-values, kind="stable")[:top][::-1]
+    if order is None:
+        order = np.argsort(-values, kind="stable")[:top]
+    order = np.asarray(order)[::-1]
     ax = _axes(ax, (6, 0.3 * len(order) + 1.2))
     xerr = None
     if lower is not None and upper is not None:
         low, high = np.asarray(lower, float)[order], np.asarray(upper, float)[order]
         xerr = np.vstack([values[order] - low, high - values[order]]).clip(min=0)
+    colors = np.full(len(order), _KEPT, dtype=object)
+    if selected is not None:
+        colors[~np.asarray(selected, dtype=bool)[order]] = _DROPPED
     ax.barh(
         names[order],
         values[order],
         xerr=xerr,
-        color="#4878a8",
+        color=list(colors),
         ecolor="#333333",
         capsize=2,
     )
+    if selected is not None:
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=_KEPT, label="selected")]
+        if (colors == _DROPPED).any():
+            handles.append(Patch(color=_DROPPED, label="not selected"))
+        ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.set_xlabel("importance")
     ax.set_title(title or "Feature importance")
     return ax
 
 
-def plot_rank_heatmap(rankings, *, top=None, ax=None, title=None):
+#: Bar colours of selected and unselected features.
+_KEPT, _DROPPED = "#4878a8", "#c8c8c8"
+
+
+def plot_rank_heatmap(
+    rankings, *, top=None, ax=None, title=None, order=None, features_as_rows=False
+):
     """Heatmap of ranks: one row per method, one column per feature.
 
     ``rankings`` is a DataFrame (methods x features, 1 = best); columns are
-    ordered by mean rank and cut to the ``top`` best.
+    ordered by mean rank and cut to the ``top`` best, or are the feature
+    names of ``order``. ``features_as_rows`` draws the transpose (features
+    top to bottom), to sit beside bar panels of the same order.
 
     Examples
     --------
@@ -102,14 +127,32 @@ def plot_rank_heatmap(rankings, *, top=None, ax=None, title=None):
     'Rank by method (1 = best)'
     """
     rankings = pd.DataFrame(rankings)
-    order = rankings.mean(axis=0).sort_values(kind="stable").index[:top]
-    data = rankings[order]
+    if order is None:
+        order = rankings.mean(axis=0).sort_values(kind="stable").index[:top]
+    data = rankings[list(order)]
+    if features_as_rows:
+        data = data.T
     ax = _axes(ax, (0.35 * data.shape[1] + 2.5, 0.4 * data.shape[0] + 1.5))
     image = ax.imshow(data.to_numpy(float), cmap="viridis_r", aspect="auto")
-    ax.set_xticks(range(data.shape[1]), [str(c) for c in data.columns], rotation=90)
+    rotation = 0 if features_as_rows else 90
+    ax.set_xticks(
+        range(data.shape[1]), [str(c) for c in data.columns], rotation=rotation
+    )
     ax.set_yticks(range(data.shape[0]), [str(i) for i in data.index])
-    for (i, j), value in np.ndenumerate(data.to_numpy(float)):
-        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=7, color="white")
+    values = data.to_numpy(float)
+    low, high = np.nanmin(values), np.nanmax(values)
+    for (i, j), value in np.ndenumerate(values):
+        # Dark text on the light (good) end of the colour map.
+        light = (value - low) <= 0.5 * (high - low)
+        ax.text(
+            j,
+            i,
+            f"{value:g}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if light else "white",
+        )
     ax.figure.colorbar(image, ax=ax, label="rank")
     ax.set_title(title or "Rank by method (1 = best)")
     return ax
@@ -123,11 +166,14 @@ def plot_selection_probability(
     top=20,
     ax=None,
     title=None,
+    selected=None,
+    order=None,
 ):
     """Bars of how often each feature was selected across resamples.
 
     A ``threshold`` (e.g. 0.6, stability selection's usual cut) is drawn as
-    a vertical line.
+    a vertical line; ``selected`` and ``order`` as in
+    :func:`plot_importances`.
 
     Examples
     --------
@@ -144,6 +190,8 @@ def plot_selection_probability(
         top=top,
         ax=ax,
         title=title or "Selection probability (bootstrap)",
+        selected=selected,
+        order=order,
     )
     if threshold is not None:
         ax.axvline(threshold, color="#c44e52", linestyle="--")
@@ -260,12 +308,15 @@ def plot_responsiveness_vs_shap(
     return ax
 
 
-def plot_selector(selector, feature_names=None, *, top=20):
+def plot_selector(selector, feature_names=None, *, top=20, title=None):
     """Summary figure of a fitted selector.
 
-    Importances (with bootstrap intervals when the selector has a
-    ``stability_`` report), the selection probabilities, and the methods x
-    features rank heatmap of a consensus.
+    Importances (with bootstrap 90 % intervals when the selector has a
+    ``stability_`` report; selected features coloured, the others grey), the
+    selection probabilities and, for a consensus, the features x methods
+    ranks: every panel shows the same ``top`` features in the same order
+    (by importance), so rows line up. ``title`` heads the figure (the CLI
+    names the method and the data); by default the selector's class.
 
     Examples
     --------
@@ -288,11 +339,13 @@ def plot_selector(selector, feature_names=None, *, top=20):
     )
     stability = getattr(selector, "stability_", None)
     rankings = getattr(selector, "method_rankings_", None)
+    order = np.argsort(np.asarray(selector.ranking_), kind="stable")[:top]
+    selected = selector.get_support()
     panels = 1 + (stability is not None) + (rankings is not None)
     fig = _pyplot().figure(
-        figsize=(6 * panels, 0.3 * min(top, d) + 2), layout="constrained"
+        figsize=(5.5 * panels, 0.3 * len(order) + 2.2), layout="constrained"
     )
-    axes = fig.subplots(1, panels, squeeze=False)[0]
+    axes = fig.subplots(1, panels, squeeze=False, sharey=rankings is None)[0]
     lower = upper = None
     if stability is not None:
         lower, upper = np.quantile(stability.importances, [0.05, 0.95], axis=0)
@@ -301,22 +354,37 @@ def plot_selector(selector, feature_names=None, *, top=20):
         names,
         lower=lower,
         upper=upper,
-        top=top,
         ax=axes[0],
-        title=f"{type(selector).__name__}",
+        title="importance"
+        + (" (90 % bootstrap interval)" if lower is not None else ""),
+        selected=selected,
+        order=order,
     )
     if stability is not None:
         plot_selection_probability(
-            stability.selection_probability, names, top=top, ax=axes[1]
+            stability.selection_probability,
+            names,
+            ax=axes[1],
+            selected=selected,
+            order=order,
         )
     if rankings is not None:
         frame = pd.DataFrame(rankings, index=selector.methods_, columns=names)
-        plot_rank_heatmap(frame, top=top, ax=axes[-1])
+        # Features top to bottom, as in the bar panels.
+        plot_rank_heatmap(
+            frame,
+            ax=axes[-1],
+            order=[names[j] for j in order],
+            features_as_rows=True,
+        )
+    fig.suptitle(title or type(selector).__name__)
     return fig
 
 
-def save_selector_plot(selector, path, feature_names=None, *, top=20) -> None:
+def save_selector_plot(
+    selector, path, feature_names=None, *, top=20, title=None
+) -> None:
     """Draw :func:`plot_selector` and write it to ``path`` (png, pdf, svg)."""
-    fig = plot_selector(selector, feature_names, top=top)
+    fig = plot_selector(selector, feature_names, top=top, title=title)
     fig.savefig(path, dpi=120)
     _pyplot().close(fig)

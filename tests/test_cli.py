@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -215,6 +216,63 @@ def test_rank_plot_writes_a_png(capsys, tmp_path):
     )
     assert code == 0
     assert out_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rank_with_stability_writes_intervals_and_titles_the_plot(
+    capsys, tmp_path, monkeypatch
+):
+    pytest.importorskip("matplotlib")
+    from featimp import plotting
+
+    titles = []
+    draw = plotting.plot_selector
+    monkeypatch.setattr(
+        plotting,
+        "plot_selector",
+        lambda *a, **k: titles.append(k["title"]) or draw(*a, **k),
+    )
+    table = tmp_path / "ranking.csv"
+    code, _, _ = run(
+        capsys,
+        *("rank", "--dataset", "wine", "--method", "mi", "--quiet"),
+        *("--param", "stability=8", "--param", "n_features_to_select=4"),
+        *("--output", table, "--plot", tmp_path / "r.png"),
+    )
+    assert code == 0
+    ranking = pd.read_csv(table)
+    assert list(ranking.columns) == [
+        "rank",
+        "feature",
+        "importance",
+        "importance_low",
+        "importance_high",
+        "rank_low",
+        "rank_high",
+        "selection_probability",
+        "selected",
+    ]
+    assert (ranking["importance_low"] <= ranking["importance_high"]).all()
+    assert (ranking["rank_low"] <= ranking["rank_high"]).all()
+    assert ranking["selection_probability"].between(0, 1).all()
+    assert titles == ["mi: wine, 178 rows x 13 features"]
+
+
+def test_a_closed_output_pipe_ends_quietly():
+    """``featimp rank ... | head``: the reader goes away before the table
+    is written; no traceback, exit 141 (128 + SIGPIPE)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    command = [sys.executable, "-m", "featimp.cli", "rank", "--dataset", "wine"]
+    proc = subprocess.run(
+        [*command, "--method", "mi", "--quiet"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    os.close(write)
+    assert proc.returncode == 141
+    assert proc.stderr == ""
 
 
 # Real tabular data end to end: every method, text and empty cells as they are.

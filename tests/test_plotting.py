@@ -33,17 +33,49 @@ def consensus():
 
 def test_selector_summary_figure_has_all_panels(consensus, tmp_path):
     sel, _ = consensus
-    fig = plotting.plot_selector(sel, top=10)
+    fig = plotting.plot_selector(sel, top=10, title="consensus: breast cancer")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:3] == [
-        "ConsensusSelector",
+        "importance (90 % bootstrap interval)",
         "Selection probability (bootstrap)",
         "Rank by method (1 = best)",
     ]
+    assert fig.get_suptitle() == "consensus: breast cancer"
     assert len(fig.axes[0].patches) == 10
     path = tmp_path / "rank.png"
     plotting.save_selector_plot(sel, path)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def _labels(ax, axis="y"):
+    ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    return [t.get_text() for t in ticks]
+
+
+def test_panels_share_one_feature_order(consensus):
+    """The stability panels and the heatmap list the same features in the
+    same order, best at the top, so a row reads across the figure."""
+    sel, X = consensus
+    fig = plotting.plot_selector(sel, top=12)
+    bars, probability, heatmap = fig.axes[:3]
+    best_first = list(X.columns[np.argsort(sel.ranking_, kind="stable")[:12]])
+    assert _labels(bars)[::-1] == best_first  # barh draws bottom-up
+    assert _labels(probability) == _labels(bars)
+    assert _labels(heatmap) == best_first  # imshow draws top-down
+    assert _labels(heatmap, "x") == list(sel.methods_)
+
+
+def test_selected_and_unselected_features_look_different(consensus):
+    sel, _ = consensus
+    fig = plotting.plot_selector(sel, top=12)
+    bars = fig.axes[0]
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in bars.patches]
+    kept = sel.get_support()[np.argsort(sel.ranking_, kind="stable")[:12]][::-1]
+    assert len(set(np.array(colours)[kept])) == 1
+    assert len(set(np.array(colours)[~kept])) == 1
+    assert set(np.array(colours)[kept]).isdisjoint(np.array(colours)[~kept])
+    legend = [t.get_text() for t in bars.get_legend().get_texts()]
+    assert legend == ["selected", "not selected"]
 
 
 def test_importances_with_intervals_best_on_top(consensus):
