@@ -1,4 +1,4 @@
-.PHONY: install lint test bench bench-table
+.PHONY: install lint test bench bench-table notebooks
 
 install:
 	pip install -c constraints.txt -e ".[all,test]"
@@ -16,3 +16,6 @@ bench:
 
 bench-table:
 	python benchmarks/tables.py --write
+
+notebooks:
+	python notebooks/refresh.py

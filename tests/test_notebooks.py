@@ -29,3 +29,21 @@ def test_notebook_runs(path, monkeypatch):
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ should hold at least the quickstart"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_with_its_outputs(path):
+    """Readers see results without running anything (``make notebooks``
+    refreshes them): every code cell ran, none failed, and figures are
+    images, not ``<Figure size ...>`` text."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "cells that never ran"
+    outputs = [o for c in code for o in c.outputs]
+    assert outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    for output in outputs:
+        data = output.get("data", {})
+        if "<Figure size" in data.get("text/plain", ""):
+            assert "image/png" in data, "a figure saved as text (Agg backend?)"

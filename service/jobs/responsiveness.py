@@ -104,7 +104,15 @@ def _fitted_model(store: Store, job, action_set: ActionSet):
     columns = action_set.input_names
     frame = read_frame(store, job.dataset_id, [*columns, target])
     estimator = make_estimator(spec["type"], spec.get("params") or {})
-    return estimator.fit(action_set.encode(frame[columns]), frame[target])
+    try:
+        return estimator.fit(action_set.encode(frame[columns]), frame[target])
+    except (ValueError, TypeError, MemoryError):
+        raise
+    except Exception as exc:  # a booster's own error: the request's fault
+        message = " ".join(str(exc).split())
+        raise ValueError(
+            f"training the {spec['type']} model failed: {type(exc).__name__}: {message}"
+        ) from exc
 
 
 def read_report(store: Store, job_id: str) -> dict:

@@ -9,6 +9,8 @@ raises :class:`JobRejected`, naming the field at fault.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -429,3 +431,33 @@ def _check_model_params(kind: str, params: dict) -> None:
                 estimator._validate_params()
             except (ValueError, TypeError) as exc:
                 raise JobRejected(f"model.params.{name}", str(exc)) from None
+    _check_model_values(kind, params)
+
+
+#: Boosting rounds and iterations the trial fit of a model's values keeps.
+_TRIAL_ROUNDS = ("n_estimators", "max_iter", "num_iterations", "num_boost_round")
+
+
+def _check_model_values(kind: str, params: dict) -> None:
+    """Fit the model on 40 synthetic rows: a value the library refuses only
+    when it trains (LightGBM's ``num_leaves=-3``, XGBoost's
+    ``max_depth="deep"``) is a 422 now, not a failed job later. Rounds are
+    cut to 3 (a positive count stays positive), so the trial is quick."""
+    trial = dict(params)
+    for name in _TRIAL_ROUNDS:
+        value = trial.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 3:
+            trial[name] = 3
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = np.tile([0, 1], 20)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make_estimator(kind, trial).fit(X, y)
+    except Exception as exc:  # whatever the library raises for a bad value
+        message = " ".join(str(exc).split())[:500]
+        raise JobRejected(
+            "model.params",
+            f"{kind} refused these parameters: {type(exc).__name__}: {message}",
+        ) from None

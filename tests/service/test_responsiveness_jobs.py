@@ -231,6 +231,16 @@ def test_uploaded_models_equal_their_originals(
             "model.params.C",
             "'C' parameter",
         ),
+        (  # refused by LightGBM only when it trains
+            {"model": {"type": "lightgbm", "params": {"num_leaves": -3}}},
+            "model.params",
+            "lightgbm refused these parameters: LightGBMError",
+        ),
+        (
+            {"model": {"type": "xgboost", "params": {"max_depth": "deep"}}},
+            "model.params",
+            "xgboost refused these parameters: XGBoostError",
+        ),
         (
             {"model": {"type": None, "params": {}, "model_id": "0" * 32}},
             "model.model_id",
