@@ -62,8 +62,10 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         Keep features whose importance is at least this (strings as in
         ``SelectFromModel``: a reference, optionally scaled).
     stability : bool or int >= 2, default=False
-        Also refit on bootstrap resamples (50 when True, else this many) and
-        store rank intervals and selection stability in ``stability_``.
+        Also refit on resamples of the rows (50 when True, else this many;
+        subsamples of 63.2 % of the rows without replacement, see
+        :func:`~featimp.bootstrap_stability`) and store rank intervals and
+        selection stability in ``stability_``.
         Subclasses take it (and the two above) in their own signature.
 
     Attributes

@@ -1,4 +1,4 @@
-"""Consensus ranking of several methods, with bootstrap stability."""
+"""Consensus ranking of several methods, with resampling stability."""
 
 from __future__ import annotations
 
@@ -173,8 +173,9 @@ class ConsensusSelector(BaseImportanceSelector):
 
     Each method in ``methods`` (registry names, optionally with parameters)
     ranks the features; the ranks are combined by ``aggregation``. With
-    ``stability``, everything is refitted on bootstrap resamples of the
-    rows (stratified for classification) to give each feature's rank
+    ``stability``, everything is refitted on subsamples of the rows (63.2 %
+    without replacement, stratified for classification; see
+    :func:`~featimp.bootstrap_stability`) to give each feature's rank
     distribution, the probability that it is selected, and the stability of
     the selected set. Methods and resamples run in parallel under joblib,
     so a Dask backend spreads them over a cluster.

@@ -9,9 +9,9 @@ block of code: the CLI draws its bar from it and the service writes a job's
 progress from it, so both move with the work rather than with three coarse
 steps.
 
-Nested loops compose: the 3rd of 15 KAN fits inside the 4th of 10 bootstrap
+Nested loops compose: the 3rd of 15 KAN fits inside the 4th of 10
 resamples is at ``(3 + 3/15) / 10`` of the resampling, and the stage reads
-``"bootstrap 4/10 > KAN fits 3/15"``. A loop's items may carry weights (a
+``"resamples 4/10 > KAN fits 3/15"``. A loop's items may carry weights (a
 full fit before ten resamples weighs 1 against 10). The listener is held in
 a context variable: threads and worker processes that a loop starts report
 nothing themselves; the loop reports as their results come back.

@@ -1,14 +1,25 @@
-"""Bootstrap stability of a feature ranking, shared by every selector.
+"""Stability of a feature ranking under resampling, shared by every selector.
 
 :func:`bootstrap_stability` refits any selector on resamples of the rows and
 summarises how its ranking and its selected set move: per-feature rank
 distributions, the probability that each feature is selected, and the
 agreement of the selected sets (Kuncheva's consistency index and the mean
 Jaccard similarity). :class:`~featimp.ConsensusSelector` uses the same pieces.
+
+The resamples are subsamples without replacement by default (63.2 % of the
+rows, as many distinct rows as a bootstrap sample holds on average), not
+bootstrap samples: a bootstrap sample repeats rows, and a repeated row
+agrees with itself. Estimators that can match rows exactly read that as
+information: on German credit, mutual information with its permutation
+correction scores the integer column credit_amount 0.015 (rank 5 of 20)
+on the data, and 0.20 to 0.23 (rank 1 in every one of 20 resamples) on
+bootstrap samples, against rank 6 to 14 on subsamples. The bootstrap stays
+available (``resampling="bootstrap"``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,14 +152,40 @@ class StabilityResult:
         return frame.sort_values(["rank_median", "rank_low"], kind="stable")
 
 
-def resample_indices(y, n_samples: int, n_resamples: int, rng, *, stratify: bool):
-    """Bootstrap row indices; stratified ones keep every class's count."""
+#: Resampling schemes of :func:`bootstrap_stability`.
+RESAMPLINGS = ("subsample", "bootstrap")
+#: Rows of a subsample, as a share: 1 - 1/e, the expected share of distinct
+#: rows in a bootstrap sample, so a subsample holds as many rows' worth of
+#: information as a bootstrap sample, without repeating any.
+SUBSAMPLE_SHARE = 1 - math.exp(-1)
+
+
+def resample_indices(
+    y, n_samples: int, n_resamples: int, rng, *, stratify: bool, resampling="subsample"
+):
+    """Row indices of ``n_resamples`` resamples.
+
+    ``"subsample"``: :data:`SUBSAMPLE_SHARE` of the rows, each at most once;
+    ``"bootstrap"``: as many rows as there are, drawn with replacement.
+    Stratified ones draw within each class, so every class keeps its share
+    (and at least one row).
+    """
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"resampling must be one of {RESAMPLINGS}, got {resampling!r}")
+
+    def draw(pool):
+        if resampling == "bootstrap":
+            return rng.choice(pool, pool.size)
+        size = max(1, round(SUBSAMPLE_SHARE * pool.size))
+        return rng.choice(pool, size, replace=False)
+
     if not stratify:
-        return [rng.randint(0, n_samples, n_samples) for _ in range(n_resamples)]
+        if resampling == "bootstrap":
+            return [rng.randint(0, n_samples, n_samples) for _ in range(n_resamples)]
+        return [np.sort(draw(np.arange(n_samples))) for _ in range(n_resamples)]
     groups = [np.flatnonzero(y == c) for c in np.unique(y)]
     return [
-        np.sort(np.concatenate([rng.choice(g, g.size) for g in groups]))
-        for _ in range(n_resamples)
+        np.sort(np.concatenate([draw(g) for g in groups])) for _ in range(n_resamples)
     ]
 
 
@@ -188,9 +225,16 @@ def fit_importances(selector, X, y, rows, seed) -> np.ndarray:
 
 
 def bootstrap_stability(
-    selector, X, y=None, *, n_bootstrap=50, random_state=None, n_jobs=None
+    selector,
+    X,
+    y=None,
+    *,
+    n_bootstrap=50,
+    random_state=None,
+    n_jobs=None,
+    resampling="subsample",
 ) -> StabilityResult:
-    """Refit ``selector`` on bootstrap resamples and summarise its stability.
+    """Refit ``selector`` on resamples of the rows and summarise its stability.
 
     Parameters
     ----------
@@ -199,13 +243,17 @@ def bootstrap_stability(
     X : array-like or DataFrame of shape (n_samples, n_features)
     y : array-like of shape (n_samples,), optional for unsupervised methods
     n_bootstrap : int >= 1, default=50
-        Resamples (rows drawn with replacement; within each class for a
-        classification target, so that no class goes missing).
+        Resamples (within each class for a classification target, so that
+        no class goes missing).
     random_state : int, RandomState instance or None, default=None
         Seeds the resamples, and each refit of a selector whose own
         ``random_state`` is None.
     n_jobs : int or None, default=None
         Resamples fitted in parallel by joblib (any backend, e.g. Dask).
+    resampling : {"subsample", "bootstrap"}, default="subsample"
+        ``"subsample"``: 63.2 % of the rows without replacement (see the
+        module docstring for why it is the default); ``"bootstrap"``: all
+        of them, drawn with replacement.
 
     Returns
     -------
@@ -230,13 +278,18 @@ def bootstrap_stability(
     y = None if y is None else np.asarray(y)
     rng = check_random_state(random_state)
     rows = resample_indices(
-        y, X.shape[0], n_bootstrap, rng, stratify=is_classification(selector, y)
+        y,
+        X.shape[0],
+        n_bootstrap,
+        rng,
+        stratify=is_classification(selector, y),
+        resampling=resampling,
     )
     seeds = [None if random_state is None else rng.randint(_SEED_MAX) for _ in rows]
     calls = [
         delayed(fit_importances)(selector, X, y, r, s)
         for r, s in zip(rows, seeds, strict=True)
     ]
-    importances = np.array(parallel_results(calls, "bootstrap", n_jobs=n_jobs))
+    importances = np.array(parallel_results(calls, "resamples", n_jobs=n_jobs))
     selected = np.array([selection_mask(selector, imp) for imp in importances])
     return StabilityResult(importances, selected, feature_names_of(X, X.shape[1]))

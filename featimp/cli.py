@@ -217,7 +217,7 @@ def with_significance(selector, alpha: float, params: dict, seed):
 
 def ranking_table(selector, feature_names) -> pd.DataFrame:
     """One row per feature, best first; with ``stability`` on, the 90 %
-    bootstrap intervals of rank and importance and the selection
+    resampling intervals of rank and importance and the selection
     probability too."""
     columns = {
         "rank": selector.ranking_,

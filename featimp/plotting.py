@@ -53,7 +53,7 @@ def plot_importances(
 ):
     """Horizontal bars of the ``top`` importances, best at the top.
 
-    ``lower`` and ``upper`` (e.g. bootstrap quantiles) draw an interval on
+    ``lower`` and ``upper`` (e.g. resampling quantiles) draw an interval on
     each bar; ``selected`` (a boolean mask, e.g. ``get_support()``) colours
     the kept features and greys the others; ``order`` (feature positions,
     best first) fixes which features are drawn and in which order, so that
@@ -189,7 +189,7 @@ def plot_selection_probability(
         feature_names,
         top=top,
         ax=ax,
-        title=title or "Selection probability (bootstrap)",
+        title=title or "Selection probability (resamples)",
         selected=selected,
         order=order,
     )
@@ -311,7 +311,7 @@ def plot_responsiveness_vs_shap(
 def plot_selector(selector, feature_names=None, *, top=20, title=None):
     """Summary figure of a fitted selector.
 
-    Importances (with bootstrap 90 % intervals when the selector has a
+    Importances (with 90 % resampling intervals when the selector has a
     ``stability_`` report; selected features coloured, the others grey), the
     selection probabilities and, for a consensus, the features x methods
     ranks: every panel shows the same ``top`` features in the same order
@@ -356,7 +356,7 @@ def plot_selector(selector, feature_names=None, *, top=20, title=None):
         upper=upper,
         ax=axes[0],
         title="importance"
-        + (" (90 % bootstrap interval)" if lower is not None else ""),
+        + (" (90 % resampling interval)" if lower is not None else ""),
         selected=selected,
         order=order,
     )

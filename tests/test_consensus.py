@@ -215,7 +215,35 @@ def test_stratified_resamples_keep_every_class():
     y = np.array([0] * 18 + [1] * 2)
     rng = np.random.RandomState(0)
     for rows in resample_indices(y, 20, 20, rng, stratify=True):
+        # 63.2 % of each class, no row twice; a class of one keeps its row.
+        assert np.bincount(y[rows]).tolist() == [11, 1]
+        assert len(set(rows)) == len(rows)
+    for rows in resample_indices(y, 20, 20, rng, stratify=True, resampling="bootstrap"):
         assert np.bincount(y[rows]).tolist() == [18, 2]
+    with pytest.raises(ValueError, match="resampling must be one of"):
+        resample_indices(y, 20, 2, rng, stratify=False, resampling="jackknife")
+
+
+def test_subsamples_do_not_reward_repeated_rows():
+    """A bootstrap sample repeats rows, which an estimator that matches rows
+    exactly reads as information: MI ranks German credit's integer column
+    credit_amount 5th on the data and 1st in every bootstrap resample;
+    subsamples keep it near its place."""
+    from featimp import MutualInfoSelector, bootstrap_stability
+    from featimp.datasets import load_german_credit
+
+    X, y = load_german_credit()
+    j = list(X.columns).index("credit_amount")
+    selector = MutualInfoSelector(random_state=0)
+    rank = selector.fit(X, y).ranking_[j]
+    boot = bootstrap_stability(
+        selector, X, y, n_bootstrap=10, random_state=0, resampling="bootstrap"
+    )
+    sub = bootstrap_stability(selector, X, y, n_bootstrap=10, random_state=0)
+    assert rank == 5
+    assert (boot.rankings[:, j] == 1).all()  # the bias subsampling avoids
+    low, high = sub.rank_interval(0.9)[j]
+    assert low <= rank + 1 and high >= rank and low > 1
 
 
 def test_registry_entry():

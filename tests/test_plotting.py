@@ -36,8 +36,8 @@ def test_selector_summary_figure_has_all_panels(consensus, tmp_path):
     fig = plotting.plot_selector(sel, top=10, title="consensus: breast cancer")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:3] == [
-        "importance (90 % bootstrap interval)",
-        "Selection probability (bootstrap)",
+        "importance (90 % resampling interval)",
+        "Selection probability (resamples)",
         "Rank by method (1 = best)",
     ]
     assert fig.get_suptitle() == "consensus: breast cancer"

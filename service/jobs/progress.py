@@ -1,6 +1,6 @@
 """A job's progress, moved by the library's tracked loops.
 
-Inside :func:`following`, every loop featimp tracks (KAN networks, bootstrap
+Inside :func:`following`, every loop featimp tracks (KAN networks, stability
 and consensus resamples, significance refits, mRMR steps, batches of
 explained rows: ``featimp.listen_progress``) moves the job's progress
 between two fractions, with the loop's stage in the job's ``stage``. A
