@@ -2,6 +2,7 @@
 
 import io
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from featimp import (
     MRMRSelector,
     MutualInfoSelector,
     SignificanceSelector,
+    SVMRFESelector,
     listen_progress,
 )
 from featimp._progress import parallel_results, phases, track
@@ -82,6 +84,7 @@ def test_without_a_listener_nothing_changes(data):
         (MutualInfoSelector(stability=12, random_state=0), 12),
         (ConsensusSelector(methods=["mi", "lasso"], stability=5, random_state=0), 12),
         (MRMRSelector(n_features_to_select=10, random_state=0), 10),
+        (SVMRFESelector(step=2, random_state=0), 10),
         (
             SignificanceSelector(
                 MutualInfoSelector(random_state=0), n_permutations=19, random_state=0
@@ -157,3 +160,26 @@ def test_the_cli_bar_moves_with_the_fit(monkeypatch, capsys):
     assert len(shown) >= 3, frames  # not just 0 % and 100 %
     assert any("consensus fits" in f for f in frames)
     assert "worst" in capsys.readouterr().out
+
+
+def test_svm_rfe_rounds_report_without_changing_the_ranking(data):
+    from sklearn.feature_selection import RFE
+    from sklearn.preprocessing import StandardScaler
+
+    from featimp.baselines._svm_rfe import _linear_svm, _n_fits, _Reporting
+
+    X, y = data
+    Z = StandardScaler().fit_transform(X)
+    for step in (1, 4, 0.3):
+        calls = []  # one entry per SVM fit
+        plain = RFE(_linear_svm("classification", 1.0, 0), n_features_to_select=1)
+        plain.set_params(step=step)
+        counted = RFE(
+            _Reporting(_linear_svm("classification", 1.0, 0), partial(calls.append, 1)),
+            n_features_to_select=1,
+            step=step,
+        )
+        np.testing.assert_array_equal(
+            plain.fit(Z, y).ranking_, counted.fit(Z, y).ranking_
+        )
+        assert len(calls) == _n_fits(X.shape[1], step)

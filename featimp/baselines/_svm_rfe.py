@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import RFE
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC, LinearSVR
@@ -17,6 +19,7 @@ from sklearn.utils._param_validation import (
 )
 
 from featimp._base import BaseImportanceSelector
+from featimp._progress import phases
 from featimp._validation import TASK_CONSTRAINT
 from featimp.baselines._common import prepare
 
@@ -95,10 +98,38 @@ def svm_rfe_importances(X, y, *, C=1.0, step=1, task="auto", random_state=None):
     table, y, task = prepare(X, y, task, encoding="onehot")
     X = StandardScaler().fit_transform(table.values)
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rfe = RFE(_linear_svm(task, C, seed), n_features_to_select=1, step=step)
-    rank = rfe.fit(X, y).ranking_
+    with phases("SVM-RFE rounds", [1] * _n_fits(X.shape[1], step)) as advance:
+        svm = _Reporting(_linear_svm(task, C, seed), advance)
+        rank = RFE(svm, n_features_to_select=1, step=step).fit(X, y).ranking_
     top = rank.max()
     return table.aggregate((top + 1 - rank) / top, "max")
+
+
+def _n_fits(n_features: int, step) -> int:
+    """How many SVMs ``RFE(n_features_to_select=1, step=step)`` fits: one
+    per elimination round, and the final one."""
+    # A fraction is of the starting count, as RFE takes it.
+    k = int(max(1, step * n_features)) if step < 1 else int(step)
+    return 1 + math.ceil((n_features - 1) / k)
+
+
+class _Reporting(BaseEstimator):
+    """An estimator that calls ``advance()`` after each fit: the progress of
+    the elimination rounds of scikit-learn's ``RFE``, which has no hook."""
+
+    def __init__(self, estimator, advance=None):
+        self.estimator = estimator
+        self.advance = advance
+
+    def fit(self, X, y):
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.coef_ = self.estimator_.coef_
+        if self.advance is not None:
+            self.advance()
+        return self
+
+    def __sklearn_tags__(self):
+        return self.estimator.__sklearn_tags__()
 
 
 class SVMRFESelector(BaseImportanceSelector):
