@@ -43,10 +43,10 @@ class _Level:
     weights: Sequence[float]
     done: int = 0
     done_weight: float = 0.0
+    total: float = field(init=False)
 
-    @property
-    def total(self) -> float:
-        return float(sum(self.weights)) or 1.0
+    def __post_init__(self):
+        self.total = float(sum(self.weights)) or 1.0
 
     def label(self) -> str:
         n = len(self.weights)
