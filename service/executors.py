@@ -636,6 +636,15 @@ class DaskExecutor:
             )
             address = self._cluster.scheduler_address
         self._client = Client(address, set_as_default=False)
+        # The URL reaches the workers in a plugin, never in a task's
+        # arguments (service/dask_secrets.py).
+        self._database_key = None
+        if store.database_url:
+            from service.dask_secrets import DatabaseURL
+
+            plugin = DatabaseURL(store.database_url)
+            self._client.register_plugin(plugin)
+            self._database_key = plugin.key
         self._futures: dict[str, tuple[object, str]] = {}
         self._lock = threading.Lock()
         self._draining = threading.Event()
@@ -656,7 +665,7 @@ class DaskExecutor:
             str(self.store.data_dir),
             lease,
             replica=self.replica,
-            database_url=self.store.database_url,
+            database_key=self._database_key,
             key=f"featimp-job-{job_id}-{lease[:8]}",
             pure=False,
             priority=-sum(active.values()),

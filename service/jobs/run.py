@@ -126,16 +126,23 @@ def run_job_on_dask(
     data_dir: str,
     lease: str,
     replica: str | None = None,
-    database_url: str | None = None,
+    database_key: str | None = None,
 ) -> str:
-    """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster."""
+    """:func:`run_job` on a Dask worker; joblib work inside goes to the cluster.
+
+    ``database_key`` names the database URL the service registered on the
+    workers (:mod:`service.dask_secrets`): the URL, with its password, is
+    never a task argument.
+    """
+    from service.dask_secrets import database_url
+
     with joblib.parallel_config(backend="dask"):
         return run_job(
             job_id,
             data_dir,
             lease,
             executor="dask",
-            database_url=database_url,
+            database_url=database_url(database_key),
             replica=replica,
         )
 

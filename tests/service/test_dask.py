@@ -124,3 +124,54 @@ def test_responsiveness_job_on_a_local_cluster_matches_a_local_run(tmp_path, clu
         pd.read_parquet(store.path("results", jobs[0].id)),
         pd.read_parquet(store.path("results", jobs[1].id)),
     )
+
+
+def test_workers_get_the_database_url_from_a_plugin(cluster):
+    """A PostgreSQL URL (with its password) reaches the workers once, in a
+    plugin; a task names it by digest, and the plugin never prints it."""
+    from service.dask_secrets import DatabaseURL, database_url, digest
+
+    url = "postgresql://featimp:s3cret@db.example/featimp"
+    plugin = DatabaseURL(url)
+    assert "s3cret" not in repr(plugin) and plugin.key == digest(url)
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(plugin)
+        assert client.submit(database_url, plugin.key, pure=False).result() == url
+        assert client.submit(database_url, None, pure=False).result() is None
+        with pytest.raises(RuntimeError, match="no database URL"):
+            client.submit(database_url, "0" * 16, pure=False).result()
+
+
+def test_jobs_on_dask_carry_no_database_url(tmp_path, cluster, postgres_url):
+    store = open_store(tmp_path / "data", database_url=postgres_url)
+    X, y = load_dataset("breast_cancer")
+    dataset = add_dataset(store, X.assign(target=y))
+    request = {
+        "type": "rank",
+        "dataset_id": dataset.id,
+        "target": "target",
+        "method": "mi",
+        "params": {"random_state": 0},
+        "task": "auto",
+        "features": None,
+    }
+    executor = DaskExecutor(store=store, address=cluster.scheduler_address, workers=1)
+    submitted = []
+    submit = executor._client.submit
+    executor._client.submit = lambda *a, **k: (
+        submitted.append((a, k)) or submit(*a, **k)
+    )
+    try:
+        job, _ = js.create_job(
+            store=store,
+            owner="a",
+            job_type="rank",
+            dataset_id=dataset.id,
+            request=request,
+        )
+        executor.submit(job.id)
+        assert _wait(store, job.id).status == "succeeded"
+    finally:
+        executor.shutdown()
+    assert submitted
+    assert all(postgres_url not in repr((a, k)) for a, k in submitted)
