@@ -36,19 +36,27 @@ def _wait(store, job_id, timeout=60):
     raise AssertionError(f"job {job_id} is still {job.status}")
 
 
-def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):
-    store = open_store(tmp_path / "data")
+def _cancer_job(store, kind, method, params):
+    """A breast-cancer dataset in ``store`` and a job request on it."""
     X, y = load_dataset("breast_cancer")
     dataset = add_dataset(store, X.assign(target=y))
     request = {
-        "type": "select",
+        "type": kind,
         "dataset_id": dataset.id,
         "target": "target",
-        "method": "mrmr",
-        "params": {"n_features_to_select": 5, "random_state": 0},
+        "method": method,
+        "params": params,
         "task": "auto",
         "features": None,
     }
+    return dataset, request
+
+
+def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):
+    store = open_store(tmp_path / "data")
+    dataset, request = _cancer_job(
+        store, "select", "mrmr", {"n_features_to_select": 5, "random_state": 0}
+    )
     executor = DaskExecutor(store=store, address=cluster.scheduler_address, workers=1)
     try:
         on_dask = [
@@ -144,17 +152,7 @@ def test_workers_get_the_database_url_from_a_plugin(cluster):
 
 def test_jobs_on_dask_carry_no_database_url(tmp_path, cluster, postgres_url):
     store = open_store(tmp_path / "data", database_url=postgres_url)
-    X, y = load_dataset("breast_cancer")
-    dataset = add_dataset(store, X.assign(target=y))
-    request = {
-        "type": "rank",
-        "dataset_id": dataset.id,
-        "target": "target",
-        "method": "mi",
-        "params": {"random_state": 0},
-        "task": "auto",
-        "features": None,
-    }
+    dataset, request = _cancer_job(store, "rank", "mi", {"random_state": 0})
     executor = DaskExecutor(store=store, address=cluster.scheduler_address, workers=1)
     submitted = []
     submit = executor._client.submit
