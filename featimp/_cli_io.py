@@ -99,6 +99,10 @@ def writing(path: str, option: str):
         raise UsageError(f"{option} {path}: cannot write: {reason}") from None
 
 
+#: Least seconds between two redraws of the bar (tqdm's ``mininterval``).
+BAR_SECONDS = 0.1
+
+
 @contextmanager
 def progress_bar(quiet: bool):
     """A bar on stderr (unless ``quiet``) that moves with the library's
@@ -113,6 +117,7 @@ def progress_bar(quiet: bool):
         file=sys.stderr,
         disable=True if quiet else None,
         leave=False,
+        mininterval=BAR_SECONDS,
         bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed}<{remaining}"
         "{postfix}",
     )

@@ -213,3 +213,43 @@ def test_a_filter_that_keeps_no_row(capsys, files, tmp_path):
     assert "--rows denied keeps none of the 50 rows" in err and "['good']" in err
     code, out, err = run(capsys, *argv, "--rows", "approved", "--quiet")
     assert code == 0 and out == "", err
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, so the bars draw."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_explain_draws_bars_for_explaining_and_for_the_options(
+    files, monkeypatch, capsys
+):
+    folder = files["folder"]
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setattr("featimp._cli_io.BAR_SECONDS", 0)  # draw every step
+    code = main(
+        [
+            "explain",
+            str(folder / "applicants.csv"),
+            *("--target", TARGET, "--model", str(folder / "lr.joblib")),
+            *("--action-set", str(folder / "actions.json"), "--desired", "good"),
+        ]
+    )
+    assert code == 0
+    frames = "".join(terminal.parts).split("\r")
+    stages = " ".join(f for f in frames if "%|" in f)
+    assert "explain 1/3 > scoring" in stages
+    assert "explain 2/3 > certifying" in stages
+    assert "options of each applicant" in stages
+    capsys.readouterr()
