@@ -131,7 +131,9 @@ async def _lifespan(app: FastAPI):
         )
     for job_id in queued:
         executor.submit(job_id)
-    app.state.transforms = TransformPool(workers=settings.transform_workers)
+    app.state.transforms = TransformPool(
+        workers=settings.transform_workers, seconds=settings.job_deadline_seconds
+    )
     app.state.parsers = ParsePool.from_settings(settings)
     housekeeping = asyncio.create_task(
         run_housekeeping(

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from service.pools import LazyProcessPool
+from service.rlimits import clear_wall, limit_wall
 from service.store import Store
 from service.store.datasets import DatasetRecord
 from service.store.selectors import SelectorRecord
@@ -51,11 +52,14 @@ class TransformPool(LazyProcessPool):
     """Up to ``workers`` transforms at once, each in a worker process.
 
     Workers start with the first transform, and a pool whose worker died
-    (killed, out of memory, a crash in a library) is replaced for the next.
+    (killed, out of memory, a crash in a library, past ``seconds`` of
+    wall-clock time: the job deadline, 0 or None for none) is replaced for
+    the next.
     """
 
-    def __init__(self, *, workers: int = 1):
+    def __init__(self, *, workers: int = 1, seconds: float | None = None):
         self.workers = workers
+        self.seconds = seconds or None
         super().__init__()
 
     def _make(self) -> ProcessPoolExecutor:
@@ -91,13 +95,17 @@ class TransformPool(LazyProcessPool):
                 dataset,
                 fmt,
                 str(path),
+                self.seconds,
             ).result()
         except BrokenProcessPool:
             log.error("a transform worker died applying selector %s", selector.id)
             path.unlink(missing_ok=True)
             self._discard(pool)
+            limit = ""
+            if self.seconds:
+                limit = f" (or ran past the {self.seconds:g} s job deadline)"
             raise TransformFailed(
-                "the worker process applying the selector died; see the logs"
+                f"the worker process applying the selector died{limit}; see the logs"
             ) from None
         except BaseException:
             path.unlink(missing_ok=True)
@@ -112,9 +120,15 @@ class TransformPool(LazyProcessPool):
 
 
 def transform_in_worker(
-    data_dir: str, selector: SelectorRecord, dataset: DatasetRecord, fmt: str, out: str
+    data_dir: str,
+    selector: SelectorRecord,
+    dataset: DatasetRecord,
+    fmt: str,
+    out: str,
+    seconds: float | None = None,
 ) -> tuple | None:
-    """In a worker: reduce the dataset and write it to ``out``.
+    """In a worker: reduce the dataset and write it to ``out``, within
+    ``seconds`` of wall-clock time (the worker ends past them).
 
     Returns None, or what went wrong as plain data: ``("rejected", field,
     detail)`` or ``("gone", what)``. (The jobs' exceptions do not survive
@@ -122,18 +136,25 @@ def transform_in_worker(
     """
     from service import jobs
 
-    store = Store(Path(data_dir))
+    if seconds:
+        limit_wall(seconds)
     try:
-        frame = jobs.transform_dataset(store=store, selector=selector, dataset=dataset)
-    except jobs.JobRejected as exc:
-        return ("rejected", exc.field, exc.detail)
-    except FileNotFoundError:
-        return ("gone", "the dataset or the selector")
-    if fmt == "csv":
-        frame.to_csv(out, index=False)
-    else:
-        frame.to_parquet(out, index=False)
-    return None
+        store = Store(Path(data_dir))
+        try:
+            frame = jobs.transform_dataset(
+                store=store, selector=selector, dataset=dataset
+            )
+        except jobs.JobRejected as exc:
+            return ("rejected", exc.field, exc.detail)
+        except FileNotFoundError:
+            return ("gone", "the dataset or the selector")
+        if fmt == "csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+        return None
+    finally:
+        clear_wall()
 
 
 def _exit_with_parent(parent_pid: int) -> None:

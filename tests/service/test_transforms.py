@@ -4,6 +4,7 @@ the web process (service.transforms)."""
 from __future__ import annotations
 
 import os
+import time
 
 import joblib
 import numpy as np
@@ -27,6 +28,12 @@ class PidSelector:
 class CrashingSelector:
     def transform(self, X):
         os._exit(7)
+
+
+class HangingSelector:
+    def transform(self, X):
+        time.sleep(600)  # blocked: no CPU limit would end it
+        return X
 
 
 @pytest.fixture
@@ -104,3 +111,27 @@ def test_a_worker_that_dies_fails_only_its_transform(store, dataset, pool):
         fmt="csv",
     )
     assert pd.read_csv(path).pid[0] != os.getpid()
+
+
+def test_a_transform_past_the_job_deadline_is_stopped(store, dataset):
+    hung = TransformPool(workers=1, seconds=1)
+    try:
+        start = time.monotonic()
+        with pytest.raises(TransformFailed, match="1 s job deadline"):
+            hung.transform(
+                store=store,
+                selector=_selector(store, HangingSelector()),
+                dataset=dataset,
+                fmt="csv",
+            )
+        assert time.monotonic() - start < 60
+        # The next transform gets a fresh worker.
+        path = hung.transform(
+            store=store,
+            selector=_selector(store, PidSelector()),
+            dataset=dataset,
+            fmt="csv",
+        )
+        assert len(pd.read_csv(path)) == 20
+    finally:
+        hung.shutdown()
