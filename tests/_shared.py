@@ -1,6 +1,7 @@
 """Test helpers shared by the library, CLI and service tests."""
 
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,14 @@ def load_benchmark(name: str, module_name: str | None = None):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so progress bars draw on it."""
+
+    def isatty(self):
+        return True
+
+    def bar_frames(self) -> list[str]:
+        """The redraws of the bars written so far (tqdm's ``\r`` frames)."""
+        return [f for f in self.getvalue().split("\r") if "%|" in f]

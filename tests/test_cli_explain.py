@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from featimp.cli import main
 from featimp.datasets import load_german_credit
 from featimp.recourse import RESULT_COLUMNS, ActionSet, ResponsivenessExplainer
+from tests._shared import Terminal
 
 TARGET = "creditability"
 
@@ -215,27 +216,11 @@ def test_a_filter_that_keeps_no_row(capsys, files, tmp_path):
     assert code == 0 and out == "", err
 
 
-class _Terminal:
-    """A stderr that says it is a terminal, so the bars draw."""
-
-    def __init__(self):
-        self.parts = []
-
-    def write(self, text):
-        self.parts.append(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return True
-
-
 def test_explain_draws_bars_for_explaining_and_for_the_options(
     files, monkeypatch, capsys
 ):
     folder = files["folder"]
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     monkeypatch.setattr("featimp._cli_io.BAR_SECONDS", 0)  # draw every step
     code = main(
@@ -247,8 +232,7 @@ def test_explain_draws_bars_for_explaining_and_for_the_options(
         ]
     )
     assert code == 0
-    frames = "".join(terminal.parts).split("\r")
-    stages = " ".join(f for f in frames if "%|" in f)
+    stages = " ".join(terminal.bar_frames())
     assert "explain 1/3 > scoring" in stages
     assert "explain 2/3 > certifying" in stages
     assert "options of each applicant" in stages

@@ -1,6 +1,5 @@
 """Progress: the library's tracked loops, the CLI's bar and a job's progress."""
 
-import io
 import sys
 from functools import partial
 
@@ -17,6 +16,7 @@ from featimp import (
     listen_progress,
 )
 from featimp._progress import parallel_results, phases, track
+from tests._shared import Terminal
 
 
 @pytest.fixture(scope="module")
@@ -141,22 +141,17 @@ def test_explain_reports_scoring_and_certifying():
     assert {"scoring", "certifying"} <= stages
 
 
-class _Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
 def test_the_cli_bar_moves_with_the_fit(monkeypatch, capsys):
     from featimp.cli import main
 
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     argv = ["rank", "--dataset", "breast_cancer", "--method", "consensus"]
     argv += ["--param", 'methods=["mi","lasso"]', "--param", "stability=10"]
     argv += ["--top", "3"]
     assert main(argv) == 0
-    frames = terminal.getvalue().split("\r")
-    shown = {f.split("%")[0].split()[-1] for f in frames if "%|" in f}
+    frames = terminal.bar_frames()
+    shown = {f.split("%")[0].split()[-1] for f in frames}
     assert len(shown) >= 3, frames  # not just 0 % and 100 %
     assert any("consensus fits" in f for f in frames)
     assert "worst" in capsys.readouterr().out
