@@ -104,8 +104,14 @@ def _fitted_model(store: Store, job, action_set: ActionSet):
     columns = action_set.input_names
     frame = read_frame(store, job.dataset_id, [*columns, target])
     estimator = make_estimator(spec["type"], spec.get("params") or {})
+    encoded = action_set.encode(frame[columns])
+    if spec["type"] != "logistic_regression":
+        # The boosters refuse the names of one-hot columns of text values
+        # ("checking=... < 0 DM": LightGBM rejects JSON characters, XGBoost
+        # "<"); the action set's column order is all the explainer needs.
+        encoded = encoded.to_numpy(dtype=float)
     try:
-        return estimator.fit(action_set.encode(frame[columns]), frame[target])
+        return estimator.fit(encoded, frame[target])
     except (ValueError, TypeError, MemoryError):
         raise
     except Exception as exc:  # a booster's own error: the request's fault

@@ -146,6 +146,23 @@ def test_boosters_trained_by_the_service_on_a_second_dataset(store, data, german
     np.testing.assert_array_equal(result["prediction"], model.predict(X.iloc[:8]))
 
 
+@pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])
+def test_boosters_trained_on_raw_text_columns(store, kind):
+    """German credit as users have it: its one-hot column names carry
+    characters the boosters refuse in feature names ("... < 0 DM")."""
+    from featimp.datasets import load_german_credit
+    from tests._shared import credit_team_action_set
+
+    X, y = load_german_credit()
+    A = credit_team_action_set(X)
+    raw = add_dataset(store, X.assign(**{TARGET: (y == "good").astype(int)}))
+    req = request(raw, A, model={"type": kind, "params": SMALL, "model_id": None})
+    job = run_stored_job(store, raw, req)
+    result = pd.read_parquet(store.path("results", job.id))
+    assert len(result) == job.result_rows > 0
+    assert set(result["status"]) <= {"responsive", "joint_only", "fixed"}
+
+
 def _upload(store, path, owner="alice"):
     description = describe_model(path)
     model_id = new_id()
