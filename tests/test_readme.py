@@ -52,3 +52,29 @@ def test_the_rest_service_block_runs_as_pasted(tmp_path):
     assert [int(row["rank"]) for row in ranking] == list(range(1, 21))
     assert sum(row["selected"] == "true" for row in ranking) == 10
     assert (tmp_path / "featimp-data").is_dir()
+
+
+def test_the_command_line_block_runs_as_pasted(tmp_path):
+    """Every line of the block, its example file made by the block itself."""
+    pytest.importorskip("pyarrow")
+    block = _block_after("## Command line")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    ranking = pd.read_parquet(tmp_path / "ranking.parquet")
+    assert len(ranking) == 20 and "rank_low" in ranking.columns
+    reduced = pd.read_csv(tmp_path / "reduced.csv")
+    assert reduced.shape == (1000, 6)  # 5 of the 20 columns, and the target
+    assert "featimp " in done.stdout.splitlines()[-1]
