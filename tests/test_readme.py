@@ -28,10 +28,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_the_rest_service_block_runs_as_pasted(tmp_path):
-    pytest.importorskip("fastapi")
-    block = _block_after("## REST service").replace("8000", str(_free_port()))
+def _paste(block: str, folder: Path) -> subprocess.CompletedProcess:
+    """Run ``block`` as a fresh bash shell in ``folder`` would; it must pass."""
     env = {
         **os.environ,
         # The venv's featimp and python3, as in a shell where it is active.
@@ -40,13 +38,21 @@ def test_the_rest_service_block_runs_as_pasted(tmp_path):
     env.pop("FEATIMP_API_KEYS", None)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block],
-        cwd=tmp_path,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_rest_service_block_runs_as_pasted(tmp_path):
+    pytest.importorskip("fastapi")
+    block = _block_after("## REST service").replace("8000", str(_free_port()))
+    done = _paste(block, tmp_path)
     ranking = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(ranking) == 20  # German credit's 20 columns, ranked
     assert [int(row["rank"]) for row in ranking] == list(range(1, 21))
@@ -57,20 +63,7 @@ def test_the_rest_service_block_runs_as_pasted(tmp_path):
 def test_the_command_line_block_runs_as_pasted(tmp_path):
     """Every line of the block, its example file made by the block itself."""
     pytest.importorskip("pyarrow")
-    block = _block_after("## Command line")
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _paste(_block_after("## Command line"), tmp_path)
     import pandas as pd
 
     ranking = pd.read_parquet(tmp_path / "ranking.parquet")
