@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from featimp._mi_kernels import count_tables
+from featimp._mi_kernels import bin_count_tables, count_tables
 from featimp._validation import encode_target
 
 # Most entries binned or counted per block of columns. Small enough that a
@@ -30,6 +30,12 @@ _COUNT_SHARE = 1 / 10
 _GRID = 4096
 # Most cells of the tables one compiled count fills (8 bytes each).
 _COMPILED_CELLS = 1 << 22
+# Most values of targets counted together as one code in the compiled
+# binning: the tables of a block of columns then stay in cache.
+_COMBINED_TARGET = 64
+# Fewest entries binned by the compiled kernel: below, NumPy takes a few
+# milliseconds and importing numba (0.35 s) would cost more than it saves.
+_COMPILED_ENTRIES = 1 << 20
 # Below this many cells per counted entry a dense bincount is cheaper than a
 # sort; above it (high-cardinality pairs) the non-empty cells are found by sort.
 _DENSE_CELLS_PER_ENTRY = 4
@@ -520,3 +526,87 @@ def plugin_and_corrected_mi(
     targets = [target, *(target[p] for p in permutations)]
     mi = plugin_mi(codes, cards, targets, n_target, columns, compiled)
     return mi[0], null_scores(mi)
+
+
+def binned_mi(X, discrete_mask, n_bins: int, targets, n_target: int, keep_codes=False):
+    """Plug-in MI of every column of ``X`` with each of ``targets``, binned.
+
+    Continuous columns are cut into ``n_bins`` quantile bins and discrete
+    ones coded by value, as :func:`discretize` does; on large tables, where
+    numba is installed, the continuous columns are binned and counted in one
+    compiled pass (:func:`featimp._mi_kernels.bin_count_tables`) that never
+    stores their codes unless ``keep_codes``. Both ways give the same codes
+    and the same counts, so the same MI to the bit.
+
+    Returns
+    -------
+    mi : ndarray of shape (len(targets), n_features)
+    codes : ndarray of shape (n_features, n_samples) or None
+        The codes, with ``keep_codes``.
+    cards : ndarray of shape (n_features,)
+    constant : ndarray of shape (n_features,)
+        :func:`constant_columns` of ``X``.
+    """
+    targets = [np.asarray(t) for t in targets]
+    if X.size >= _COMPILED_ENTRIES and not discrete_mask.all():
+        found = _compiled_binned_mi(
+            X, discrete_mask, n_bins, targets, n_target, keep_codes
+        )
+        if found is not None:
+            return found
+    codes, cards = discretize(X, discrete_mask, n_bins)
+    mi = plugin_mi(codes, cards, targets, n_target)
+    return mi, codes if keep_codes else None, cards, constant_columns(X)
+
+
+def _compiled_binned_mi(X, discrete_mask, n_bins, targets, n_target, keep_codes):
+    n, d = X.shape
+    continuous = np.flatnonzero(~discrete_mask)
+    discrete = np.flatnonzero(discrete_mask)
+    per_group = 1
+    while per_group < len(targets) and n_target ** (per_group + 1) <= _COMBINED_TARGET:
+        per_group += 1
+    combined = np.column_stack(
+        [
+            _combined_target(targets[i : i + per_group], n_target, per_group)
+            for i in range(0, len(targets), per_group)
+        ]
+    )
+    coded = {j: _unique_codes(X[:, j]) for j in discrete}
+    cards = np.full(d, n_bins, dtype=np.intp)
+    for j, (_, n_codes) in coded.items():
+        cards[j] = n_codes
+    codes = None
+    if keep_codes:
+        codes = np.empty((d, n), dtype=code_dtype(int(max(cards.max(), n_bins + 1))))
+        for j, (column_codes, _) in coded.items():
+            codes[j] = column_codes
+    found = bin_count_tables(
+        X, continuous, n_bins, combined, n_target**per_group, codes
+    )
+    if found is None:
+        return None
+    tables, lo, hi, n_nan = found
+    cards[continuous] += n_nan > 0
+    constant = np.zeros(d, dtype=bool)
+    constant[discrete] = cards[discrete] == 1
+    constant[continuous] = (n_nan == n) | ((n_nan == 0) & (lo == hi))
+    n_ts = [np.bincount(t, minlength=n_target) for t in targets]
+    mi = np.empty((len(targets), d))
+    used = np.arange(n_bins + 1) < cards[continuous, None]  # codes in each table
+    shape = (continuous.size, n_bins + 1) + (n_target,) * per_group
+    flat = []
+    for k in range(len(targets)):
+        group, position = divmod(k, per_group)
+        joint = tables[:, :, group, :].reshape(shape)
+        others = tuple(2 + q for q in range(per_group) if q != position)
+        flat.append(joint.sum(axis=others)[used].reshape(-1))
+    mi[:, continuous] = _dense_tables_mi(flat, cards[continuous], n_ts, n)
+    if discrete.size:
+        discrete_codes = np.empty((discrete.size, n), dtype=code_dtype(cards.max()))
+        for row, j in enumerate(discrete):
+            discrete_codes[row] = coded[j][0]
+        mi[:, discrete] = plugin_mi(
+            discrete_codes, cards[discrete], targets, n_target, compiled=True
+        )
+    return mi, codes, cards, constant

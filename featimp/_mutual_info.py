@@ -31,14 +31,12 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from featimp._base import BaseImportanceSelector
 from featimp._binning import (
     _target_codes,
+    binned_mi,
     constant_columns,
-    corrected_mi,
-    discretize,
     null_scores,
     plugin_mi,
     resolve_discrete_mask,
     resolve_n_bins,
-    standardized_mi,
 )
 from featimp._progress import track
 from featimp._validation import (
@@ -91,10 +89,13 @@ def _permutations(n: int, null_correction, n_permutations, random_state):
 
 
 def _binned_mi(X, y, task, discrete_mask, n_bins, permutations, zscore=False):
-    codes, cards = discretize(X, discrete_mask, n_bins)
+    """Scores of every column, 0 for constant ones (see :func:`null_scores`)."""
     target, n_target = _target_codes(y, task, n_bins)
-    score = standardized_mi if zscore else corrected_mi
-    return score(codes, cards, target, n_target, permutations)
+    targets = [target, *(target[p] for p in permutations)]
+    mi, _, _, constant = binned_mi(X, discrete_mask, n_bins, targets, n_target)
+    scores = null_scores(mi, zscore=zscore)
+    scores[constant] = 0.0
+    return scores
 
 
 def _knn_mi(X, y, task, discrete_mask, n_neighbors, random_state, permutations):
@@ -245,7 +246,7 @@ def mutual_info_importances(
     >>> bool(scores[0] > 0.05 > scores[1])
     True
     """
-    table, y = check_X_y(X, y, encoding="codes")
+    table, y = check_X_y(X, y, encoding="codes", copy=False)
     X = table.values
     task = infer_task(y, task)
     # KSG treats integer columns with many values as continuous (as counts
@@ -258,15 +259,15 @@ def mutual_info_importances(
             "permutation null for its continuous columns"
         )
     perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
-    if estimator == "knn":
-        scores = _knn_mi(X, y, task, mask, n_neighbors, random_state, perms)
-    else:
+    if estimator == "binned":
         n_bins = resolve_n_bins(n_bins, X.shape[0])
         scores = _binned_mi(
             X, y, task, mask, n_bins, perms, zscore=null_correction == "zscore"
         )
-    # KSG adds jitter to continuous columns, which gives a constant a score.
-    scores[constant_columns(X)] = 0.0
+    else:
+        scores = _knn_mi(X, y, task, mask, n_neighbors, random_state, perms)
+        # KSG adds jitter to continuous columns, which gives a constant a score.
+        scores[constant_columns(X)] = 0.0
     return table.aggregate(scores, "max")
 
 
@@ -401,7 +402,7 @@ random_state
     >>> mrmr_importances(X, y, n_features=2, random_state=0)
     array([1.        , 0.        , 0.66666667])
     """
-    table, y = check_X_y(X, y, encoding="codes")
+    table, y = check_X_y(X, y, encoding="codes", copy=False)
     X = table.values
     d = X.shape[1]
     if n_features is not None and n_features > d:
@@ -411,14 +412,18 @@ random_state
     task = infer_task(y, task)
     n_bins = resolve_n_bins(n_bins, X.shape[0])
     discrete = resolve_discrete_mask(X, discrete_features) | table.categorical
-    codes, cards = discretize(X, discrete, n_bins)
     target, n_target = _target_codes(y, task, n_bins)
     perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
+    targets = [target, *(target[p] for p in perms)]
+    mi, codes, cards, constant = binned_mi(
+        X, discrete, n_bins, targets, n_target, keep_codes=True
+    )
     # A constant carries no information: it is never picked, so scores 0
     # (with MID it would otherwise beat relevant but redundant features).
-    varying = np.flatnonzero(~constant_columns(X))
-    codes, cards = codes[varying], cards[varying]
-    relevance = corrected_mi(codes, cards, target, n_target, perms)
+    varying = np.flatnonzero(~constant)
+    if varying.size < d:
+        codes, cards, mi = codes[varying], cards[varying], mi[:, varying]
+    relevance = null_scores(mi)
     depth = min(n_features or d, varying.size)
     order = mrmr_order(codes, cards, relevance, depth, criterion, perms)
     return table.aggregate(importances_from_order(varying[order], d), "max")

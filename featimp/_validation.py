@@ -162,14 +162,16 @@ def check_X_y(
     encoding: str = "codes",
     y_required: bool = True,
     min_samples: int = 2,
+    copy: bool = True,
 ):
     """Validate and encode a table (and target) for a score function.
 
     Returns ``(table, y)``: the :class:`~featimp._encoding.EncodedTable` of
     ``X`` in ``encoding`` (see :mod:`featimp._encoding`) and ``y`` as an
-    array, or None.
+    array, or None. ``copy=False`` is for functions that only read the
+    values (see :func:`~featimp._encoding.encode_table`).
     """
-    table = encode_table(X, encoding)
+    table = encode_table(X, encoding, copy)
     n, d = table.values.shape[0], table.n_features
     if d == 0:
         raise ValueError("X has 0 features; at least 1 is required")

@@ -13,10 +13,14 @@ from featimp._binning import (
     resolve_discrete_mask,
 )
 from featimp._encoding import constant_columns as encoding_constant_columns
-from featimp._mutual_info import mrmr_importances, mrmr_order
+from featimp._mutual_info import (
+    mrmr_importances,
+    mrmr_order,
+    mutual_info_importances,
+)
 
 needs_numba = pytest.mark.skipif(
-    _mi_kernels._kernel() is None, reason="numba is not installed"
+    _mi_kernels._kernels() is None, reason="numba is not installed"
 )
 
 
@@ -138,3 +142,112 @@ def test_mrmr_order_redundancy_against_the_last_pick_only(rng, no_numba):
         gain = relevance[rest] / (redundancy + 1e-12)
         expected.append(rest[int(np.argmax(gain))])
     assert order.tolist() == expected
+
+
+def _awkward(rng, n=6000):
+    """Continuous columns that stress the compiled binning: gaps, heavy ties,
+    a heavy tail, one far outlier (nearly every value in one histogram
+    cell), a span that overflows, subnormal values, a constant."""
+    X, _ = make_classification(n, 4, n_informative=3, n_redundant=0, random_state=0)
+    tail = rng.lognormal(0, 6, n)
+    outlier = rng.normal(size=n)
+    outlier[7] = 1e12
+    wide = rng.choice([-1.7e308, 1.7e308, 0.5], n)
+    tiny = rng.normal(size=n) * 1e-310
+    columns = [
+        X,
+        np.round(X[:, :1], 1),  # ties
+        tail[:, None],
+        outlier[:, None],
+        wide[:, None],
+        tiny[:, None],
+        np.full((n, 1), 0.5),
+        rng.integers(0, 5, (n, 1)),  # discrete
+    ]
+    X = np.column_stack(columns).astype(float)
+    X[rng.random(n) < 0.1, 1] = np.nan
+    X[rng.random(n) < 0.5, 3] = np.nan
+    return X
+
+
+def _numpy_binned_mi(monkeypatch, *args, **kwargs):
+    with monkeypatch.context() as patch:
+        patch.setattr(_binning, "_COMPILED_ENTRIES", np.inf)
+        return _binning.binned_mi(*args, **kwargs)
+
+
+@needs_numba
+@pytest.mark.parametrize("layout", ["narrow rows", "wide rows", "column-major"])
+@pytest.mark.parametrize("n_target", [2, 3, 16])
+def test_compiled_binning_gives_the_numpy_codes_and_mi(
+    rng, monkeypatch, layout, n_target
+):
+    X = _awkward(rng)
+    mask = resolve_discrete_mask(X, "auto")
+    assert mask.sum() == 1  # the constant 0.5 and the rest are continuous
+    y = rng.integers(0, n_target, X.shape[0])
+    targets = [y, *(y[rng.permutation(y.size)] for _ in range(5))]
+    expected = _numpy_binned_mi(monkeypatch, X, mask, 16, targets, n_target, True)
+    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", 0)
+    if layout == "wide rows":
+        monkeypatch.setattr(_mi_kernels, "_NARROW_ROW", 0)  # copied to scratch
+    if layout == "column-major":
+        X = np.asfortranarray(X)  # read in place
+    found = _binning.binned_mi(X, mask, 16, targets, n_target, keep_codes=True)
+    for got, want in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    mi, *_ = _binning.binned_mi(X, mask, 16, targets, n_target)
+    np.testing.assert_array_equal(mi, expected[0])
+
+
+@needs_numba
+def test_compiled_binning_does_not_depend_on_the_threads(rng, monkeypatch):
+    import numba
+
+    X = _awkward(rng, 3000)
+    mask = resolve_discrete_mask(X, "auto")
+    y = rng.integers(0, 2, X.shape[0])
+    targets = [y, y[rng.permutation(y.size)]]
+    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", 0)
+    monkeypatch.setattr(_mi_kernels, "_THREAD_COLUMNS", 1)
+    found = _binning.binned_mi(X, mask, 8, targets, 2, keep_codes=True)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        alone = _binning.binned_mi(X, mask, 8, targets, 2, keep_codes=True)
+    finally:
+        numba.set_num_threads(threads)
+    for got, want in zip(found, alone, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@needs_numba
+def test_mi_and_mrmr_scores_are_the_numpy_ones_on_a_large_table(monkeypatch):
+    # Large enough for the compiled path; the scores to the bit.
+    X, y = make_classification(
+        20000, 60, n_informative=8, n_redundant=8, random_state=0
+    )
+    X[::13, 5] = np.nan
+    scores = [
+        mutual_info_importances(X, y, random_state=0),
+        mutual_info_importances(X, y, null_correction="zscore", random_state=0),
+        mrmr_importances(X, y, n_features=8, random_state=0),
+    ]
+    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", np.inf)
+    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
+    expected = [
+        mutual_info_importances(X, y, random_state=0),
+        mutual_info_importances(X, y, null_correction="zscore", random_state=0),
+        mrmr_importances(X, y, n_features=8, random_state=0),
+    ]
+    for got, want in zip(scores, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_mi_does_not_copy_or_change_a_float_array(rng):
+    X, y = make_classification(2000, 5, random_state=0)
+    before = X.copy()
+    mutual_info_importances(X, y, random_state=0)
+    mrmr_importances(X, y, random_state=0)
+    np.testing.assert_array_equal(X, before)
+    assert X.flags.writeable
