@@ -28,8 +28,8 @@ def _version(module: str) -> str | None:
 
 def threads() -> dict:
     """BLAS/OpenMP thread pools (threadpoolctl), OPENBLAS_CORETYPE and
-    torch's thread count where torch is loaded: what decides how fast a
-    dense kernel runs here."""
+    torch's and numba's thread counts where they are loaded: what decides
+    how fast a dense or compiled kernel runs here."""
     try:
         from threadpoolctl import threadpool_info
 
@@ -49,11 +49,13 @@ def threads() -> dict:
     except ImportError:  # pragma: no cover - scikit-learn depends on it
         pools = None
     torch = sys.modules.get("torch")
+    numba = sys.modules.get("numba")
     return {
         "threadpools": pools,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
+        "numba_threads": numba.get_num_threads() if numba is not None else None,
     }
 
 
@@ -89,3 +91,20 @@ def environment(*modules: str) -> dict:
             },
         },
     }
+
+
+def one_numba_thread(func):
+    """``func`` wrapped to run on one numba thread (the compiled kernels'
+    count; numba's setting is restored afterwards)."""
+
+    def run():
+        import numba
+
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return func()
+        finally:
+            numba.set_num_threads(threads)
+
+    return run

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 from scipy.stats import rankdata
 
+from featimp._mi_kernels import equal_width_tables
 from featimp._validation import check_X_y, encode_target, infer_task
 
 #: The reference replaces a zero within-class variance by this value.
@@ -28,13 +29,17 @@ _EMPTY_CELL = 1e-5
 _RELATIVE_TIE = 1e-10
 #: About this many matrix entries per chunk of columns (~32 MB of float64).
 _CHUNK_ENTRIES = 1 << 22
+#: Fewest entries counted by the compiled kernel (importing numba costs more
+#: than it saves below).
+_COMPILED_ENTRIES = 1 << 20
 #: Unsupervised graphs are dense d x d; beyond this (3.2 GB each) refuse.
 _MAX_DENSE_FEATURES = 20_000
 
 
-def _column_chunks(n_samples: int, n_features: int):
-    """Slices of columns small enough that an (n, chunk) temporary is cheap."""
-    step = max(1, _CHUNK_ENTRIES // n_samples)
+def _column_chunks(n_samples: int, n_features: int, whole: bool = False):
+    """Slices of columns small enough that an (n, chunk) temporary is cheap
+    (all at once with ``whole``, for code that makes no temporaries)."""
+    step = n_features if whole else max(1, _CHUNK_ENTRIES // n_samples)
     for start in range(0, n_features, step):
         yield slice(start, min(start + step, n_features))
 
@@ -123,14 +128,26 @@ def _bin_index(chunk, n_bins: int):
     steps = np.broadcast_to(width, (n_bins - 1, chunk.shape[1]))
     edges = np.cumsum(np.vstack([low, steps]), axis=0)
     bins = np.clip((chunk - low) // width, 0, n_bins - 1).astype(np.intp)
-    # The floor estimate can miss the accumulated edge by one bin; fix it.
-    for _ in range(n_bins):
-        below = chunk < np.take_along_axis(edges, bins, axis=0)
-        upper = np.take_along_axis(edges, np.minimum(bins + 1, n_bins - 1), axis=0)
-        above = (bins < n_bins - 1) & (chunk >= upper)
-        if not (below.any() or above.any()):
+    # The floor estimate can miss the accumulated edge by one bin: every
+    # entry is checked once, then only those that moved, until none does
+    # (each entry's step depends on its own value and bin alone).
+    below = chunk < np.take_along_axis(edges, bins, axis=0)
+    upper = np.take_along_axis(edges, np.minimum(bins + 1, n_bins - 1), axis=0)
+    above = (bins < n_bins - 1) & (chunk >= upper)
+    bins += above.astype(np.intp) - below
+    moved = np.flatnonzero(below | above)
+    flat = bins.reshape(-1)
+    for _ in range(n_bins - 1):
+        if not moved.size:
             break
-        bins += above.astype(np.intp) - below
+        rows, columns = np.divmod(moved, chunk.shape[1])
+        values, at = chunk[rows, columns], flat[moved]
+        below = values < edges[at, columns]
+        above = (at < n_bins - 1) & (
+            values >= edges[np.minimum(at + 1, n_bins - 1), columns]
+        )
+        flat[moved] += above.astype(np.intp) - below
+        moved = moved[below | above]
     return bins, constant
 
 
@@ -169,13 +186,25 @@ def symmetric_uncertainty(X, codes, n_classes: int) -> np.ndarray:
     p_class = np.bincount(codes, minlength=n_classes) / n_samples
     h_class = -np.sum(p_class * np.log(p_class))
     scores = np.empty(X.shape[1])
-    for cols in _column_chunks(*X.shape):
-        bins, constant = _bin_index(X[:, cols], n_bins)
-        joint = _joint_counts(bins, codes, n_classes, n_bins)
+    compiled = X.size >= _COMPILED_ENTRIES and X.flags.c_contiguous
+    for cols in _column_chunks(*X.shape, whole=compiled):
+        joint, constant = _equal_width_counts(X, cols, codes, n_classes, n_bins)
         scores[cols] = np.where(
             constant, 0.0, _uncertainty_from_counts(joint, p_class, h_class)
         )
     return scores
+
+
+def _equal_width_counts(X, cols, codes, n_classes: int, n_bins: int):
+    """Counts of (bin, class) of the columns ``cols`` of ``X`` and which are
+    constant, by the compiled count where numba is installed and ``X`` is
+    large (the same integers, read in place)."""
+    if X.size >= _COMPILED_ENTRIES and X.flags.c_contiguous:
+        found = equal_width_tables(X, n_bins, codes, n_classes, cols)
+        if found is not None:
+            return found
+    bins, constant = _bin_index(X[:, cols], n_bins)
+    return _joint_counts(bins, codes, n_classes, n_bins), constant
 
 
 def _standardized_ranks(X) -> np.ndarray:
@@ -397,7 +426,8 @@ def feature_affinity(
     """
     _check_alpha(alpha)
     _check_choice("affinity", affinity, AFFINITIES)
-    table, y = check_X_y(X, y, encoding="onehot", y_required=False)
+    # Every statistic only reads the values: a float array is not copied.
+    table, y = check_X_y(X, y, encoding="onehot", y_required=False, copy=False)
     graph = _graph(
         table.values,
         y,

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -351,10 +352,26 @@ def _inspect_numeric_array(X: np.ndarray):
         name = f"x{j}"
         why = "is entirely missing" if missing[j] == len(values) > 0 else None
         columns.append(Column(name, "numeric", n_missing=int(missing[j]), unusable=why))
-    return columns, [
-        np.zeros(len(values)) if c.unusable else values[:, j]
-        for j, c in enumerate(columns)
-    ]
+    return columns, _ColumnViews(values, columns)
+
+
+class _ColumnViews(Sequence):
+    """The columns of a numeric array as a sequence of views, made when
+    asked for (zeros for an unusable column): a wide array that needs no
+    column-by-column encoding never builds 100,000 of them."""
+
+    def __init__(self, values: np.ndarray, columns):
+        self._values, self._columns = values, columns
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(len(self)))]
+        if self._columns[j].unusable:
+            return np.zeros(len(self._values))
+        return self._values[:, j]
 
 
 def _inspect(X):

@@ -520,3 +520,50 @@ def test_leading_eigenpair_value_matches_eigvalsh(cancer_arrays):
     graph = feature_affinity(X, y)
     value, _ = leading_eigenpair(graph)
     assert value == pytest.approx(np.linalg.eigvalsh(graph.dense())[-1], rel=1e-10)
+
+
+def _edge_heavy_columns(rng, n=3000):
+    """Columns whose values sit on the accumulated bin edges (integers,
+    multiples of tenths, a large offset where adding the width rounds), a
+    constant, a near-constant, negative values and a wide span."""
+    return np.column_stack(
+        [
+            rng.integers(0, 21, n),
+            rng.integers(-7, 13, n) / 10,
+            1e15 + rng.integers(0, 40, n),
+            np.full(n, 3.0),
+            np.where(rng.random(n) < 0.001, 1 + 1e-12, 1.0),
+            rng.normal(-5, 3, n),
+            rng.choice([-1e300, 0.0, 1e300], n),
+            rng.lognormal(0, 4, n),
+            rng.integers(0, 21, n) * 0.3,  # 1.8 is below its floor's edge
+        ]
+    ).astype(float)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_equal_width_counts_are_the_reference_bins(rng, monkeypatch, compiled):
+    from featimp import _mi_kernels
+
+    if compiled and _mi_kernels._kernels() is None:
+        pytest.skip("numba is not installed")
+    X = _edge_heavy_columns(rng)
+    codes = rng.integers(0, 3, X.shape[0])
+    monkeypatch.setattr(_affinity, "_COMPILED_ENTRIES", 0 if compiled else np.inf)
+    counts, constant = _affinity._equal_width_counts(X, slice(None), codes, 3, 20)
+    assert constant.tolist() == [False] * 3 + [True] + [False] * 5
+    for j in np.flatnonzero(~constant):
+        expected = [_matlab_bin_counts(X[:, j], codes == k, 20) for k in range(3)]
+        np.testing.assert_array_equal(counts[j].T, expected, err_msg=f"column {j}")
+
+
+def test_ecfs_and_inffs_are_the_same_with_the_compiled_count(rng, monkeypatch):
+    # Above the compiled limit; without the +-1e300 column, whose variance
+    # overflows the Fisher score.
+    X = np.column_stack([np.delete(_edge_heavy_columns(rng, 2000), 6, axis=1)] * 80)
+    y = (X[:, 0] + rng.normal(0, 5, X.shape[0]) > 10).astype(int)
+    fast = [eigenvector_centrality_importances(X, y), inffs_importances(X, y)]
+    monkeypatch.setattr(_affinity, "_COMPILED_ENTRIES", np.inf)
+    slow = [eigenvector_centrality_importances(X, y), inffs_importances(X, y)]
+    for got, want in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(got, want)
