@@ -7,7 +7,10 @@ steps. pykan runs in its own virtualenv (it pins its own dependencies) as a
 subprocess of this script, in the same run; each side is timed inside its own
 process after a warm-up, so interpreter and import start-up are excluded.
 pykan gets its fastest settings (symbolic branch and checkpoints off) and
-torch's default threads; ours uses one thread.
+runs at 1 thread and at every CPU, the faster counting (both are in the
+JSON); ours trains on one thread, as every fit does. A run on a loaded
+machine is flagged (see benchmarks/_environment.py): torch's multi-thread
+kernels slow down 20-70x when the cores are busy.
 
 Also times a full ``KANSelector(cv=5, n_seeds=3)`` fit on breast_cancer.
 
@@ -19,14 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _environment
 
 from featimp.kan import KANSelector
 from featimp.kan._config import NetworkConfig
@@ -43,6 +49,7 @@ from kan import KAN
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import StandardScaler
 steps = int(sys.argv[1]); batch = int(sys.argv[2])
+torch.set_num_threads(int(sys.argv[3]))
 X, y = load_breast_cancer(return_X_y=True)
 X = torch.tensor(StandardScaler().fit_transform(X), dtype=torch.float32)
 y = torch.tensor(y, dtype=torch.long)
@@ -92,9 +99,9 @@ def time_ours(X, y):
     }
 
 
-def time_pykan(python, steps):
+def time_pykan(python, steps, threads):
     out = subprocess.run(
-        [python, "-c", PYKAN_SCRIPT, str(steps), str(BATCH)],
+        [python, "-c", PYKAN_SCRIPT, str(steps), str(BATCH), str(threads)],
         capture_output=True,
         text=True,
         check=True,
@@ -117,33 +124,31 @@ def main(argv=None):
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     ours = time_ours(X, y)
-    pykan = time_pykan(args.pykan_python, ours["steps"])
+    runs = {
+        threads: time_pykan(args.pykan_python, ours["steps"], threads)
+        for threads in sorted({1, os.cpu_count() or 1})
+    }
+    pykan = min(runs.values(), key=lambda run: run["seconds"])
     ours_ms = 1e3 * ours["seconds"] / ours["steps"]
     pykan_ms = 1e3 * pykan["seconds"] / pykan["steps"]
     selector_seconds = time_selector()
     result = {
         "ours": {**ours, "ms_per_step": ours_ms},
         "pykan": {**pykan, "ms_per_step": pykan_ms},
+        "pykan_by_threads": {
+            str(t): {**r, "ms_per_step": 1e3 * r["seconds"] / r["steps"]}
+            for t, r in runs.items()
+        },
         "speedup_per_step": pykan_ms / ours_ms,
         "selector_cv5_seeds3_seconds": selector_seconds,
-        "load_average": list(np.round(_loadavg(), 2)),
-        "machine": platform.platform(),
-        "python": platform.python_version(),
+        **_environment.environment("torch"),
     }
     RESULTS.write_text(json.dumps(result, indent=1))
     print(f"ours  {ours_ms:8.2f} ms/step  (accuracy {ours['accuracy']:.3f})")
-    print(f"pykan {pykan_ms:8.2f} ms/step  (accuracy {pykan['accuracy']:.3f})")
-    print(f"speed-up per step: {pykan_ms / ours_ms:.1f}x")
+    for t, r in result["pykan_by_threads"].items():
+        print(f"pykan {r['ms_per_step']:8.2f} ms/step on {t} thread(s)")
+    print(f"speed-up per step against pykan's best: {pykan_ms / ours_ms:.1f}x")
     print(f"KANSelector(cv=5, n_seeds=3) on breast_cancer: {selector_seconds:.1f}s")
-
-
-def _loadavg():
-    try:
-        import os
-
-        return os.getloadavg()
-    except OSError:  # pragma: no cover - not on every platform
-        return (float("nan"),) * 3
 
 
 if __name__ == "__main__":

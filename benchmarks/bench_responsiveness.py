@@ -35,7 +35,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from featimp.datasets._recourse import load_german_recourse, load_taiwan_recourse
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _environment
+
+from featimp.datasets._recourse import (
+    load_german_recourse,
+    load_taiwan_recourse,
+)
 from featimp.recourse import (
     _scores,
     german_action_set,
@@ -309,7 +315,11 @@ def main(argv=None):
         results.append(gbm)
         print(json.dumps(gbm, indent=2))
 
-    write_results(python=sys.version.split()[0], results=results)
+    write_results(
+        python=sys.version.split()[0],
+        results=results,
+        **_environment.environment("scipy"),
+    )
 
 
 if __name__ == "__main__":

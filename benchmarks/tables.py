@@ -133,7 +133,267 @@ def significance() -> str:
     return "\n".join(out).rstrip()
 
 
-TABLES = {"kan-paper": kan_paper, "significance": significance}
+def _machine(data: dict) -> dict:
+    """The machine block of a result, wherever the script put it."""
+    for key in ("machine", "environment"):
+        block = data.get(key)
+        if isinstance(block, dict):
+            return block.get("machine", block)
+    return {}
+
+
+def _load_note(data: dict) -> str:
+    """Why a run's absolute times may be off: the load when it ran."""
+    machine = _machine(data)
+    cpus = machine.get("cpu_count") or data.get("cpus")
+    loads = [
+        machine.get("load_average_at_start", [None])[0],
+        (machine.get("load_average_1_5_15_min") or [None])[0],
+        machine.get("load_average_1min"),
+        (data.get("load_average") or [None])[0],
+    ]
+    loads = [x for x in loads if isinstance(x, int | float)]
+    if machine.get("loaded") or (cpus and loads and max(loads) > cpus):
+        return f" (run under load {max(loads):.1f} on {cpus} cores)"
+    return ""
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value >= 0.1 else f"{1e3 * value:.1f} ms"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:,.0f}x" if value >= 100 else f"{value:.1f}x"
+
+
+def _main_rows() -> list[str]:
+    rows = []
+    mi = _load("mutual_info.json")
+    speed, shape = mi["speed"], mi["data"]
+    rows.append(
+        f"| `bench_mutual_info.py`: binned MI vs `mutual_info_classif` (KSG), "
+        f"{shape['n_samples']:,} x {shape['n_features']} | "
+        f"{_seconds(speed['sklearn_mutual_info_classif_seconds'])} | "
+        f"{_seconds(speed['featimp_binned_seconds'])} | "
+        f"**{_ratio(speed['speed_ratio'])}** (target 50x){_load_note(mi)} | "
+        f"top-10 overlap with KSG {speed['top10_overlap_with_ksg']}/10 |"
+    )
+    floor = _load("counting_floor.json")
+    shapes = floor["shapes"]
+    rows.append(
+        "| `bench_counting_floor.py`: binned MI (null-corrected) vs a bare "
+        "`np.bincount` of its codes, "
+        + ", ".join(f"{r['n_samples']:,} x {r['n_features']}" for r in shapes)
+        + " (table below) | "
+        + ", ".join(_seconds(r["floor"]) for r in shapes)
+        + " | "
+        + ", ".join(_seconds(r["mi"]) for r in shapes)
+        + f" | **{min(r['mi_over_floor'] for r in shapes):.1f}x-"
+        f"{max(r['mi_over_floor'] for r in shapes):.1f}x** the floor (target "
+        f"<= 5x){_load_note(floor)} | same codes and scores as the NumPy path |"
+    )
+    centrality = _load("centrality.json")
+    dense = centrality["dense_comparison"]
+    size = f"n={dense['n_samples']:,}, d={dense['n_features']:,}"
+    for key, label, solver in (
+        ("ecfs", "EC-FS", "dense `eigh`"),
+        ("inffs", "Inf-FS", "dense solve"),
+    ):
+        row = dense[key]
+        rows.append(
+            f"| `bench_centrality.py`: {label} matrix-free vs {solver} "
+            f"(NumPy's BLAS on every core), {size} (whole call) | "
+            f"{_seconds(row['call_dense_s'])} | "
+            f"{_seconds(row['call_matrix_free_s'])} | "
+            f"**{_ratio(row['call_ratio'])}** (the step alone "
+            f"{_ratio(row['step_ratio'])}; target 20x){_load_note(centrality)} | "
+            f"same top-50: {row['top50_agreement']:.0%}; max diff "
+            f"{row['max_abs_diff']:.0e} |"
+        )
+    large = centrality["large"]
+    over = large.get("ecfs_over_floor")
+    rows.append(
+        f"| `bench_centrality.py`: rank d = {large['n_features']:,} features, "
+        f"n = {large['n_samples']:,}, against one read for the variances and "
+        "one bincount of the binned codes | "
+        + (f"floor {_seconds(large['floor_s'])}" if over else "-")
+        + f" | EC-FS {_seconds(large['ecfs_call_s'])}, Inf-FS "
+        f"{_seconds(large['inffs_call_s'])} | "
+        + (
+            f"**{over:.1f}x** and {large['inffs_over_floor']:.1f}x the floor "
+            f"(target <= 2x)"
+            if over
+            else "target < 30 s"
+        )
+        + f"{_load_note(centrality)} | |"
+    )
+    kan = _load("kan_bench.json")
+    threads = kan.get("pykan_by_threads")
+    pykan_note = (
+        "pykan at its best of "
+        + " / ".join(
+            f"{t} thread(s) {r['ms_per_step']:.1f}" for t, r in threads.items()
+        )
+        + " ms/step; ours on 1 thread"
+        if threads
+        else f"both as run: pykan on {kan['pykan']['threads']} threads"
+    )
+    rows.append(
+        "| `bench_kan.py`: KAN training step, breast cancer, [30, 61, 2], grid "
+        f"5, order 3 vs pykan | {kan['pykan']['ms_per_step']:.1f} ms/step | "
+        f"{kan['ours']['ms_per_step']:.2f} ms/step | "
+        f"**{_ratio(kan['speedup_per_step'])}** ({pykan_note}; target 20x)"
+        f"{_load_note(kan)} | accuracy on the training data: pykan "
+        f"{kan['pykan']['accuracy']:.3f}, ours {kan['ours']['accuracy']:.3f} |"
+    )
+    rows.append(
+        "| `bench_kan.py`: full `KANSelector(cv=5, n_seeds=3)` on breast cancer "
+        f"| - | {_seconds(kan['selector_cv5_seeds3_seconds'])} | "
+        f"{_load_note(kan).strip()} | |"
+    )
+    parallel = _load("parallel_kan.json")
+    best = parallel["best_seconds"]
+    rows.append(
+        "| `bench_parallel_kan.py`: `GridSearchCV` (3 x 3 fits) over "
+        "Pipeline(StandardScaler, `KANSelector(cv=2, n_seeds=1)`, "
+        f"LogisticRegression), breast cancer | `n_jobs=1`: "
+        f"{_seconds(best['n_jobs=1'])} | `n_jobs=2`: {_seconds(best['n_jobs=2'])} "
+        f"| **{parallel['n_jobs_2_over_1']:.2f}x** the time (best of 3 each; each "
+        f"fit keeps torch to one thread){_load_note(parallel)} | same best score: "
+        f"{parallel['same_best_score']} |"
+    )
+    responsiveness = _load("responsiveness.json")
+    for result in responsiveness["results"]:
+        if "reachml_ms_per_person" in result:
+            rows.append(
+                f"| `bench_responsiveness.py`: {result['dataset'].title()} credit, "
+                f"{result['model']}, {result['people']} denied people, vs reachml "
+                f"{result['reachml_version']} | "
+                f"{result['reachml_ms_per_person']:,.1f} ms/person | "
+                f"{result['featimp_ms_per_person']:.2f} ms/person | "
+                f"**{_ratio(result['speedup'])}**{_load_note(responsiveness)} | "
+                f"max diff {result['max_abs_diff_vs_reachml_paper_rule']:g} |"
+            )
+        else:
+            rows.append(
+                f"| `bench_responsiveness.py`: {result['dataset'].title()} credit, "
+                f"{result['model']}, all {result['rows']:,} rows | - | "
+                f"{_seconds(result['seconds'])} ({result['ms_per_person']:.2f} "
+                f"ms/row) | {_load_note(responsiveness).strip()} | |"
+            )
+    portfolio = _load("portfolio.json")
+    side, one = portfolio["side_by_side"], portfolio["portfolio"]["n_jobs=1"]
+    two = portfolio["portfolio"].get("n_jobs=2")
+    rows.append(
+        f"| `bench_portfolio.py`: {portfolio['dataset'].title()} credit, all "
+        f"{portfolio['rows']:,} rows, {portfolio['model']}, explain + reasons + "
+        f"JSON report | featimp at {side['reference_commit']}, first "
+        f"{side['rows']} rows: {side['reference_ms_per_row']:.1f} ms/row | "
+        f"{side['rows']} rows: {side['featimp_ms_per_row']:.2f} ms/row; "
+        f"{portfolio['rows']:,} rows: {one['ms_per_row']:.2f} ms/row "
+        f"({one['ms_per_row_with_pages']:.2f} with the HTML pages)"
+        + (f", `n_jobs=2` {two['ms_per_row']:.2f}" if two else "")
+        + f" | **{_ratio(side['speedup'])}** on the {side['rows']} rows (target "
+        f"<= 1 ms/row){_load_note(portfolio)} | same reasons and options where "
+        f"the status did not change: {side['same_where_status_unchanged']} |"
+    )
+    service = _load("service.json")
+    speed, polling = service["speed"], service["polling"]
+    shape = service["data"]
+    rows.append(
+        f"| `bench_service.py`: {shape['n_samples']:,} x {shape['n_features']} "
+        f"CSV ranked with {shape['method']}, REST end to end vs in-process | "
+        f"{_seconds(speed['library_seconds'])} | {_seconds(speed['rest_seconds'])} "
+        f"| **{speed['rest_over_library']:.2f}x** of the library call, best of 3 "
+        f"({speed['rest_over_library_medians']:.2f}x of medians; target <= "
+        f"{speed['target']}x){_load_note(service)} | max score difference "
+        f"{speed['max_abs_score_difference']:g}; {polling['clients']} clients "
+        f"polling {polling['seconds']:.0f} s: {polling['errors']} errors, p99 "
+        f"{polling['latency_ms']['p99']:.0f} ms |"
+    )
+    encoding = _load("encoding.json")
+    ratios = {m: r["ratio"] for m, r in encoding["methods"].items()}
+    others = [r for m, r in ratios.items() if m != "mi"]
+    rows.append(
+        "| `bench_encoding.py`: each method's fit on raw German credit (13 text "
+        "columns) vs the same method on a pre-encoded numeric frame | "
+        f"pre-encoded | raw | **{min(others):.2f}-{max(others):.2f}** for "
+        f"{len(others)} methods, mi {ratios['mi']:.2f} (target <= "
+        f"{encoding['limit']}){_load_note(encoding)} | same importances |"
+    )
+    consensus = _load("consensus.json")
+    rows.append(
+        f"| `bench_consensus.py`: `ConsensusSelector` "
+        f"({', '.join(consensus['methods'])}) x {consensus['n_bootstrap']} "
+        f"resamples, breast cancer | {consensus['reference_serial_loop_s']:.1f} s "
+        f"(plain serial loop) | {consensus['consensus_n_jobs_2_s']:.1f} s "
+        f"(`n_jobs=2`) | **{consensus['speedup']:.2f}x** (target < 60 s)"
+        f"{_load_note(consensus)} | Kuncheva {consensus['kuncheva']:.2f}, "
+        f"Jaccard {consensus['mean_jaccard']:.2f} |"
+    )
+    return rows
+
+
+def main_table() -> str:
+    """The headline table: one row per benchmark result."""
+    header = [
+        "| benchmark | reference | featimp | ratio | quality check |",
+        "|---|---|---|---|---|",
+    ]
+    return "\n".join(header + _main_rows())
+
+
+def counting_floor() -> str:
+    """``counting_floor.json``: MI and mRMR per shape against the floor and
+    the peers."""
+    data = _load("counting_floor.json")
+    first = data.get("process_first_call")
+    lines = [
+        "| shape | floor | MI | MI / floor (1 thread) | first call on new data "
+        "| null / plain | peak memory / X | OutRank core / MI plain (1 thread) | "
+        "mRMR (K=10) | mrmr_selection / mRMR |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["shapes"]:
+        outrank = r.get("outrank_core_over_mi_plain")
+        peer = r.get("mrmr_selection_over_mrmr")
+        lines.append(
+            f"| {r['n_samples']:,} x {r['n_features']} | {_seconds(r['floor'])} | "
+            f"{_seconds(r['mi'])} | {r['mi_over_floor']:.1f}x "
+            f"({r['mi_one_thread_over_floor']:.1f}x) | "
+            f"{r['first_over_steady']:.2f}x | {r['null_ratio']:.2f}x | "
+            f"{r['peak_over_X']:.2f} | "
+            + (
+                f"{outrank:.1f}x ({r['outrank_core_over_mi_plain_one_thread']:.1f}x)"
+                if outrank
+                else "-"
+            )
+            + f" | {_seconds(r['mrmr'])} | "
+            + (f"{peer:.1f}x" if peer else "-")
+            + " |"
+        )
+    threads = _machine(data).get("numba_threads")
+    lines += [
+        "",
+        f"numba threads: {threads}{_load_note(data)}; each figure the best of "
+        f"{data['repeats']} calls. The process's first MI call (importing numba "
+        "and loading its cached kernels) took "
+        + (
+            f"{_seconds(first['process_first'])} on {first['shape']}, against "
+            f"{_seconds(first['steady'])} once loaded."
+            if first
+            else "-."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+TABLES = {
+    "main": main_table,
+    "counting-floor": counting_floor,
+    "kan-paper": kan_paper,
+    "significance": significance,
+}
 
 
 def render(text: str) -> str:

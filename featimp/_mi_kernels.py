@@ -65,15 +65,15 @@ def _kernels():
     """``(count, bin_count, bin_count_rows, equal_width_counts)``, or None
     without numba."""
     try:
-        from featimp import _mi_compiled as compiled
+        from featimp._mi_compiled import (
+            bin_count,
+            bin_count_rows,
+            count,
+            equal_width_counts,
+        )
     except ImportError:
         return None
-    return (
-        compiled.count,
-        compiled.bin_count,
-        compiled.bin_count_rows,
-        compiled.equal_width_counts,
-    )
+    return count, bin_count, bin_count_rows, equal_width_counts
 
 
 def n_threads() -> int:
