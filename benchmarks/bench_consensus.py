@@ -9,14 +9,16 @@ joblib-parallel over methods x resamples. Prints the ratio and writes
 from __future__ import annotations
 
 import json
-import os
-import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _environment
 
 from featimp._consensus import DEFAULT_METHODS, ConsensusSelector
 from featimp._stability import SUBSAMPLE_SHARE
@@ -60,8 +62,7 @@ def main() -> None:
         "kuncheva": round(sel.stability_.kuncheva, 3),
         "mean_jaccard": round(sel.stability_.jaccard, 3),
         "selected": list(sel.get_feature_names_out()),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
+        **_environment.environment(),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "consensus.json").write_text(json.dumps(result, indent=2))

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import threading
@@ -37,9 +35,9 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))  # so a checkout runs without installing
 
+import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
 from _service import KEY, start_service, stop_service, wait  # noqa: E402
 
-import featimp  # noqa: E402
 from featimp.datasets import make_ground_truth  # noqa: E402
 from featimp.methods import get_method  # noqa: E402
 
@@ -232,11 +230,7 @@ def main() -> None:
             "max_abs_score_difference": max_diff,
         },
         "polling": load,
-        "environment": {
-            "python": platform.python_version(),
-            "featimp": featimp.__version__,
-            "cpus": os.cpu_count(),
-        },
+        **_environment.environment("fastapi", "pyarrow"),
     }
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     print(

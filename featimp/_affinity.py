@@ -18,7 +18,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 from scipy.stats import rankdata
 
-from featimp._mi_kernels import equal_width_tables
+from featimp._mi_kernels import class_moments, equal_width_tables
 from featimp._validation import check_X_y, encode_target, infer_task
 
 #: The reference replaces a zero within-class variance by this value.
@@ -51,14 +51,31 @@ def _n_bins(n_samples: int) -> int:
     return max(n_samples // 10, 10)
 
 
-def _spread(X, standardize: bool) -> np.ndarray:
-    """Standard deviation (ddof=1) of every column; exactly 0 when constant."""
-    sigma = np.empty(X.shape[1])
-    for cols in _column_chunks(*X.shape):
-        chunk = X[:, cols]
-        sigma[cols] = chunk.std(axis=0, ddof=1)
-        # Rounding leaves ~1e-17 on constant columns; make them exactly 0.
-        sigma[cols][np.ptp(chunk, axis=0) == 0] = 0.0
+def _compiled(X) -> bool:
+    """Whether the statistics of ``X`` go through the compiled kernels (a
+    large C-ordered table; they read it in place)."""
+    return X.size >= _COMPILED_ENTRIES and X.flags.c_contiguous
+
+
+def _spread(X, standardize: bool, moments=None) -> np.ndarray:
+    """Standard deviation (ddof=1) of every column; exactly 0 when constant.
+
+    From ``moments`` (:func:`featimp._mi_kernels.class_moments` of ``X``, for
+    any classes) if given, else by the compiled kernel on a large table."""
+    found = moments
+    if found is None and _compiled(X):
+        found = class_moments(X, np.zeros(X.shape[0]), 1)
+    if found:  # NumPy's std to rounding
+        _, _, _, low, high, squares = found
+        sigma = np.sqrt(squares / max(X.shape[0] - 1, 0))
+        sigma[high.max(axis=0) - low.min(axis=0) == 0] = 0.0
+    else:
+        sigma = np.empty(X.shape[1])
+        for cols in _column_chunks(*X.shape):
+            chunk = X[:, cols]
+            sigma[cols] = chunk.std(axis=0, ddof=1)
+            # Rounding leaves ~1e-17 on constant columns; make them exactly 0.
+            sigma[cols][np.ptp(chunk, axis=0) == 0] = 0.0
     if standardize:
         # Every relevance score here is invariant to rescaling a column, so
         # standardising X changes only sigma: 1 for every non-constant column.
@@ -66,8 +83,21 @@ def _spread(X, standardize: bool) -> np.ndarray:
     return sigma
 
 
-def _class_moments(chunk, codes, n_classes: int, ddof: int):
-    """Per-class sizes, means and variances, shapes (k,), (k, c), (k, c)."""
+def _class_moments(X, cols, codes, n_classes: int, ddof: int, moments=None):
+    """Per-class sizes, means and variances of the columns ``cols`` of ``X``,
+    shapes (k,), (k, c), (k, c); from ``moments`` (all columns) if given,
+    else by the compiled kernel on a large table (the same sums to
+    rounding)."""
+    found = moments
+    if found is None and _compiled(X):
+        found = class_moments(X, codes, n_classes, cols)
+    if found:
+        sizes, means, squares, low, high, _ = found
+        variances = squares / np.maximum(sizes - ddof, 1)[:, None]
+        # A within-class constant column must hit the zero-variance rule.
+        variances[high - low == 0] = 0.0
+        return sizes, means, variances
+    chunk = X[:, cols]
     sizes = np.bincount(codes, minlength=n_classes)
     means = np.empty((n_classes, chunk.shape[1]))
     variances = np.empty_like(means)
@@ -87,20 +117,23 @@ def _fisher_ratio(numerator, denominator) -> np.ndarray:
     return numerator / denominator
 
 
-def fisher_scores(X, codes, n_classes: int, *, reference: bool) -> np.ndarray:
+def fisher_scores(
+    X, codes, n_classes: int, *, reference: bool, moments=None
+) -> np.ndarray:
     """Fisher score of every column of ``X`` for integer class ``codes``.
 
     ``reference=True`` is the two-class score of the EC-FS MATLAB code,
     ``(mu1 - mu0)^2 / (s0^2 + s1^2)`` with ddof=1 variances; otherwise the
     multi-class score ``sum_k n_k (mu_k - mu)^2 / sum_k n_k s_k^2`` with
     ddof=0 variances (Gu, Li & Han, 2011). A zero denominator becomes 10000,
-    as in the reference.
+    as in the reference. ``moments``: :func:`featimp._mi_kernels.class_moments`
+    of ``X`` and ``codes``, if already counted.
     """
     scores = np.empty(X.shape[1])
-    for cols in _column_chunks(*X.shape):
-        chunk = X[:, cols]
+    whole = moments is not None or _compiled(X)
+    for cols in _column_chunks(*X.shape, whole=whole):
         sizes, means, variances = _class_moments(
-            chunk, codes, n_classes, ddof=1 if reference else 0
+            X, cols, codes, n_classes, ddof=1 if reference else 0, moments=moments
         )
         if reference:
             numerator = (means[1] - means[0]) ** 2
@@ -186,8 +219,7 @@ def symmetric_uncertainty(X, codes, n_classes: int) -> np.ndarray:
     p_class = np.bincount(codes, minlength=n_classes) / n_samples
     h_class = -np.sum(p_class * np.log(p_class))
     scores = np.empty(X.shape[1])
-    compiled = X.size >= _COMPILED_ENTRIES and X.flags.c_contiguous
-    for cols in _column_chunks(*X.shape, whole=compiled):
+    for cols in _column_chunks(*X.shape, whole=_compiled(X)):
         joint, constant = _equal_width_counts(X, cols, codes, n_classes, n_bins)
         scores[cols] = np.where(
             constant, 0.0, _uncertainty_from_counts(joint, p_class, h_class)
@@ -199,7 +231,7 @@ def _equal_width_counts(X, cols, codes, n_classes: int, n_bins: int):
     """Counts of (bin, class) of the columns ``cols`` of ``X`` and which are
     constant, by the compiled count where numba is installed and ``X`` is
     large (the same integers, read in place)."""
-    if X.size >= _COMPILED_ENTRIES and X.flags.c_contiguous:
+    if _compiled(X):
         found = equal_width_tables(X, n_bins, codes, n_classes, cols)
         if found is not None:
             return found
@@ -353,7 +385,9 @@ def _resolve_mode(mode: str, task: str, n_classes: int) -> bool:
 
 
 def _relevance(X, y, *, task: str, mode: str, with_mi: bool = True):
-    """The relevance vector ``v`` of every feature for target ``y``."""
+    """The relevance vector ``v`` of every feature for target ``y``, and the
+    per-class moments of the columns when the compiled kernel counted them
+    (else None), which also give the columns' spread."""
     task = infer_task(y, task)
     codes, classes = encode_target(y, task)
     n_classes = 0 if classes is None else classes.size
@@ -367,11 +401,13 @@ def _relevance(X, y, *, task: str, mode: str, with_mi: bool = True):
             raise ValueError("y is constant; feature importance needs a varying y")
         binned, n_binned = _target_bins(codes)
         relevance = spearman_with_target(X, codes)
-        return np.abs(relevance + symmetric_uncertainty(X, binned, n_binned)) / 2
-    fisher = fisher_scores(X, codes, n_classes, reference=reference)
+        su = symmetric_uncertainty(X, binned, n_binned)
+        return np.abs(relevance + su) / 2, None
+    moments = class_moments(X, codes, n_classes) if _compiled(X) else None
+    fisher = fisher_scores(X, codes, n_classes, reference=reference, moments=moments)
     if not with_mi:
-        return fisher
-    return np.abs(fisher + symmetric_uncertainty(X, codes, n_classes)) / 2
+        return fisher, moments
+    return np.abs(fisher + symmetric_uncertainty(X, codes, n_classes)) / 2, moments
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -442,19 +478,20 @@ def feature_affinity(
 
 
 def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
+    if y is not None:
+        v, moments = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
+        # Both Inf-FS codes build the same supervised graph.
+        spread = _MaxKernel(_spread(X, standardize, moments))
+        return _Affinity(alpha, _OuterKernel(v), spread)
     spread = _MaxKernel(_spread(X, standardize))
-    if y is None:
-        if mode == "reference":
-            raise ValueError("mode='reference' needs y: EC-FS is supervised")
-        if affinity == "inffs_v4":
-            signed = spearman_matrix(X, signed=True)
-            return _Affinity(alpha, _DenseKernel(signed), spread)
-        correlation = spearman_matrix(X)
-        if affinity == "inffs":
-            return _Affinity(alpha, _DenseKernel(1.0 - correlation), spread)
-        low, high = correlation.min(), correlation.max()
-        kernel = _minmax_scale(low, high) * (correlation - low)
-        return _Affinity(alpha, _DenseKernel(kernel), spread)
-    v = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
-    # Both Inf-FS codes build the same supervised graph.
-    return _Affinity(alpha, _OuterKernel(v), spread)
+    if mode == "reference":
+        raise ValueError("mode='reference' needs y: EC-FS is supervised")
+    if affinity == "inffs_v4":
+        signed = spearman_matrix(X, signed=True)
+        return _Affinity(alpha, _DenseKernel(signed), spread)
+    correlation = spearman_matrix(X)
+    if affinity == "inffs":
+        return _Affinity(alpha, _DenseKernel(1.0 - correlation), spread)
+    low, high = correlation.min(), correlation.max()
+    kernel = _minmax_scale(low, high) * (correlation - low)
+    return _Affinity(alpha, _DenseKernel(kernel), spread)

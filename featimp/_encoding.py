@@ -347,11 +347,17 @@ def _inspect_numeric_array(X: np.ndarray):
             j = suspects[infinite[0]]
             _check_finite(f"x{j}", values[:, j])
         missing[suspects] = np.isnan(block).sum(axis=0)
-    columns = []
-    for j in range(values.shape[1]):
-        name = f"x{j}"
-        why = "is entirely missing" if missing[j] == len(values) > 0 else None
-        columns.append(Column(name, "numeric", n_missing=int(missing[j]), unusable=why))
+    n = len(values)
+    # Python ints: 100,000 columns are built in a tenth of a second.
+    columns = [
+        Column(
+            f"x{j}",
+            "numeric",
+            n_missing=count,
+            unusable="is entirely missing" if count == n > 0 else None,
+        )
+        for j, count in enumerate(missing.tolist())
+    ]
     return columns, _ColumnViews(values, columns)
 
 

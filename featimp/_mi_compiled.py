@@ -292,3 +292,46 @@ def equal_width_counts(X, c0, width, n_bins, codes, n_classes):
                 k += 1
             counts[b, k, code] += 1
     return counts, constant
+
+
+@_jit
+def column_moments(X, c0, width, codes, n_classes):
+    # Per class: its size, and per column (rows of the results, (width, k))
+    # the mean, the sum of squared deviations from it, the smallest and
+    # largest value; and the squared deviations from the mean of all rows.
+    # Two reads of columns c0 .. c0 + width of X (n, d), summed row after
+    # row; NumPy sums the same terms, sometimes pairwise, so the two agree
+    # to rounding (a few units in the last place).
+    n = X.shape[0]
+    sizes = np.zeros(n_classes, np.int64)
+    sums = np.zeros((width, n_classes))
+    total = np.zeros(width)
+    low = np.full((width, n_classes), np.inf)
+    high = np.full((width, n_classes), -np.inf)
+    for i in range(n):
+        row = X[i, c0 : c0 + width]
+        k = codes[i]
+        sizes[k] += 1
+        for b in range(width):
+            v = row[b]
+            sums[b, k] += v
+            total[b] += v
+            low[b, k] = min(low[b, k], v)
+            high[b, k] = max(high[b, k], v)
+    means = np.empty((width, n_classes))
+    for b in range(width):
+        for k in range(n_classes):
+            means[b, k] = sums[b, k] / sizes[k]
+    mean = total / n
+    squares = np.zeros((width, n_classes))
+    total_squares = np.zeros(width)
+    for i in range(n):
+        row = X[i, c0 : c0 + width]
+        k = codes[i]
+        for b in range(width):
+            v = row[b]
+            deviation = v - means[b, k]
+            squares[b, k] += deviation * deviation
+            deviation = v - mean[b]
+            total_squares[b] += deviation * deviation
+    return sizes, means, squares, low, high, total_squares

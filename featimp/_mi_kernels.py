@@ -62,18 +62,19 @@ _THREAD_COLUMNS = 4
 
 @functools.cache
 def _kernels():
-    """``(count, bin_count, bin_count_rows, equal_width_counts)``, or None
-    without numba."""
+    """``(count, bin_count, bin_count_rows, equal_width_counts,
+    column_moments)``, or None without numba."""
     try:
         from featimp._mi_compiled import (
             bin_count,
             bin_count_rows,
+            column_moments,
             count,
             equal_width_counts,
         )
     except ImportError:
         return None
-    return count, bin_count, bin_count_rows, equal_width_counts
+    return count, bin_count, bin_count_rows, equal_width_counts, column_moments
 
 
 def n_threads() -> int:
@@ -204,21 +205,37 @@ def equal_width_tables(X, n_bins: int, codes, n_classes: int, columns=None):
     count them: ``counts`` (width, n_bins, n_classes). One read for the
     ranges and one for the counts, a block of columns at a time, the blocks
     split between threads. None without numba."""
+    return _by_blocks(3, X, columns, n_bins, codes, n_classes)
+
+
+def class_moments(X, codes, n_classes: int, columns=None):
+    """Per-class sizes (k,) and, for the ``columns`` of ``X`` (n, d),
+    C-ordered, the per-class means, sums of squared deviations, smallest
+    and largest values (k, width), and the sums of squared deviations from
+    the mean of all rows (width,), in two reads of each block of columns.
+    The rows are added in order; NumPy adds the same terms, sometimes
+    pairwise, so the sums agree to rounding. None without numba."""
+    found = _by_blocks(4, X, columns, codes, n_classes)
+    if found is None:
+        return None
+    sizes, *per_column, total = found
+    return (sizes[:n_classes], *(a.T for a in per_column), total)
+
+
+def _by_blocks(kernel: int, X, columns, *args):
+    """Kernel ``kernel`` on each block of ``_EQUAL_WIDTH_BLOCK`` of the
+    ``columns`` (a slice) of ``X``, the blocks split between the threads;
+    each result concatenated over the blocks in column order. None without
+    numba."""
     kernels = _kernels()
     if kernels is None:
         return None
     X = np.ascontiguousarray(X, dtype=float)
-    codes = np.asarray(codes, dtype=np.intp)
+    args = tuple(np.asarray(a, dtype=np.intp) if np.ndim(a) else a for a in args)
     first, stop, _ = (columns or slice(None)).indices(X.shape[1])
     calls = [
         functools.partial(
-            kernels[3],
-            X,
-            s,
-            min(_EQUAL_WIDTH_BLOCK, stop - s),
-            n_bins,
-            codes,
-            n_classes,
+            kernels[kernel], X, s, min(_EQUAL_WIDTH_BLOCK, stop - s), *args
         )
         for s in range(first, stop, _EQUAL_WIDTH_BLOCK)
     ]

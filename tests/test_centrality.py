@@ -566,4 +566,31 @@ def test_ecfs_and_inffs_are_the_same_with_the_compiled_count(rng, monkeypatch):
     monkeypatch.setattr(_affinity, "_COMPILED_ENTRIES", np.inf)
     slow = [eigenvector_centrality_importances(X, y), inffs_importances(X, y)]
     for got, want in zip(fast, slow, strict=True):
-        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(np.argsort(-got), np.argsort(-want))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_compiled_moments_are_numpys_to_rounding(rng, monkeypatch, n_classes):
+    from featimp import _mi_kernels
+
+    if _mi_kernels._kernels() is None:
+        pytest.skip("numba is not installed")
+    X = np.delete(_edge_heavy_columns(rng), 6, axis=1)
+    X = np.column_stack([X, X[:, ::-1] * 3.7])
+    codes = rng.integers(0, n_classes, X.shape[0])
+
+    def statistics():
+        return [
+            _affinity._spread(X, standardize=False),
+            fisher_scores(X, codes, n_classes, reference=n_classes == 2),
+            fisher_scores(X, codes, n_classes, reference=False),
+        ]
+
+    monkeypatch.setattr(_affinity, "_COMPILED_ENTRIES", 0)
+    compiled = statistics()
+    monkeypatch.setattr(_affinity, "_COMPILED_ENTRIES", np.inf)
+    for got, want in zip(compiled, statistics(), strict=True):
+        # NumPy sums some reductions pairwise: the last bits may differ.
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+        np.testing.assert_array_equal(got == 0, want == 0)
