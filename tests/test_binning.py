@@ -251,3 +251,19 @@ def test_mi_does_not_copy_or_change_a_float_array(rng):
     mrmr_importances(X, y, random_state=0)
     np.testing.assert_array_equal(X, before)
     assert X.flags.writeable
+
+
+def test_without_numba_every_path_gives_the_same_scores(monkeypatch):
+    # As installed without the `fast` extra: the kernels are not there.
+    from featimp._centrality import eigenvector_centrality_importances
+
+    X, y = make_classification(20000, 60, n_informative=8, random_state=0)
+    calls = [
+        lambda: mutual_info_importances(X, y, random_state=0),
+        lambda: mrmr_importances(X, y, n_features=5, random_state=0),
+        lambda: eigenvector_centrality_importances(X, y),
+    ]
+    found = [call() for call in calls]
+    monkeypatch.setattr(_mi_kernels, "_kernels", lambda: None)
+    for call, want in zip(calls, found, strict=True):
+        np.testing.assert_allclose(call(), want, rtol=1e-12, atol=1e-15)
