@@ -70,6 +70,7 @@ from featimp._mutual_info import (
     greedy_mrmr_order,
     importances_from_order,
 )
+from featimp._progress import track
 from featimp._selection import ranking_from_importances
 from featimp._validation import infer_task
 
@@ -142,6 +143,18 @@ def _open_parts(source) -> list[_Part]:
     if not parts:
         raise ValueError("the dataset has no files")
     return parts
+
+
+def _sizes(parts) -> list[float]:
+    """Each file's share of the reading: its size on disk (1 each when a
+    size is unknown, e.g. behind a URL)."""
+    sizes = []
+    for part in parts:
+        try:
+            sizes.append(float(os.path.getsize(part.path)) or 1.0)
+        except OSError:
+            sizes.append(1.0)
+    return sizes
 
 
 def _check_schemas(parts, target: str):
@@ -360,7 +373,7 @@ def _codes(coder: _Coder, array) -> np.ndarray:
 def _first_pass(parts, features, target, settings):
     columns = {name: _Column(name, kind) for name, kind in features.items()}
     target_values, rows, n = [], [], 0
-    for part in parts:
+    for part in track(parts, "pass 1: samples and values", weights=_sizes(parts)):
         rows.append(n)
         for batch in _batches(part, [*features, target], settings.batch_size):
             y = batch.column(target)
@@ -411,7 +424,8 @@ def _second_pass(parts, rows, coders, targets, n_target, settings, client):
     ]
     cards = np.array([c.card for c in coders], dtype=np.intp)
     if client is None:
-        return sum(_count_part(*job) for job in jobs), cards
+        counted = track(jobs, "counting", weights=[float(r) for r in rows])
+        return sum(_count_part(*job) for job in counted), cards
     futures = [client.submit(_count_part, *job, pure=False) for job in jobs]
     while len(futures) > 1:
         pairs = zip(futures[0::2], futures[1::2], strict=False)
@@ -462,6 +476,7 @@ class _Relevance:
     hashed: dict
     rows: np.ndarray
     permutations: list
+    task: str
 
 
 def _relevance(parts, features, target, params, settings, client, keep=False):
@@ -491,19 +506,18 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     used = [c for c in coders if c is not None]
     scores = np.zeros(len(features))
     if not used:
-        return _Relevance(coders, scores, {}, rows, kept)
+        return _Relevance(coders, scores, {}, rows, kept, task)
     mi, totals, cards = _tables_mi(
         parts, rows, used, targets, n_target, settings, client
     )
     positions = [i for i, c in enumerate(coders) if c is not None]
     scores[positions] = null_scores(mi, zscore=null_correction == "zscore")
     hashed = _hash_report(used, totals, cards, n_target, settings)
-    return _Relevance(coders, scores, hashed, rows, kept)
+    return _Relevance(coders, scores, hashed, rows, kept, task)
 
 
 def _mi_scores(parts, features, target, params, settings, client=None):
-    relevance = _relevance(parts, features, target, params, settings, client)
-    return relevance.scores, relevance.hashed, int(relevance.rows.sum())
+    return _relevance(parts, features, target, params, settings, client)
 
 
 def _column_codes(parts, coder, settings) -> np.ndarray:
@@ -550,8 +564,8 @@ def _mrmr_scores(parts, features, target, params, settings, client=None):
         params.get("criterion", "mid"),
         redundancy_mi,
     )
-    scores = importances_from_order(positions[order], len(features))
-    return scores, relevance.hashed, int(relevance.rows.sum())
+    relevance.scores = importances_from_order(positions[order], len(features))
+    return relevance
 
 
 _MI_PARAMS = {"task", "n_bins", "null_correction", "n_permutations", "random_state"}
@@ -632,8 +646,9 @@ def rank_dataset(
     DataFrame
         Columns ``feature``, ``importance``, ``rank`` (1 = most important,
         ties in column order), sorted by rank. ``attrs["hashed"]`` maps each
-        hashed column to its estimated collision rate and
-        ``attrs["n_samples"]`` is the number of rows.
+        hashed column to its estimated collision rate,
+        ``attrs["n_samples"]`` is the number of rows, ``attrs["n_files"]``
+        of files and ``attrs["task"]`` the task ranked for.
 
     Examples
     --------
@@ -672,7 +687,8 @@ def rank_dataset(
     if not features:
         raise ValueError("the dataset has no feature columns besides the target")
     score = _METHODS[method][0]
-    scores, hashed, n = score(parts, features, target, params, settings, client)
+    found = score(parts, features, target, params, settings, client)
+    scores = found.scores
     table = pd.DataFrame(
         {
             "feature": list(features),
@@ -681,6 +697,8 @@ def rank_dataset(
         }
     )
     table = table.sort_values("rank").reset_index(drop=True)
-    table.attrs["hashed"] = hashed
-    table.attrs["n_samples"] = n
+    table.attrs["hashed"] = found.hashed
+    table.attrs["n_samples"] = int(found.rows.sum())
+    table.attrs["n_files"] = len(parts)
+    table.attrs["task"] = found.task
     return table

@@ -17,6 +17,7 @@ line each.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -275,11 +276,78 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def streams(args) -> bool:
+    """Whether ``featimp rank`` reads DATA in batches: a glob, a directory,
+    or ``--stream``."""
+    data = args.data
+    return data is not None and (
+        args.stream or glob.has_magic(data) or Path(data).is_dir()
+    )
+
+
+def cmd_rank_stream(args) -> int:
+    """``featimp rank`` on a dataset of files, read in batches
+    (:func:`featimp.rank_dataset`); every check before the first read."""
+    from featimp._streaming import METHODS, rank_dataset
+
+    if args.method not in METHODS:
+        raise UsageError(
+            f"--method {args.method} cannot stream a dataset of files; "
+            f"streaming methods: {', '.join(METHODS)} (or give one file to rank "
+            "it in memory)"
+        )
+    if args.target is None:
+        raise UsageError("streaming ranks against a target: give --target COL")
+    for flag, given in (("--plot", args.plot), ("--significance", args.significance)):
+        if given is not None:
+            raise UsageError(f"{flag} needs the data in memory; drop it to stream")
+    params = parse_params(args.param)
+    params["random_state"] = checks.resolve_seed(args.seed, params)
+    task = requested_task(args, params)
+    if task != "auto":
+        params["task"] = task
+    with progress_bar(args.quiet) as bar, warnings_as_lines():
+        bar.set_postfix_str(f"{args.method}, streamed from {args.data}")
+        try:
+            table = rank_dataset(
+                args.data,
+                args.target,
+                method=args.method,
+                batch_size=args.batch_size,
+                **params,
+            )
+        except FileNotFoundError as exc:
+            raise UsageError(exc.args[0] if exc.args else str(exc)) from exc
+    for column, rate in table.attrs["hashed"].items():
+        print(
+            f"featimp: warning: column {column!r} has more distinct values than "
+            f"max_categories and was hashed (collision rate {rate:.2%})",
+            file=sys.stderr,
+        )
+    if args.output:
+        with writing(args.output, "--output"):
+            write_table(table, args.output)
+    shown = table.head(args.top) if args.top else table
+    print(
+        f"method={args.method} task={table.attrs['task']} "
+        f"rows={table.attrs['n_samples']} features={len(table)} "
+        f"files={table.attrs['n_files']} streamed"
+    )
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    return 0
+
+
 def cmd_rank(args) -> int:
     if args.output:
         checks.check_output_path(args.output, "--output")
     if args.plot:
         checks.check_plot_path(args.plot)
+    if args.batch_size is not None and not streams(args):
+        raise UsageError("--batch-size applies when DATA is streamed (see --stream)")
+    if streams(args):
+        if args.dataset is not None:
+            raise UsageError("give either a DATA file or --dataset NAME (not both)")
+        return cmd_rank_stream(args)
     selector, X, _, task = fit_selector(args)
     table = ranking_table(selector, X.columns)
     if args.output:
@@ -413,7 +481,8 @@ Example:
 Examples:
   featimp rank data.csv --target default --method mrmr --top 10 \\
       --output ranking.parquet --plot ranking.png
-  featimp rank --dataset german_credit --method mi --seed 1""",
+  featimp rank --dataset german_credit --method mi --seed 1
+  featimp rank 'events/*.parquet' --target clicked --method mi --top 20""",
     "select": """\
 Example:
   featimp select data.parquet --target y --method ecfs -k 0.25 \\
@@ -474,6 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot",
         metavar="OUT.png",
         help="save a figure of the ranking (png, pdf, svg, ...; the 'plot' extra)",
+    )
+    rank.add_argument(
+        "--stream",
+        action="store_true",
+        help="read DATA in record batches, never whole (mi, mrmr); implied when "
+        "DATA is a glob ('events/*.parquet') or a directory of Parquet/CSV files",
+    )
+    rank.add_argument(
+        "--batch-size",
+        type=checks.at_least_one,
+        metavar="ROWS",
+        help="rows per record batch when streaming (default 65,536)",
     )
     rank.set_defaults(func=cmd_rank)
 

@@ -532,3 +532,112 @@ def test_input_is_checked_against_the_tags_before_the_fit(
     )
     assert code == 2 and "missing values" in err
     assert "'duration_in_month', 'credit_amount'" in err
+
+
+@pytest.fixture
+def credit_parts(tmp_path):
+    """Raw German credit (text columns) as three Parquet files, and whole."""
+    from featimp.datasets import load_german_credit
+
+    X, y = load_german_credit()
+    frame = X.assign(creditability=y)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[part].to_parquet(folder / f"part-{i}.parquet", index=False)
+    whole = tmp_path / "whole.parquet"
+    frame.to_parquet(whole, index=False)
+    return folder, whole
+
+
+@pytest.mark.parametrize("method", ["mi", "mrmr"])
+def test_rank_streams_a_glob_and_equals_the_in_memory_ranking(
+    capsys, tmp_path, credit_parts, method
+):
+    folder, whole = credit_parts
+    streamed, in_memory = tmp_path / "streamed.csv", tmp_path / "in_memory.csv"
+    code, out, err = run(
+        capsys, "rank", f"{folder}/*.parquet", "--target", "creditability",
+        "--method", method, "--output", streamed, "--batch-size", 128, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    header = out.splitlines()[0]
+    assert header == (
+        f"method={method} task=classification rows=1000 features=20 files=3 streamed"
+    )
+    code, _, err = run(
+        capsys, "rank", whole, "--target", "creditability", "--method", method,
+        "--output", in_memory, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    got = pd.read_csv(streamed).set_index("feature")
+    want = pd.read_csv(in_memory).set_index("feature")
+    # Every value of a 1,000-row column is in its sample: the in-memory edges.
+    np.testing.assert_array_equal(
+        got["importance"].reindex(want.index), want["importance"]
+    )
+    assert got["rank"].reindex(want.index).tolist() == want["rank"].tolist()
+
+
+def test_rank_streams_a_directory_or_one_file_with_stream(capsys, credit_parts):
+    folder, whole = credit_parts
+    code, out, err = run(
+        capsys, "rank", folder, "--target", "creditability", "--method", "mi",
+        "--top", 3, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(out.splitlines()) == 2 + 3  # header, column names, 3 rows
+    code, out, err = run(
+        capsys, "rank", whole, "--stream", "--target", "creditability",
+        "--method", "mi", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "files=1 streamed" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--method", "ecfs"], "--method ecfs cannot stream"),
+        (["--method", "mi", "--plot", "x.png"], "--plot needs the data in memory"),
+        (["--method", "mi", "--significance", "0.1"], "--significance needs the"),
+        (["--method", "mi", "--param", "n_bins=1"], "n_bins"),
+        (["--method", "mi", "--param", "colour=red"], "colour"),
+    ],
+)
+def test_rank_stream_rejects_what_it_cannot_do_in_one_line(
+    capsys, credit_parts, extra, message
+):
+    folder, _ = credit_parts
+    code, out, err = run(
+        capsys, "rank", f"{folder}/*.parquet", "--target", "creditability",
+        "--quiet", *extra,
+    )  # fmt: skip
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_rank_stream_errors_name_the_file(capsys, tmp_path, credit_parts):
+    folder, _ = credit_parts
+    pd.read_parquet(folder / "part-1.parquet").drop(columns="creditability").to_parquet(
+        folder / "part-1.parquet", index=False
+    )
+    code, _, err = run(
+        capsys, "rank", f"{folder}/*.parquet", "--target", "creditability",
+        "--method", "mi", "--quiet",
+    )  # fmt: skip
+    assert code == 2
+    assert "part-1.parquet" in err and "creditability" in err
+    code, _, err = run(
+        capsys, "rank", f"{tmp_path}/nothing/*.parquet", "--target", "y",
+        "--method", "mi", "--quiet",
+    )  # fmt: skip
+    assert code == 2
+    missing = f"{tmp_path}/nothing/*.parquet"
+    assert err.strip() == f"featimp: error: no files match {missing!r}"
+    code, _, err = run(
+        capsys, "rank", "--dataset", "german_credit", "--method", "mi",
+        "--batch-size", 10,
+    )  # fmt: skip
+    assert code == 2 and "--batch-size applies when DATA is streamed" in err

@@ -73,7 +73,13 @@ def test_streamed_equals_in_memory(tmp_path, params):
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
     assert list(streamed.columns) == ["feature", "importance", "rank"]
     assert streamed["rank"].tolist() == list(range(1, 8))
-    assert streamed.attrs == {"hashed": {}, "n_samples": 600}
+    task = params.get("task", "classification")
+    assert streamed.attrs == {
+        "hashed": {},
+        "n_samples": 600,
+        "n_files": 3,
+        "task": task,
+    }
 
 
 def test_order_of_files_and_batch_size_do_not_matter(tmp_path):
@@ -196,7 +202,8 @@ def test_mrmr_streamed_equals_in_memory(tmp_path, params):
     order = expected.sort_values(ascending=False, kind="stable").index
     depth = params.get("n_features", len(order))
     assert streamed["feature"].tolist()[:depth] == order.tolist()[:depth]
-    assert streamed.attrs == {"hashed": {}, "n_samples": 600}
+    assert streamed.attrs["n_samples"] == 600
+    assert streamed.attrs["task"] == params.get("task", "classification")
 
 
 def test_mrmr_exact_when_counted_without_numba(tmp_path, monkeypatch):
