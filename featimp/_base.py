@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -107,6 +108,23 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         self.n_features_to_select = n_features_to_select
         self.threshold = threshold
         self.stability = stability
+
+    #: Parameters of a small, fast fit (see :meth:`get_test_params`) beyond
+    #: the seed, which every randomized method gets.
+    _test_params: ClassVar[dict] = {}
+
+    @classmethod
+    def get_test_params(cls) -> dict:
+        """Parameters for a small, fast fit: what the common estimator
+        checks, the real-data tests and the service tests build each method
+        with (sktime's ``get_test_params`` idea). ``random_state=0`` for a
+        method that takes one, and the method's own ``_test_params`` (a few
+        trees, folds or permutations); a new method that is slow by default
+        declares them there. A fresh dict each call."""
+        params = {}
+        if "random_state" in cls._get_param_names():
+            params["random_state"] = 0
+        return {**params, **copy.deepcopy(cls._test_params)}
 
     #: The pure score function a selector wraps, as ``staticmethod(f)``. Its
     #: keyword arguments are the selector's parameters less the selection

@@ -238,6 +238,11 @@ class ConsensusSelector(BaseImportanceSelector):
     (30,)
     """
 
+    _test_params: ClassVar[dict] = {
+        "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
+        "stability": 2,
+    }
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         "methods": [list, tuple, None],

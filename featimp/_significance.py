@@ -417,6 +417,13 @@ class SignificanceSelector(BaseImportanceSelector):
     True
     """
 
+    _test_params: ClassVar[dict] = {
+        "estimator": "mi",
+        "null": "shadow",
+        "n_permutations": 10,
+        "n_refits": 2,
+    }
+
     # Significance has its own resampling; ``stability`` is not offered.
     _parameter_constraints: ClassVar[dict] = {
         **{

@@ -16,39 +16,11 @@ from featimp.datasets import load_german_credit, load_german_recourse
 from featimp.methods import MethodSpec
 from featimp.recourse import ActionSet, ResponsivenessExplainer, german_action_set
 
-# A small, fast configuration per method (sktime's get_test_params idea).
-TEST_PARAMS: dict[str, dict] = {
-    "mi": {"random_state": 0},
-    "mrmr": {"random_state": 0},
-    "shap": {"max_samples": 20, "n_background": 10, "random_state": 0},
-    "permutation": {"n_repeats": 2, "random_state": 0},
-    "gain": {"random_state": 0},
-    "lasso": {"n_grid": 3, "random_state": 0},
-    "svm_rfe": {"step": 0.5, "random_state": 0},
-    "consensus": {
-        "methods": ["lasso", ("svm_rfe", {"step": 0.5})],
-        "stability": 2,
-        "random_state": 0,
-    },
-    "responsiveness": {"n_samples": 3, "random_state": 0},
-    "significance": {
-        "estimator": "mi",
-        "null": "shadow",
-        "n_permutations": 10,
-        "n_refits": 2,
-        "random_state": 0,
-    },
-    "kan": {
-        "grid_size": 3,
-        "hidden_layer_sizes": [3],
-        "max_iter": 8,
-        "batch_size": 64,
-        "learning_rate": 0.1,
-        "cv": 2,
-        "n_seeds": 1,
-        "random_state": 0,
-    },
-}
+
+def fast_params(method: str) -> dict:
+    """A small, fast configuration of a registered method: its selector's
+    own ``get_test_params()``."""
+    return methods.get_method(method).selector_class().get_test_params()
 
 
 class NumbersOnlySelector(MutualInfoSelector):

@@ -129,3 +129,16 @@ def test_stability_on_a_real_selector():
     top = frame["selection_probability"].idxmax()
     assert top in set(sel.get_feature_names_out())
     assert sel.stability_.kuncheva > 0.3
+
+
+def test_every_method_carries_its_own_fast_test_configuration():
+    from featimp.methods import all_methods, get_method
+
+    for spec in all_methods():
+        cls = spec.selector_class()
+        params = cls.get_test_params()
+        assert params is not cls.get_test_params()  # a fresh dict each call
+        cls(**params)  # every name is a parameter of the selector
+        if "random_state" in cls._get_param_names():
+            assert params["random_state"] == 0
+    assert get_method("kan").selector_class().get_test_params()["cv"] == 2

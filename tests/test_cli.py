@@ -9,7 +9,7 @@ import pytest
 
 from featimp.cli import main, parse_params
 from featimp.methods import method_names
-from tests._shared import GERMAN_TARGET, TEST_PARAMS, german_with_blanks
+from tests._shared import GERMAN_TARGET, fast_params, german_with_blanks
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def _params(method: str) -> list[str]:
     """The method's fast test configuration as ``--param`` arguments."""
     return [
         argument
-        for name, value in TEST_PARAMS.get(method, {}).items()
+        for name, value in fast_params(method).items()
         for argument in ("--param", f"{name}={json.dumps(value)}")
     ]
 

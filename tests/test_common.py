@@ -12,12 +12,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from featimp.methods import all_methods
-from tests._shared import TEST_PARAMS
+from tests._shared import fast_params
 
 
 def _instances(**selection):
     return [
-        spec.selector_class()(**{**TEST_PARAMS.get(spec.name, {}), **selection})
+        spec.selector_class()(**{**fast_params(spec.name), **selection})
         for spec in all_methods()
     ]
 

@@ -8,7 +8,7 @@ import pytest
 from featimp._encoding import encode_table
 from featimp.datasets import load_german_credit, load_german_credit_missing
 from featimp.methods import all_methods, get_method
-from tests._shared import TEST_PARAMS
+from tests._shared import fast_params
 
 pl = pytest.importorskip("polars")
 
@@ -42,7 +42,7 @@ def test_the_missing_copy_has_gaps_in_text_and_numeric_columns():
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_method_gives_one_finite_importance_per_column(spec, german):
     X, y = german
-    selector = spec.make_selector(**TEST_PARAMS.get(spec.name, {})).fit(X, y)
+    selector = spec.make_selector(**fast_params(spec.name)).fit(X, y)
     assert list(selector.feature_names_in_) == list(X.columns)
     assert selector.importances_.shape == (20,)
     assert np.isfinite(selector.importances_).all()
@@ -81,7 +81,7 @@ def test_polars_and_pandas_give_the_same_importances():
     for spec in SPECS:
         if spec.name in ("kan", "consensus", "responsiveness", "shap"):
             continue  # covered above; slow or sampled
-        params = TEST_PARAMS.get(spec.name, {})
+        params = fast_params(spec.name)
         scores = [
             spec.make_selector(**params).fit(*_frame("missing", kind)).importances_
             for kind in ("pandas", "polars")

@@ -184,6 +184,8 @@ class LassoSelector(BaseImportanceSelector):
     (569, 5)
     """
 
+    _test_params: ClassVar[dict] = {"n_grid": 3}
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,

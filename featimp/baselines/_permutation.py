@@ -177,6 +177,8 @@ class PermutationSelector(BaseImportanceSelector):
     (569, 3)
     """
 
+    _test_params: ClassVar[dict] = {"n_repeats": 2}
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,

@@ -206,6 +206,8 @@ class ShapSelector(BaseImportanceSelector):
     (569, 5)
     """
 
+    _test_params: ClassVar[dict] = {"max_samples": 20, "n_background": 10}
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,

@@ -158,6 +158,8 @@ class SVMRFESelector(BaseImportanceSelector):
     (569, 5)
     """
 
+    _test_params: ClassVar[dict] = {"step": 0.5}
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         **_CONSTRAINTS,

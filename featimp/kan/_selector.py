@@ -259,6 +259,16 @@ max_iter, batch_size, learning_rate, sparsity
     ['coef_l1', 'coef_l2', 'ko', 'l1', 'l2', 'si']
     """
 
+    _test_params: ClassVar[dict] = {
+        "grid_size": 3,
+        "hidden_layer_sizes": [3],
+        "max_iter": 8,
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "cv": 2,
+        "n_seeds": 1,
+    }
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         **NETWORK_CONSTRAINTS,

@@ -181,6 +181,8 @@ class ResponsivenessSelector(BaseImportanceSelector):
     ['HasGuarantor', 'CheckingAcct_geq_0', 'SavingsAcct_geq_100']
     """
 
+    _test_params: ClassVar[dict] = {"n_samples": 3}
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseImportanceSelector._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict"]), None],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._shared import TEST_PARAMS
+from tests._shared import fast_params
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
@@ -264,5 +264,5 @@ def assert_problem(
 
 #: Fast configurations of the methods the mixed-data tests run.
 FAST_PARAMS = {
-    name: TEST_PARAMS.get(name, {}) for name in ("mi", "ecfs", "lasso", "gain", "kan")
+    name: fast_params(name) for name in ("mi", "ecfs", "lasso", "gain", "kan")
 }
