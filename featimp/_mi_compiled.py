@@ -335,3 +335,44 @@ def column_moments(X, c0, width, codes, n_classes):
             deviation = v - mean[b]
             total_squares[b] += deviation * deviation
     return sizes, means, squares, low, high, total_squares
+
+
+@_jit
+def expected_cells(a, b, n, tail):
+    # E[(k / n) log(n k / (a b))] for k ~ Hypergeometric(n, a, b) of each
+    # cell (a[c], b[c]): the cell's term of the plug-in MI averaged over
+    # every permutation of the target. The weights are built from the mode
+    # outwards by the exact ratio of neighbouring probabilities and
+    # normalised by their sum; each walk stops once a weight falls below
+    # ``tail`` times the mode's.
+    out = np.zeros(a.size)
+    for c in range(a.size):
+        ac, bc = float(a[c]), float(b[c])
+        low = max(0.0, ac + bc - n)
+        high = min(ac, bc)
+        mode = np.floor((ac + 1.0) * (bc + 1.0) / (n + 2.0))
+        mode = min(max(mode, low), high)
+        total = 0.0
+        value = 0.0
+        k, w = mode, 1.0
+        while True:  # upwards from the mode
+            total += w
+            if k > 0:
+                value += w * (k / n) * np.log(n * k / (ac * bc))
+            if k >= high:
+                break
+            w *= (ac - k) * (bc - k) / ((k + 1.0) * (n - ac - bc + k + 1.0))
+            k += 1.0
+            if w < tail:
+                break
+        k, w = mode, 1.0
+        while k > low:  # downwards
+            w *= k * (n - ac - bc + k) / ((ac - k + 1.0) * (bc - k + 1.0))
+            k -= 1.0
+            if w < tail:
+                break
+            total += w
+            if k > 0:
+                value += w * (k / n) * np.log(n * k / (ac * bc))
+        out[c] = value / total
+    return out

@@ -63,7 +63,7 @@ _THREAD_COLUMNS = 4
 @functools.cache
 def _kernels():
     """``(count, bin_count, bin_count_rows, equal_width_counts,
-    column_moments)``, or None without numba."""
+    column_moments, expected_cells)``, or None without numba."""
     try:
         from featimp._mi_compiled import (
             bin_count,
@@ -71,10 +71,18 @@ def _kernels():
             column_moments,
             count,
             equal_width_counts,
+            expected_cells,
         )
     except ImportError:
         return None
-    return count, bin_count, bin_count_rows, equal_width_counts, column_moments
+    return (
+        count,
+        bin_count,
+        bin_count_rows,
+        equal_width_counts,
+        column_moments,
+        expected_cells,
+    )
 
 
 def n_threads() -> int:

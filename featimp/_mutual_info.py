@@ -33,6 +33,7 @@ from featimp._binning import (
     _target_codes,
     binned_mi,
     constant_columns,
+    expected_plugin_mi,
     null_scores,
     plugin_mi,
     resolve_discrete_mask,
@@ -65,17 +66,18 @@ _MI_CONSTRAINTS = {
     "estimator": [StrOptions({"binned", "knn"})],
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     **_SCORE_CONSTRAINTS,
-    "null_correction": ["boolean", StrOptions({"zscore"})],
+    "null_correction": ["boolean", StrOptions({"zscore", "expected"})],
 }
 _MRMR_CONSTRAINTS = {
     "n_features": [Interval(Integral, 1, None, closed="left"), None],
     "criterion": [StrOptions({"mid", "miq"})],
     **_SCORE_CONSTRAINTS,
+    "null_correction": ["boolean", StrOptions({"expected"})],
 }
 
 
 def _permutations(n: int, null_correction, n_permutations, random_state):
-    if not null_correction:
+    if not null_correction or null_correction == "expected":
         return []
     if n_permutations == "auto":
         n_permutations = 20 if null_correction == "zscore" else 3
@@ -88,11 +90,17 @@ def _permutations(n: int, null_correction, n_permutations, random_state):
     return [rng.permutation(n) for _ in range(n_permutations)]
 
 
-def _binned_mi(X, y, task, discrete_mask, n_bins, permutations, zscore=False):
-    """Scores of every column, 0 for constant ones (see :func:`null_scores`)."""
+def _binned_mi(
+    X, y, task, discrete_mask, n_bins, permutations, zscore=False, expected=False
+):
+    """Scores of every column, 0 for constant ones (see :func:`null_scores`);
+    with ``expected`` the null is the exact mean over every permutation."""
     target, n_target = _target_codes(y, task, n_bins)
     targets = [target, *(target[p] for p in permutations)]
-    mi, _, _, constant = binned_mi(X, discrete_mask, n_bins, targets, n_target)
+    mi, _, cards, constant, n_x = binned_mi(X, discrete_mask, n_bins, targets, n_target)
+    if expected:
+        n_t = np.bincount(target, minlength=n_target)
+        mi = np.vstack([mi[0], expected_plugin_mi(n_x, cards, n_t, target.size)])
     scores = null_scores(mi, zscore=zscore)
     scores[constant] = 0.0
     return scores
@@ -203,7 +211,7 @@ def mutual_info_importances(
         Quantile bins for continuous columns and, for regression, for ``y``
         (``"binned"`` only). ``"auto"`` uses ``round(n_samples ** (1/3))``,
         clipped to [2, 32].
-    null_correction : bool or "zscore", default=True
+    null_correction : bool, "zscore" or "expected", default=True
         ``True`` subtracts the mean MI each feature gets against permuted
         targets: the plug-in MI of a feature with many values is large even
         for noise, and this removes the mean of that cardinality bias, not
@@ -215,8 +223,16 @@ def mutual_info_importances(
         null's standard deviation (``"binned"`` only): every column is then
         about N(0, 1) under the null whatever its number of values (same
         case: 8 of 100), at the price of more permutations; the score is a
-        z-value, not nats. ``False`` is the plain plug-in MI. Scores are
-        clipped at 0. With ``"knn"``, only discrete columns are corrected.
+        z-value, not nats. ``"expected"`` (``"binned"`` only) subtracts the
+        exact mean of the permutation null instead of an estimate from a few
+        permutations: the plug-in MI's expectation over every permutation of
+        the target given both margins (each cell's count is hypergeometric;
+        Vinh, Epps & Bailey, 2010), computed from the tables' margins alone,
+        so it needs no permutations, is the same for every seed, and streams
+        in bounded memory (:func:`featimp.rank_dataset`); like ``True`` it
+        removes the mean of the chance level, not its spread. ``False`` is
+        the plain plug-in MI. Scores are clipped at 0. With ``"knn"``, only
+        discrete columns are corrected.
     n_permutations : int >= 1 or "auto", default="auto"
         Target permutations for the null: ``"auto"`` is 3 for ``True`` and
         20 for ``"zscore"``.
@@ -253,16 +269,23 @@ def mutual_info_importances(
     # per value they would carry mostly chance); see discrete_features.
     max_values = np.sqrt(X.shape[0]) if estimator == "knn" else None
     mask = resolve_discrete_mask(X, discrete_features, max_values) | table.categorical
-    if null_correction == "zscore" and estimator == "knn":
+    if null_correction in ("zscore", "expected") and estimator == "knn":
         raise ValueError(
-            "null_correction='zscore' needs estimator='binned': KSG has no "
-            "permutation null for its continuous columns"
+            f"null_correction={null_correction!r} needs estimator='binned': KSG "
+            "has no permutation null for its continuous columns"
         )
     perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
     if estimator == "binned":
         n_bins = resolve_n_bins(n_bins, X.shape[0])
         scores = _binned_mi(
-            X, y, task, mask, n_bins, perms, zscore=null_correction == "zscore"
+            X,
+            y,
+            task,
+            mask,
+            n_bins,
+            perms,
+            zscore=null_correction == "zscore",
+            expected=null_correction == "expected",
         )
     else:
         scores = _knn_mi(X, y, task, mask, n_neighbors, random_state, perms)
@@ -280,7 +303,9 @@ def _mrmr_gain(relevance, redundancy_sum, n_selected: int, criterion: str):
     return relevance / (redundancy + _MIQ_EPS)
 
 
-def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permutations):
+def mrmr_order(
+    codes, cards, relevance, n_features: int, criterion: str, permutations, margins=None
+):
     """Greedy mRMR order of the columns of ``codes`` (first = best).
 
     The redundancy of every candidate to the selected set is kept as a running
@@ -293,16 +318,32 @@ def mrmr_order(codes, cards, relevance, n_features: int, criterion: str, permuta
     selected set, and a quotient by (nearly) 0 would put any noise column
     with a chance-level relevance first. The plug-in redundancy is what the
     MIQ of Ding and Peng (2005) divides by, and it stays above 0.
+
+    With ``margins`` (each column's code counts, for
+    ``null_correction="expected"``), the MID redundancy's null is the exact
+    permutation mean of :func:`expected_redundancy` instead.
     """
 
     def redundancy_mi(best, remaining, null):
         picked = codes[best]
         targets = [picked, *(picked[p] for p in permutations)] if null else [picked]
-        return plugin_mi(
+        mi = plugin_mi(
             codes, cards, targets, int(cards[best]), remaining, compiled=True
         )
+        if null and margins is not None:
+            return np.vstack([mi, expected_redundancy(margins, best, remaining)])
+        return mi
 
     return greedy_mrmr_order(relevance, n_features, criterion, redundancy_mi)
+
+
+def expected_redundancy(margins, best: int, remaining) -> np.ndarray:
+    """The permutation-null mean of the MI of each of the ``remaining``
+    columns with column ``best``, from their code counts ``margins``."""
+    picked = margins[best]
+    cards = [margins[j].size for j in remaining]
+    n_x = np.concatenate([margins[j] for j in remaining])
+    return expected_plugin_mi(n_x, cards, picked, int(picked.sum()))
 
 
 def greedy_mrmr_order(relevance, n_features: int, criterion: str, redundancy_mi):
@@ -415,17 +456,24 @@ random_state
     target, n_target = _target_codes(y, task, n_bins)
     perms = _permutations(X.shape[0], null_correction, n_permutations, random_state)
     targets = [target, *(target[p] for p in perms)]
-    mi, codes, cards, constant = binned_mi(
+    mi, codes, cards, constant, n_x = binned_mi(
         X, discrete, n_bins, targets, n_target, keep_codes=True
     )
+    margins = None
+    if null_correction == "expected":
+        margins = np.split(n_x, np.cumsum(cards)[:-1])
+        n_t = np.bincount(target, minlength=n_target)
+        mi = np.vstack([mi[0], expected_plugin_mi(n_x, cards, n_t, target.size)])
     # A constant carries no information: it is never picked, so scores 0
     # (with MID it would otherwise beat relevant but redundant features).
     varying = np.flatnonzero(~constant)
     if varying.size < d:
         codes, cards, mi = codes[varying], cards[varying], mi[:, varying]
+        if margins is not None:
+            margins = [margins[j] for j in varying]
     relevance = null_scores(mi)
     depth = min(n_features or d, varying.size)
-    order = mrmr_order(codes, cards, relevance, depth, criterion, perms)
+    order = mrmr_order(codes, cards, relevance, depth, criterion, perms, margins)
     return table.aggregate(importances_from_order(varying[order], d), "max")
 
 
@@ -441,7 +489,7 @@ class MutualInfoSelector(BaseImportanceSelector):
     task : {"auto", "classification", "regression"}, default="auto"
     discrete_features : "auto", bool or array-like, default="auto"
     n_bins : int >= 2 or "auto", default="auto"
-    null_correction : bool or "zscore", default=True
+    null_correction : bool, "zscore" or "expected", default=True
     n_permutations : int >= 1 or "auto", default="auto"
     n_neighbors : int >= 1, default=3
     random_state : int, RandomState instance or None, default=None
@@ -511,7 +559,7 @@ class MRMRSelector(BaseImportanceSelector):
     task : {"auto", "classification", "regression"}, default="auto"
     discrete_features : "auto", bool or array-like, default="auto"
     n_bins : int >= 2 or "auto", default="auto"
-    null_correction : bool, default=True
+    null_correction : bool or "expected", default=True
     n_permutations : int >= 1 or "auto", default="auto"
     random_state : int, RandomState instance or None, default=None
     stability, n_features_to_select, threshold

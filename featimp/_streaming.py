@@ -60,6 +60,7 @@ from featimp._binning import (
     _target_codes,
     code_dtype,
     dense_tables,
+    expected_plugin_mi,
     null_scores,
     resolve_n_bins,
 )
@@ -67,6 +68,7 @@ from featimp._mutual_info import (
     _MI_CONSTRAINTS,
     _MRMR_CONSTRAINTS,
     _permutations,
+    expected_redundancy,
     greedy_mrmr_order,
     importances_from_order,
 )
@@ -477,6 +479,7 @@ class _Relevance:
     rows: np.ndarray
     permutations: list
     task: str
+    margins: list
 
 
 def _relevance(parts, features, target, params, settings, client, keep=False):
@@ -506,14 +509,20 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     used = [c for c in coders if c is not None]
     scores = np.zeros(len(features))
     if not used:
-        return _Relevance(coders, scores, {}, rows, kept, task)
+        return _Relevance(coders, scores, {}, rows, kept, task, [])
     mi, totals, cards = _tables_mi(
         parts, rows, used, targets, n_target, settings, client
     )
     positions = [i for i, c in enumerate(coders) if c is not None]
+    # Each column's code counts: the margins of the exact permutation mean.
+    n_x = totals[0].reshape(-1, n_target).sum(axis=1)
+    if null_correction == "expected":
+        n_t = np.bincount(targets[0], minlength=n_target)
+        mi = np.vstack([mi[0], expected_plugin_mi(n_x, cards, n_t, n)])
     scores[positions] = null_scores(mi, zscore=null_correction == "zscore")
     hashed = _hash_report(used, totals, cards, n_target, settings)
-    return _Relevance(coders, scores, hashed, rows, kept, task)
+    margins = np.split(n_x, np.cumsum(cards)[:-1])
+    return _Relevance(coders, scores, hashed, rows, kept, task, margins)
 
 
 def _mi_scores(parts, features, target, params, settings, client=None):
@@ -549,13 +558,19 @@ def _mrmr_scores(parts, features, target, params, settings, client=None):
     used = [relevance.coders[i] for i in positions]
     perms = relevance.permutations
 
+    expected = params.get("null_correction", True) == "expected"
+
     def redundancy_mi(best, remaining, null):
         picked = _column_codes(parts, used[best], settings)
         targets = [picked, *(picked[p] for p in perms)] if null else [picked]
         coders = [used[j] for j in remaining]
-        return _tables_mi(
+        mi = _tables_mi(
             parts, relevance.rows, coders, targets, used[best].card, settings, client
         )[0]
+        if null and expected:
+            null_mean = expected_redundancy(relevance.margins, best, remaining)
+            return np.vstack([mi, null_mean])
+        return mi
 
     depth = min(n_features or len(features), positions.size)
     order = greedy_mrmr_order(
@@ -634,7 +649,8 @@ def rank_dataset(
         ``random_state`` as in :func:`featimp.mutual_info_importances`, and
         for ``"mrmr"`` ``n_features`` (picks; None: all) and ``criterion``
         (``"mid"``, ``"miq"``) as in :func:`featimp.mrmr_importances`, whose
-        ``null_correction`` is a bool (``"zscore"`` is a ValueError, as it is
+        ``null_correction`` is a bool or ``"expected"`` (``"zscore"`` is a
+        ValueError, as it is
         not an mRMR option in memory either); ``discrete_features``
         ``"auto"`` or a bool; ``sample_size`` (100,000): observed values per
         continuous column from which its quantile edges are taken;

@@ -426,3 +426,89 @@ def test_zscore_needs_the_binned_estimator_and_two_permutations():
         mutual_info_importances(X, y, null_correction="zscore", n_permutations=1)
     scores = MutualInfoSelector(null_correction="zscore", random_state=0).fit(X, y)
     assert np.isfinite(scores.importances_).all()
+
+
+# --------------------------------------------------------------------------
+# null_correction="expected": the exact mean of the permutation null
+# --------------------------------------------------------------------------
+
+
+def _table_margins(rng, n, n_codes, n_classes):
+    x = rng.integers(0, n_codes, n)
+    t = rng.integers(0, n_classes, n)
+    return x, t, np.bincount(x, minlength=n_codes), np.bincount(t, minlength=n_classes)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_expected_mi_is_the_hypergeometric_mean_of_the_plugin_mi(
+    rng, monkeypatch, compiled
+):
+    import scipy.sparse as sp
+    from sklearn.metrics.cluster._expected_mutual_info_fast import (
+        expected_mutual_information,
+    )
+
+    from featimp import _mi_kernels
+    from featimp._binning import expected_plugin_mi
+
+    if not compiled:
+        monkeypatch.setattr(_mi_kernels, "_kernels", lambda: None)
+    elif _mi_kernels._kernels() is None:
+        pytest.skip("numba is not installed")
+    for n, n_codes, n_classes in [(40, 3, 2), (500, 9, 4), (3000, 33, 2), (800, 1, 3)]:
+        x, t, n_x, n_t = _table_margins(rng, n, n_codes, n_classes)
+        table = np.zeros((n_codes, n_classes), dtype=int)
+        np.add.at(table, (x, t), 1)
+        reference = expected_mutual_information(sp.csr_matrix(table), n)
+        got = expected_plugin_mi(n_x, [n_codes], n_t, n)[0]
+        np.testing.assert_allclose(got, reference, rtol=1e-9, atol=1e-16)
+
+
+def test_expected_mi_is_the_mean_over_permutations(rng):
+    from featimp._binning import expected_plugin_mi, plugin_mi
+
+    x, t, n_x, n_t = _table_margins(rng, 300, 12, 3)
+    codes = x[None, :].astype(np.uint8)
+    permuted = plugin_mi(
+        codes, np.array([12]), [rng.permutation(t) for _ in range(4000)], 3
+    )
+    expected = expected_plugin_mi(n_x, [12], n_t, 300)[0]
+    standard_error = permuted.std() / np.sqrt(permuted.size)
+    assert abs(permuted.mean() - expected) < 4 * standard_error
+
+
+def test_expected_null_corrects_many_valued_noise_without_permutations(rng):
+    n = 2000
+    y = rng.integers(0, 2, n)
+    X = np.column_stack([y + rng.normal(0, 1, n), rng.integers(0, 1000, n)])
+    raw = mutual_info_importances(X, y, null_correction=False)
+    expected = mutual_info_importances(X, y, null_correction="expected")
+    assert raw[1] > raw[0]  # the plug-in MI favours the 1,000-valued noise
+    assert expected[0] > 0.05 and expected[1] < 0.02
+    # No permutations: the same scores whatever the seed.
+    again = mutual_info_importances(X, y, null_correction="expected", random_state=123)
+    np.testing.assert_array_equal(again, expected)
+    with pytest.raises(ValueError, match="needs estimator='binned'"):
+        mutual_info_importances(X, y, estimator="knn", null_correction="expected")
+
+
+def test_expected_null_in_mrmr_and_on_large_tables(rng, monkeypatch):
+    from featimp import _binning
+
+    X, y = make_classification(
+        20000, 60, n_informative=6, n_redundant=6, shuffle=False, random_state=0
+    )
+    scores = mutual_info_importances(X, y, null_correction="expected")
+    mrmr = mrmr_importances(X, y, n_features=6, null_correction="expected")
+    assert set(np.argsort(-scores)[:6]) <= set(range(12))
+    # MID then picks as with three permutations (both add noise after the
+    # informative columns' redundancy grows: MID's own behaviour).
+    sampled = mrmr_importances(X, y, n_features=6, random_state=0)
+    np.testing.assert_array_equal(np.argsort(-mrmr)[:4], np.argsort(-sampled)[:4])
+    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", np.inf)  # the NumPy path
+    np.testing.assert_array_equal(
+        mutual_info_importances(X, y, null_correction="expected"), scores
+    )
+    np.testing.assert_array_equal(
+        mrmr_importances(X, y, n_features=6, null_correction="expected"), mrmr
+    )

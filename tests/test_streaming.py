@@ -62,6 +62,8 @@ def _redundant_frame():
         {"null_correction": False},
         {"null_correction": "zscore", "n_permutations": 4, "random_state": 1},
         {"task": "regression", "random_state": 2},
+        {"null_correction": "expected"},
+        {"null_correction": "expected", "task": "regression"},
     ],
 )
 def test_streamed_equals_in_memory(tmp_path, params):
@@ -190,6 +192,7 @@ def test_dask_client_equals_single_process(tmp_path):
         {"criterion": "miq", "random_state": 1},
         {"n_features": 3, "task": "regression", "random_state": 2},
         {"n_permutations": 5, "random_state": 3},
+        {"null_correction": "expected"},
     ],
 )
 def test_mrmr_streamed_equals_in_memory(tmp_path, params):
