@@ -338,10 +338,16 @@ def _coder(column: _Column, n_bins: int, settings) -> _Coder | None:
     if discrete:
         values = np.array(sorted(column.values))
         return _Coder(column.name, "values", values, values.size + extra, has_missing)
+    return _edges_coder(column, n_bins, has_missing)
+
+
+def _edges_coder(column: _Column, n_bins: int, has_missing: bool) -> _Coder:
+    """Quantile bins from the column's sample, with the ranks of
+    :func:`featimp._binning.quantile_codes`: ceil(k m / n_bins) - 1."""
     sample = np.sort(column.sample)
     m = sample.size
-    # The ranks of quantile_codes: ceil(k m / n_bins) - 1.
     ranks = (np.arange(1, n_bins) * m + n_bins - 1) // n_bins - 1
+    extra = int(has_missing)
     return _Coder(column.name, "edges", sample[ranks], n_bins + extra, has_missing)
 
 
@@ -372,8 +378,14 @@ def _codes(coder: _Coder, array) -> np.ndarray:
     return codes
 
 
-def _first_pass(parts, features, target, settings):
+def _first_pass(parts, features, target, settings, keep_target=True):
+    """Pass 1 over every file. Returns the feature observations, the target
+    observed like a column (its values, a sample), the target's values
+    whole when ``keep_target`` (the permutation null permutes them), else
+    None, the rows per file and their total."""
     columns = {name: _Column(name, kind) for name, kind in features.items()}
+    schema = parts[0].dataset.schema
+    observed = _Column(target, _kind(schema.field(target).type))
     target_values, rows, n = [], [], 0
     for part in track(parts, "pass 1: samples and values", weights=_sizes(parts)):
         rows.append(n)
@@ -383,7 +395,10 @@ def _first_pass(parts, features, target, settings):
                 raise ValueError(
                     f"target {target!r} has missing values in {part.path!r}"
                 )
-            target_values.append(y.to_numpy(zero_copy_only=False))
+            if keep_target:
+                target_values.append(y.to_numpy(zero_copy_only=False))
+            if observed.kind is not None:
+                _observe(observed, y, n, settings)
             for name, column in columns.items():
                 if column.kind is not None:
                     _observe(column, batch.column(name), n, settings)
@@ -391,25 +406,73 @@ def _first_pass(parts, features, target, settings):
     if n < 2:
         raise ValueError(f"the dataset has {n} row(s); at least 2 are required")
     rows = np.diff([*rows, n])
-    return columns, np.concatenate(target_values), rows, n
+    y = np.concatenate(target_values) if keep_target else None
+    return columns, observed, y, rows, n
+
+
+def _stream_task(observed: _Column, arrow_type, n: int, settings) -> str:
+    """:func:`featimp._validation.infer_task`'s ``"auto"`` rule from what
+    pass 1 saw of the target, without its values: text, booleans and
+    integers are classes; floats are classes when integer-valued with at
+    most ``max(20, sqrt(n))`` distinct values (more than ``max_categories``
+    distinct values count as regression)."""
+    pa, _, _ = _arrow()
+    if observed.kind is None:
+        raise ValueError(f"target {observed.name!r} has type {arrow_type}: unusable")
+    if observed.kind == "categorical" or not pa.types.is_floating(arrow_type):
+        return "classification"
+    few = not observed.overflow and len(observed.values) <= max(20, int(np.sqrt(n)))
+    return "classification" if observed.integer and few else "regression"
+
+
+def _target_coder(observed: _Column, task: str, n_bins: int, settings) -> _Coder:
+    """How each batch's target becomes its codes, as the in-memory target
+    codes are made: classes in sorted order, or quantile bins."""
+    if task == "classification":
+        if observed.overflow:
+            raise ValueError(
+                f"target {observed.name!r} has more than max_categories="
+                f"{settings.cap} classes"
+            )
+        classes = sorted(observed.values)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); feature importance "
+                "needs at least 2 classes"
+            )
+        how = "categories" if observed.kind == "categorical" else "values"
+        lookup = classes if how == "categories" else np.array(classes)
+        return _Coder(observed.name, how, lookup, len(classes), False)
+    if observed.kind == "categorical":
+        raise ValueError(f"target {observed.name!r} is text: it cannot be regressed")
+    return _edges_coder(observed, n_bins, False)
 
 
 def _count_part(part, coders, targets, n_target: int, batch_size: int):
-    """Joint tables of every coded column of one file with each target
-    (``targets`` hold this file's rows), summed over its batches."""
+    """Joint tables of every coded column of one file with each target,
+    summed over its batches. ``targets`` holds this file's rows of each
+    target, or is a :class:`_Coder` that codes the one target from each
+    batch's own column (nothing kept per row)."""
     cards = np.array([c.card for c in coders], dtype=np.intp)
-    totals = np.zeros((len(targets), int(cards.sum()) * n_target), dtype=np.int64)
+    from_batch = isinstance(targets, _Coder)
+    n_targets = 1 if from_batch else len(targets)
+    totals = np.zeros((n_targets, int(cards.sum()) * n_target), dtype=np.int64)
     names = [c.name for c in coders]
+    read = [*names, targets.name] if from_batch and targets.name not in names else names
     dtype = code_dtype(int(cards.max(initial=1)))
     start = 0
-    for batch in _batches(part, names, batch_size):
+    for batch in _batches(part, read, batch_size):
         stop = start + batch.num_rows
         codes = np.empty((len(coders), batch.num_rows), dtype=dtype)
         for j, coder in enumerate(coders):
             codes[j] = _codes(coder, batch.column(coder.name))
-        totals += dense_tables(codes, cards, [t[start:stop] for t in targets], n_target)
+        if from_batch:
+            batch_targets = [_codes(targets, batch.column(targets.name))]
+        else:
+            batch_targets = [t[start:stop] for t in targets]
+        totals += dense_tables(codes, cards, batch_targets, n_target)
         start = stop
-    if start != targets[0].size:
+    if not from_batch and start != targets[0].size:
         raise ValueError(f"{part.path!r} changed while it was read")
     return totals
 
@@ -421,7 +484,13 @@ def _second_pass(parts, rows, coders, targets, n_target, settings, client):
     change them."""
     bounds = np.concatenate([[0], np.cumsum(rows)])
     jobs = [
-        (part, coders, [t[a:b] for t in targets], n_target, settings.batch_size)
+        (
+            part,
+            coders,
+            targets if isinstance(targets, _Coder) else [t[a:b] for t in targets],
+            n_target,
+            settings.batch_size,
+        )
         for part, a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)
     ]
     cards = np.array([c.card for c in coders], dtype=np.intp)
@@ -464,7 +533,11 @@ def _tables_mi(parts, rows, coders, targets, n_target, settings, client):
     totals, cards = _second_pass(
         parts, rows, coders, targets, n_target, settings, client
     )
-    n_ts = [np.bincount(t, minlength=n_target) for t in targets]
+    if isinstance(targets, _Coder):  # every table holds the target's margin
+        first = totals[0].reshape(-1, n_target)[: cards[0]].sum(axis=0)
+        n_ts = [first]
+    else:
+        n_ts = [np.bincount(t, minlength=n_target) for t in targets]
     return _dense_tables_mi(totals, cards, n_ts, int(rows.sum())), totals, cards
 
 
@@ -485,26 +558,41 @@ class _Relevance:
 def _relevance(parts, features, target, params, settings, client, keep=False):
     """Pass 1 and the counting pass: the MI of every feature with the target,
     null-corrected as ``params`` say. ``keep`` keeps the permutations (in the
-    smallest integer type holding a row number) for passes to come."""
-    columns, y, rows, n = _first_pass(parts, features, target, settings)
-    task = infer_task(y, params.get("task", "auto"))
-    n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
-    target_codes, n_target = _target_codes(y, task, n_bins)
+    smallest integer type holding a row number) for passes to come.
+
+    Without permutations (``null_correction`` False or ``"expected"``) no
+    state grows with the rows: each batch's target is coded from the batch.
+    The permutation null holds one small code per row and target."""
     null_correction = params.get("null_correction", True)
-    perms = _permutations(
-        n,
-        null_correction,
-        params.get("n_permutations", "auto"),
-        params.get("random_state"),
+    bounded = null_correction in (False, "expected")
+    columns, observed, y, rows, n = _first_pass(
+        parts, features, target, settings, keep_target=not bounded
     )
-    # One small code per row and target: the only state that grows with rows.
-    small = code_dtype(n_target)
-    targets = [
-        target_codes.astype(small),
-        *(target_codes[p].astype(small) for p in perms),
-    ]
-    kept = [p.astype(code_dtype(n)) for p in perms] if keep else []
-    del perms, target_codes, y
+    n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
+    kept = []
+    if bounded:
+        task = params.get("task", "auto")
+        if task == "auto":
+            arrow_type = parts[0].dataset.schema.field(target).type
+            task = _stream_task(observed, arrow_type, n, settings)
+        targets = _target_coder(observed, task, n_bins, settings)
+        n_target = targets.card
+    else:
+        task = infer_task(y, params.get("task", "auto"))
+        target_codes, n_target = _target_codes(y, task, n_bins)
+        perms = _permutations(
+            n,
+            null_correction,
+            params.get("n_permutations", "auto"),
+            params.get("random_state"),
+        )
+        small = code_dtype(n_target)
+        targets = [
+            target_codes.astype(small),
+            *(target_codes[p].astype(small) for p in perms),
+        ]
+        kept = [p.astype(code_dtype(n)) for p in perms] if keep else []
+        del perms, target_codes, y
     coders = [_coder(columns[name], n_bins, settings) for name in features]
     used = [c for c in coders if c is not None]
     scores = np.zeros(len(features))
@@ -517,7 +605,7 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     # Each column's code counts: the margins of the exact permutation mean.
     n_x = totals[0].reshape(-1, n_target).sum(axis=1)
     if null_correction == "expected":
-        n_t = np.bincount(targets[0], minlength=n_target)
+        n_t = totals[0].reshape(-1, n_target)[: cards[0]].sum(axis=0)
         mi = np.vstack([mi[0], expected_plugin_mi(n_x, cards, n_t, n)])
     scores[positions] = null_scores(mi, zscore=null_correction == "zscore")
     hashed = _hash_report(used, totals, cards, n_target, settings)
@@ -560,9 +648,14 @@ def _mrmr_scores(parts, features, target, params, settings, client=None):
 
     expected = params.get("null_correction", True) == "expected"
 
+    bounded = params.get("null_correction", True) in (False, "expected")
+
     def redundancy_mi(best, remaining, null):
-        picked = _column_codes(parts, used[best], settings)
-        targets = [picked, *(picked[p] for p in perms)] if null else [picked]
+        if bounded or not null:  # the picked column coded from each batch
+            targets = used[best]
+        else:
+            picked = _column_codes(parts, used[best], settings)
+            targets = [picked, *(picked[p] for p in perms)]
         coders = [used[j] for j in remaining]
         mi = _tables_mi(
             parts, relevance.rows, coders, targets, used[best].card, settings, client
@@ -643,7 +736,13 @@ def rank_dataset(
         picked column run in this process.
     batch_size : int or None, default=None
         Rows per record batch (None: 65,536); memory grows with it, the
-        result does not depend on it.
+        result does not depend on it. With ``null_correction=False`` or
+        ``"expected"`` nothing else grows with the rows: each batch's target
+        is coded from the batch (classes or quantile edges found in the
+        first pass, the in-memory ones when the sample holds every value),
+        and the null is the exact permutation mean of the tables' margins.
+        The permutation null (``True``, ``"zscore"``) holds one small code
+        per row and target, and mRMR's MID its permutations.
     **params
         ``task``, ``n_bins``, ``null_correction``, ``n_permutations``,
         ``random_state`` as in :func:`featimp.mutual_info_importances`, and

@@ -260,3 +260,44 @@ def test_mrmr_dask_client_equals_single_process(tmp_path):
             paths[::-1], "y", method="mrmr", random_state=0, client=client
         )
     pd.testing.assert_frame_equal(local, remote)
+
+
+def _traced_peak(source, **params) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        rank_dataset(source, "y", batch_size=4096, sample_size=4000, **params)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"null_correction": "expected"},
+        {"null_correction": False, "method": "mrmr", "n_features": 3},
+        {"null_correction": "expected", "method": "mrmr", "n_features": 3},
+    ],
+)
+def test_memory_does_not_grow_with_rows_without_permutations(tmp_path, params):
+    # The same files four times over: 4x the rows. Without permutations
+    # nothing is kept per row (the target is coded from each batch), so the
+    # peak of the allocations stays; the permutation null keeps a code per
+    # row and target (and mRMR the permutations), so there it grows.
+    frame = _frame(20_000)
+    for copies, folder in ((1, tmp_path / "small"), (4, tmp_path / "large")):
+        folder.mkdir()
+        for k in range(copies):
+            for i, rows in enumerate(np.array_split(np.arange(len(frame)), 4)):
+                frame.iloc[rows].to_parquet(
+                    folder / f"part-{k}-{i}.parquet", index=False
+                )
+    _traced_peak(tmp_path / "small", **params)  # imports and compiles first
+    small = _traced_peak(tmp_path / "small", **params)
+    large = _traced_peak(tmp_path / "large", **params)
+    assert large < 1.25 * small, (small, large)
+    sampled = {**params, "null_correction": True, "random_state": 0}
+    grows = _traced_peak(tmp_path / "large", **sampled)
+    assert grows > 1.5 * _traced_peak(tmp_path / "small", **sampled)
