@@ -388,9 +388,27 @@ def counting_floor() -> str:
     return "\n".join(lines)
 
 
+def scale() -> str:
+    """``scale.json``: streaming rows, seconds and peak RSS per size."""
+    data = _load("scale.json")
+    lines = [
+        "| rows | seconds | rows/s (2 cores) | peak RSS | planted columns in the "
+        "top 7 |",
+        "|---|---|---|---|---|",
+    ]
+    for r in data["runs"]:
+        lines.append(
+            f"| {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} | "
+            f"{r['peak_rss_mb']:.0f} MB | {r['planted_in_top_7']}/7 |"
+        )
+    lines += ["", f"`{data['method']}` on {data['data']}{_load_note(data)}."]
+    return "\n".join(lines)
+
+
 TABLES = {
     "main": main_table,
     "counting-floor": counting_floor,
+    "scale": scale,
     "kan-paper": kan_paper,
     "significance": significance,
 }

@@ -78,6 +78,7 @@ from featimp._validation import infer_task
 
 METHODS = ("mi", "mrmr")
 _DEFAULT_BATCH = 65_536
+_READAHEAD = 2
 _SAMPLE_SIZE = 100_000
 _MAX_CATEGORIES = 10_000
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -188,10 +189,28 @@ def _schema_difference(a, b) -> str:
 
 
 def _batches(part, columns, batch_size: int):
-    """Record batches of one file; a read error names the file."""
+    """Record batches of one file; a read error names the file.
+
+    Parquet is read page by page through a 1 MiB buffer, a row group at a
+    time (memory is set by the batch and the file's row groups, never by
+    the dataset's rows); CSV block by block."""
     pa, _, _ = _arrow()
     try:
-        yield from part.dataset.to_batches(columns=columns, batch_size=batch_size)
+        if part.path.endswith(".csv"):
+            yield from part.dataset.to_batches(
+                columns=columns, batch_size=batch_size, batch_readahead=_READAHEAD
+            )
+        else:
+            import pyarrow.parquet as pq
+
+            with pq.ParquetFile(
+                part.path,
+                buffer_size=1 << 20,
+                pre_buffer=False,
+                filesystem=part.dataset.filesystem,
+            ) as file:
+                yield from file.iter_batches(batch_size=batch_size, columns=columns)
+        pa.default_memory_pool().release_unused()
     except (OSError, pa.ArrowException) as exc:
         raise ValueError(f"cannot read {part.path!r}: {exc}") from exc
 
@@ -290,7 +309,8 @@ def _observe(column: _Column, array, start: int, settings) -> None:
         column.high = max(column.high, float(observed.max()))
     if column.integer and not np.all(observed == np.round(observed)):
         column.integer = False
-    column.add_values(np.unique(observed).tolist(), settings.cap)
+    if not column.overflow:
+        column.add_values(np.unique(observed).tolist(), settings.cap)
     keys = _row_keys(start, values.size, settings.seed)[~missing]
     column.add_sample(keys, observed, settings.sample_size)
 
