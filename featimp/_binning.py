@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from featimp import _mi_kernels
-from featimp._mi_kernels import bin_count_tables, count_tables
+from featimp._mi_kernels import bin_count_tables, count_tables, expected_cells
 from featimp._validation import encode_target
 
 # Most entries binned or counted per block of columns. Small enough that a
@@ -663,10 +662,8 @@ def expected_plugin_mi(n_x, cards, n_t, n: int) -> np.ndarray:
     x_used, t_used = np.flatnonzero(n_x), np.flatnonzero(n_t)
     a = np.repeat(n_x[x_used], t_used.size)
     b = np.tile(n_t[t_used], x_used.size)
-    kernels = _mi_kernels._kernels()
-    if kernels is not None:
-        terms = kernels[5](a, b, float(n), _TAIL)
-    else:
+    terms = expected_cells(a, b, float(n), _TAIL)
+    if terms is None:
         cells = zip(a, b, strict=True)
         terms = np.array([_expected_cell(ac, bc, float(n)) for ac, bc in cells])
     cell_column = np.repeat(column[x_used], t_used.size)

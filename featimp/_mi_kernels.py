@@ -258,3 +258,14 @@ def _by_blocks(kernel: int, X, columns, *args):
 def _serially(calls):
     """``(first column, result)`` of each call, one after the other."""
     return [(call.args[1], call()) for call in calls]
+
+
+def expected_cells(a, b, n: float, tail: float):
+    """The hypergeometric mean of each cell's plug-in MI term (see
+    :func:`featimp._binning.expected_plugin_mi`), or None without numba."""
+    kernels = _kernels()
+    if kernels is None:
+        return None
+    return kernels[5](
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), float(n), tail
+    )
