@@ -270,6 +270,10 @@ class _Column:
     sample: np.ndarray = field(default_factory=lambda: np.empty(0))
     low: float = np.inf
     high: float = -np.inf
+    #: Whether its quantile edges may be needed: not for a column that is
+    #: discrete whatever its values (integers with "auto", or every column
+    #: with discrete_features=True).
+    sampled: bool = True
 
     def add_values(self, distinct, cap: int) -> None:
         if not self.overflow:
@@ -311,8 +315,9 @@ def _observe(column: _Column, array, start: int, settings) -> None:
         column.integer = False
     if not column.overflow:
         column.add_values(np.unique(observed).tolist(), settings.cap)
-    keys = _row_keys(start, values.size, settings.seed)[~missing]
-    column.add_sample(keys, observed, settings.sample_size)
+    if column.sampled:
+        keys = _row_keys(start, values.size, settings.seed)[~missing]
+        column.add_sample(keys, observed, settings.sample_size)
 
 
 @dataclass
@@ -329,7 +334,7 @@ class _Coder:
     """How pass 2 turns one column's values into codes ``0 .. card - 1``."""
 
     name: str
-    how: str  # "categories", "values", "edges", "hash"
+    how: str  # "categories", "values", "offsets", "edges", "hash"
     lookup: object
     card: int
     has_missing: bool
@@ -357,7 +362,12 @@ def _coder(column: _Column, n_bins: int, settings) -> _Coder | None:
         )
     if discrete:
         values = np.array(sorted(column.values))
-        return _Coder(column.name, "values", values, values.size + extra, has_missing)
+        lookup = _dense_lookup(values)
+        how = "values" if lookup is None else "offsets"
+        return _Coder(
+            column.name, how, values if lookup is None else lookup,
+            values.size + extra, has_missing,
+        )  # fmt: skip
     return _edges_coder(column, n_bins, has_missing)
 
 
@@ -369,6 +379,20 @@ def _edges_coder(column: _Column, n_bins: int, has_missing: bool) -> _Coder:
     ranks = (np.arange(1, n_bins) * m + n_bins - 1) // n_bins - 1
     extra = int(has_missing)
     return _Coder(column.name, "edges", sample[ranks], n_bins + extra, has_missing)
+
+
+def _dense_lookup(values: np.ndarray):
+    """``(low, table)`` with ``table[v - low]`` the code of integer value
+    ``v``, when the values' span is small enough for a table (a lookup per
+    value instead of a binary search), else None."""
+    if not values.size or not np.all(values == np.round(values)):
+        return None
+    low, span = values[0], values[-1] - values[0]
+    if span > max(4 * values.size, 1 << 16):
+        return None
+    table = np.full(int(span) + 1, -1, dtype=np.intp)
+    table[(values - low).astype(np.intp)] = np.arange(values.size)
+    return low, table
 
 
 def _codes(coder: _Coder, array) -> np.ndarray:
@@ -392,6 +416,11 @@ def _codes(coder: _Coder, array) -> np.ndarray:
         return codes
     values = _floats(array)
     missing = np.isnan(values)
+    if coder.how == "offsets":  # every value was seen in pass 1
+        low, table = coder.lookup
+        codes = np.full(values.size, missing_code, dtype=np.intp)
+        codes[~missing] = table[(values[~missing] - low).astype(np.intp)]
+        return codes
     side = "left" if coder.how == "values" else "right"
     codes = np.searchsorted(coder.lookup, values, side=side).astype(np.intp)
     codes[missing] = missing_code
@@ -403,8 +432,11 @@ def _first_pass(parts, features, target, settings, keep_target=True):
     observed like a column (its values, a sample), the target's values
     whole when ``keep_target`` (the permutation null permutes them), else
     None, the rows per file and their total."""
-    columns = {name: _Column(name, kind) for name, kind in features.items()}
     schema = parts[0].dataset.schema
+    columns = {
+        name: _Column(name, kind, sampled=_sampled(schema.field(name).type, settings))
+        for name, kind in features.items()
+    }
     observed = _Column(target, _kind(schema.field(target).type))
     target_values, rows, n = [], [], 0
     for part in track(parts, "pass 1: samples and values", weights=_sizes(parts)):
@@ -428,6 +460,16 @@ def _first_pass(parts, features, target, settings, keep_target=True):
     rows = np.diff([*rows, n])
     y = np.concatenate(target_values) if keep_target else None
     return columns, observed, y, rows, n
+
+
+def _sampled(arrow_type, settings) -> bool:
+    """Whether a column of this type can turn out continuous (and so needs
+    a sample for its quantile edges)."""
+    pa, _, _ = _arrow()
+    if settings.discrete is True:
+        return False
+    integral = pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type)
+    return not (settings.discrete == "auto" and integral)
 
 
 def _stream_task(observed: _Column, arrow_type, n: int, settings) -> str:
