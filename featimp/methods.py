@@ -31,6 +31,7 @@ from sklearn.utils import get_tags
 
 from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
 from featimp._encoding import format_names
+from featimp._selection import support_mask as support_mask
 from featimp._validation import TASKS as TASKS
 from featimp._validation import infer_task as infer_task
 
@@ -160,6 +161,36 @@ class MethodSpec:
                     f"method {self.name!r} does not {why.format(format_names(names))}"
                 )
 
+    @property
+    def streams(self) -> bool:
+        """Whether :func:`featimp.rank_dataset` ranks with it in batches."""
+        from featimp._streaming import METHODS
+
+        return self.name in METHODS
+
+    def stream_parameters(self) -> list[str]:
+        """The parameters :func:`featimp.rank_dataset` takes for it (empty
+        when it does not stream)."""
+        from featimp._streaming import _METHODS, _STREAM_PARAMS
+
+        if not self.streams:
+            return []
+        return sorted(_METHODS[self.name][2] | _STREAM_PARAMS)
+
+    def check_stream_params(self, params: dict) -> None:
+        """Raise a ValueError or TypeError naming a parameter that
+        :func:`featimp.rank_dataset` would refuse, before any data is read."""
+        if not self.streams:
+            from featimp._streaming import METHODS
+
+            raise ValueError(
+                f"method {self.name!r} does not stream (it fits on all rows "
+                f"at once); the methods that do: {', '.join(METHODS)}"
+            )
+        from featimp._streaming import _check_params
+
+        _check_params(self.name, params)
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
@@ -167,6 +198,8 @@ class MethodSpec:
             "tasks": list(self.tasks),
             "input_tags": self.input_tags(),
             "parameters": [p.to_dict() for p in self.parameters().values()],
+            "streams": self.streams,
+            "stream_parameters": self.stream_parameters(),
         }
 
 

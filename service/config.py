@@ -8,6 +8,7 @@ environment.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -89,6 +90,15 @@ class Settings(BaseSettings):
         None,
         description="Run jobs on this Dask scheduler (e.g. tcp://host:8786); "
         "'local' starts a LocalCluster inside the service.",
+    )
+    data_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Directories whose Parquet and CSV files users may "
+        'register by reference (POST /v1/datasets with {"uri": ...}), '
+        "comma separated absolute paths. Jobs on such a dataset stream its "
+        "files; nothing outside these directories can be named (403). Empty: "
+        "no dataset can be registered by reference. Dask workers must reach "
+        "the files by the same paths.",
     )
     max_upload_bytes: int = Field(512 * 1024**2, ge=1)
     max_rows: int = Field(5_000_000, ge=1)
@@ -245,6 +255,23 @@ class Settings(BaseSettings):
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
         return check_database_url(value) if value else None
+
+    @field_validator("data_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(r).strip() for r in value if r and str(r).strip()]
+
+    @field_validator("data_roots", mode="after")
+    @classmethod
+    def _absolute_roots(cls, value: list[str]) -> list[str]:
+        relative = [r for r in value if not os.path.isabs(r)]
+        if relative:
+            raise ValueError(
+                f"FEATIMP_DATA_ROOTS must be absolute paths, got {relative}"
+            )
+        return [os.path.realpath(r) for r in value]
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -97,8 +97,10 @@ def record_within_quota(
     try:
         return create(store=store, owner=owner, quota=quota, **fields)
     except QuotaExceeded:
-        path.unlink(missing_ok=True)
-    incoming = fields["size_bytes"]
+        if path is not None:
+            path.unlink(missing_ok=True)
+    # Files registered by reference are not stored: only their count counts.
+    incoming = 0 if fields.get("reference") else fields["size_bytes"]
     check_upload(
         settings=settings, store=store, owner=owner, kind=kind, incoming=incoming
     )

@@ -43,7 +43,28 @@ class ProblemDetails(BaseModel):
 class ColumnPublic(BaseModel):
     name: str
     dtype: str
-    n_missing: int
+    n_missing: int | None = Field(
+        description="Missing values; null when a dataset registered by "
+        "reference does not say without reading it (CSV, or Parquet row "
+        "groups without statistics)."
+    )
+
+
+class DatasetReferenceCreate(BaseModel):
+    """Register files of yours under the operator's allowed roots."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"uri": "/data/events/*.parquet"}]},
+    )
+
+    uri: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="A Parquet or CSV file, a directory of them or a glob, as "
+        "an absolute path or a file:// URL, under FEATIMP_DATA_ROOTS.",
+    )
+    name: str | None = Field(None, max_length=200)
 
 
 class DatasetPublic(BaseModel):
@@ -51,10 +72,19 @@ class DatasetPublic(BaseModel):
     name: str
     format: Literal["csv", "parquet"]
     size_bytes: int
-    n_rows: int
+    n_rows: int | None = Field(
+        description="Null for CSV files registered by reference (not counted "
+        "without reading them)."
+    )
     n_columns: int
     columns: list[ColumnPublic]
     created_at: str
+    uri: str | None = Field(
+        None,
+        description="For a dataset registered by reference, its URI; its "
+        "files are read in place and jobs stream them.",
+    )
+    n_files: int | None = Field(None, description="Files of a referenced dataset.")
 
 
 class DatasetsPublic(BaseModel):
@@ -365,6 +395,15 @@ class MethodPublic(BaseModel):
     tasks: list[str]
     input_tags: InputTagsPublic
     parameters: list[ParameterPublic]
+    streams: bool = Field(
+        description="Whether rank jobs on datasets registered by reference "
+        "can use it: it is computed from counts and sums that add up over "
+        "batches of rows."
+    )
+    stream_parameters: list[str] = Field(
+        description="The parameters it takes when it streams (selection by "
+        "n_features_to_select or threshold applies to the ranking)."
+    )
 
 
 class MethodsPublic(BaseModel):

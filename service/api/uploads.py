@@ -264,6 +264,25 @@ class _ParsedRequest(Request):
         return self._parsed
 
 
+def is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type is JSON (``application/json`` or ``+json``)."""
+    message = email.message.Message()
+    message["content-type"] = content_type or ""
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+async def read_json(request: Request):
+    """The request's JSON body, within ``FEATIMP_MAX_JSON_BYTES`` (413) and
+    checked as :class:`JSONBodyRoute` checks it."""
+    body = await _read_limited(request, request.app.state.settings.max_json_bytes)
+    if not body:
+        raise Problem(422, "the JSON body is empty")
+    return parse_json(body)
+
+
 async def _read_limited(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
@@ -280,12 +299,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _check_json_type(content_type: str | None) -> None:
-    message = email.message.Message()
-    message["content-type"] = content_type or ""
-    subtype = message.get_content_subtype()
-    if message.get_content_maintype() != "application" or not (
-        subtype == "json" or subtype.endswith("+json")
-    ):
+    if not is_json(content_type):
         shown = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
         raise Problem(415, f"{shown}: send the body as application/json")
 

@@ -8,13 +8,18 @@ missing feature values starts whenever the method accepts them.
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import joblib
 import numpy as np
 import pandas as pd
 
-from featimp.methods import get_method, infer_task
+from featimp import rank_dataset
+from featimp.methods import SELECTION_PARAMETERS, get_method, infer_task, support_mask
 from service.jobs.progress import following
-from service.jobs.validate import JobRejected, requested_task
+from service.jobs.validate import JobRejected, requested_task, stream_params
+from service.references import check_unchanged, shown_paths
 from service.store import Store
 from service.store import selectors as selector_store
 from service.store.datasets import DatasetRecord
@@ -54,6 +59,55 @@ def fit(store: Store, job, progress) -> tuple[object, list[str]]:
         selector.fit(X, y)
     progress(0.9, "writing result")
     return selector, features
+
+
+def rank_streamed(job, dataset: DatasetRecord, progress, executor: str):
+    """The ranking table of a rank job on a dataset registered by reference:
+    :func:`featimp.rank_dataset` over its files, in batches. On a Dask
+    worker the counting passes fan out over the cluster, one task per file
+    (from this task, through ``distributed.worker_client``)."""
+    reference = dataset.reference
+    request = job.request
+    params = stream_params(request)
+    selection = {k: params.pop(k) for k in SELECTION_PARAMETERS if k in params}
+    label = f"streaming {request['method']} over {len(reference['files'])} file(s)"
+    progress(0.05, label)
+    try:
+        files = check_unchanged(reference)
+        with _cluster(executor) as client, following(progress, 0.05, 0.95, label):
+            table = rank_dataset(
+                files,
+                request["target"],
+                method=request["method"],
+                client=client,
+                **params,
+            )
+    except (ValueError, TypeError) as exc:
+        # Name the user's files by their path under the root, never where
+        # the operator mounted them.
+        raise type(exc)(shown_paths(str(exc), reference)) from None
+    progress(0.95, "writing result")
+    for column, rate in table.attrs["hashed"].items():
+        warnings.warn(
+            f"column {column!r} has more distinct values than max_categories "
+            f"and was hashed (collision rate {rate:.2%})",
+            stacklevel=2,
+        )
+    importances = table["importance"].to_numpy(dtype=float)
+    table["selected"] = support_mask(importances, table["rank"].to_numpy(), **selection)
+    return table[["rank", "feature", "importance", "selected"]]
+
+
+@contextmanager
+def _cluster(executor: str):
+    """A client of the job's Dask cluster when the job runs on one."""
+    if executor != "dask":
+        yield None
+        return
+    from distributed import worker_client
+
+    with worker_client() as client:
+        yield client
 
 
 def ranking_table(selector, features: list[str]) -> pd.DataFrame:
@@ -97,6 +151,12 @@ def transform_dataset(
     *, store: Store, selector: SelectorRecord, dataset: DatasetRecord
 ) -> pd.DataFrame:
     """The dataset reduced by a fitted selector; its columns must match."""
+    if dataset.streamed:
+        raise JobRejected(
+            "dataset_id",
+            f"dataset {dataset.id} is registered by reference and is streamed: "
+            "a selector cannot transform it (upload the rows to transform)",
+        )
     missing = [f for f in selector.features_in if f not in dataset.column_names]
     if missing:
         raise JobRejected(

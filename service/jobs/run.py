@@ -29,6 +29,7 @@ from service.problem_details import problem
 from service.schemas import MAX_JOB_WARNINGS
 from service.store import Store
 from service.store import jobs as job_store
+from service.store.datasets import get_dataset
 from service.store.db import redact_paths
 
 log = logging.getLogger("service.jobs")
@@ -88,7 +89,7 @@ def run_job(
     try:
         with job_warnings.capture() as caught:
             result_rows, selector_id = _fit_and_write(
-                store, job, _Progress(store, job_id, lease)
+                store, job, _Progress(store, job_id, lease), executor
             )
     except JobStopped:
         return "canceled"
@@ -200,7 +201,12 @@ def warning_messages(caught: list[warnings.WarningMessage]) -> list[str]:
     return lines
 
 
-def _fit_and_write(store: Store, job, progress) -> tuple[int, str | None]:
+def _fit_and_write(store: Store, job, progress, executor) -> tuple[int, str | None]:
+    dataset = get_dataset(store=store, owner=job.owner, dataset_id=job.dataset_id)
+    if dataset is not None and dataset.streamed:
+        table = rank.rank_streamed(job, dataset, progress, executor)
+        _write_parquet_atomic(table, store.path("results", job.id))
+        return len(table), None
     if job.type == "responsiveness":
         table, report = responsiveness.run(store, job, progress)
         text = json.dumps(report).encode()

@@ -21,6 +21,8 @@ from featimp.methods import (
     InputColumn,
     get_method,
     infer_task,
+    method_names,
+    support_mask,
 )
 from featimp.recourse import RESULT_COLUMNS, ActionSet, ResponsivenessExplainer
 from service.jobs.responsiveness import EXPLAINER_PARAMETERS, make_estimator
@@ -46,18 +48,92 @@ class JobRejected(ValueError):
 def validate_job(*, store: Store, dataset: DatasetRecord, request: dict) -> None:
     """Check a job request against the registry (or the recourse rules) and
     the dataset; raises :class:`JobRejected`."""
+    if dataset.streamed:
+        _validate_streamed(dataset, request)
+        return
     if request["type"] == "responsiveness":
         _validate_responsiveness(store=store, dataset=dataset, request=request)
         return
+    spec = _method(request)
+    features = _check_columns(dataset, request, spec)
+    if request.get("target") is not None:
+        _check_task(store, dataset, request, spec)
+    _check_params(spec, request.get("params") or {}, n_features=len(features))
+
+
+def _method(request: dict):
     try:
         spec = get_method(request["method"])
         spec.selector_class()
     except (ValueError, ImportError) as exc:
         raise JobRejected("method", str(exc)) from None
-    features = _check_columns(dataset, request, spec)
-    if request.get("target") is not None:
-        _check_task(store, dataset, request, spec)
-    _check_params(spec, request.get("params") or {}, n_features=len(features))
+    return spec
+
+
+def _validate_streamed(dataset: DatasetRecord, request: dict) -> None:
+    """A job on a dataset registered by reference: a rank job of a method
+    that streams, ranking every column against a target, with parameters
+    :func:`featimp.rank_dataset` takes (and the selection parameters)."""
+    if request["type"] != "rank":
+        raise JobRejected(
+            "type",
+            f"dataset {dataset.id} is registered by reference and is streamed: "
+            f"it can be ranked (type 'rank'), not used by a {request['type']!r} "
+            "job, which needs its rows in memory",
+        )
+    spec = _method(request)
+    if not spec.streams:
+        streaming = [n for n in method_names() if get_method(n).streams]
+        raise JobRejected(
+            "method",
+            f"method {spec.name!r} does not stream, and dataset {dataset.id} is "
+            f"registered by reference; the methods that stream: "
+            f"{', '.join(streaming)}",
+        )
+    columns = {c["name"]: c for c in dataset.columns}
+    target = request.get("target")
+    if target is None:
+        raise JobRejected("target", "a streamed ranking needs a target column")
+    if target not in columns:
+        raise _unknown_target(target, columns)
+    if columns[target]["n_missing"]:
+        raise JobRejected(
+            "target",
+            f"target column {target!r} has "
+            f"{columns[target]['n_missing']} missing value(s)",
+        )
+    if request.get("features"):
+        raise JobRejected(
+            "features",
+            "a streamed ranking ranks every column besides the target; leave "
+            "'features' out",
+        )
+    params = stream_params(request)
+    selection = {k: params.pop(k) for k in SELECTION_PARAMETERS if k in params}
+    try:
+        spec.check_stream_params(params)
+    except (ValueError, TypeError) as exc:
+        raise JobRejected("params", str(exc)) from None
+    try:
+        support_mask(np.zeros(len(columns) - 1), **selection)
+    except (ValueError, TypeError) as exc:
+        raise JobRejected("params", str(exc)) from None
+    k = selection.get(SELECTION_PARAMETERS[0])
+    if isinstance(k, int) and not isinstance(k, bool) and k > len(columns) - 1:
+        raise JobRejected(
+            f"params.{SELECTION_PARAMETERS[0]}",
+            f"n_features_to_select={k} is larger than the number of features "
+            f"({len(columns) - 1})",
+        )
+
+
+def stream_params(request: dict) -> dict:
+    """A streamed job's ``params``, with its ``task`` when one is set."""
+    params = dict(request.get("params") or {})
+    task = requested_task(request)
+    if task != "auto":
+        params["task"] = task
+    return params
 
 
 def column_kind(dtype: str) -> str:
@@ -272,6 +348,12 @@ def _rows_dataset(store, dataset: DatasetRecord, request: dict) -> DatasetRecord
     )
     if rows is None:
         raise JobRejected("rows.dataset_id", f"no dataset with id {rows_id!r}")
+    if rows.streamed:
+        raise JobRejected(
+            "rows.dataset_id",
+            f"dataset {rows_id} is registered by reference and is streamed; "
+            "the rows to explain must be an uploaded dataset",
+        )
     return rows
 
 

@@ -1,4 +1,11 @@
-"""Dataset metadata: one row per uploaded table, the data in an Arrow file."""
+"""Dataset metadata: one row per dataset.
+
+An uploaded table's data is an Arrow file beside the database. A dataset
+registered by reference (:mod:`service.references`) is files of the user's
+under an operator-allowed root, which the service reads but never stores:
+its row keeps the URI, the files and their format, and its rows may be
+unknown (CSV is not counted without reading it), stored as -1.
+"""
 
 from __future__ import annotations
 
@@ -25,10 +32,18 @@ class DatasetRecord:
     name: str
     format: str
     size_bytes: int
-    n_rows: int
+    n_rows: int | None
     n_columns: int
     columns: list[dict]
     created_at: str
+    #: For a dataset registered by reference: ``{"uri", "format", "files":
+    #: [{"path", "size"}, ...]}``; None for an upload.
+    reference: dict | None = None
+
+    @property
+    def streamed(self) -> bool:
+        """Whether jobs read it in batches from the user's files."""
+        return self.reference is not None
 
     @property
     def column_names(self) -> list[str]:
@@ -36,7 +51,16 @@ class DatasetRecord:
 
 
 def _record(row) -> DatasetRecord:
-    return DatasetRecord(**{**dict(row), "columns": json.loads(row["columns"])})
+    row = dict(row)
+    reference = row.pop("reference", None)
+    return DatasetRecord(
+        **{
+            **row,
+            "n_rows": None if row["n_rows"] < 0 else row["n_rows"],
+            "columns": json.loads(row["columns"]),
+            "reference": None if reference is None else json.loads(reference),
+        }
+    )
 
 
 def create_dataset(
@@ -47,9 +71,10 @@ def create_dataset(
     name: str,
     fmt: str,
     size_bytes: int,
-    n_rows: int,
+    n_rows: int | None,
     columns: list[dict],
     quota: Quota | None = None,
+    reference: dict | None = None,
 ) -> DatasetRecord:
     record = DatasetRecord(
         id=dataset_id,
@@ -61,6 +86,7 @@ def create_dataset(
         n_columns=len(columns),
         columns=columns,
         created_at=now(),
+        reference=reference,
     )
     insert_within_quota(
         store=store,
@@ -71,13 +97,14 @@ def create_dataset(
             name,
             fmt,
             size_bytes,
-            n_rows,
+            -1 if n_rows is None else n_rows,
             len(columns),
             json.dumps(columns),
             record.created_at,
+            None if reference is None else json.dumps(reference),
         ),
         owner=owner,
-        size_bytes=size_bytes,
+        size_bytes=0 if reference is not None else size_bytes,
         quota=quota,
     )
     return record

@@ -91,6 +91,8 @@ CREATE TABLE IF NOT EXISTS replicas (
 _ADDED_COLUMNS = (
     ("jobs", "warnings", "TEXT NOT NULL DEFAULT '[]'"),
     ("jobs", "replica", "TEXT"),
+    # A dataset registered by reference: JSON of its URI, files and format.
+    ("datasets", "reference", "TEXT"),
 )
 DATABASE_NAME = "featimp.sqlite3"
 

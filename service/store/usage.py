@@ -28,7 +28,11 @@ class QuotaExceeded(Exception):
     """An upload that would pass its owner's :class:`Quota`."""
 
 
-_DATASET_BYTES = "SELECT COALESCE(SUM(size_bytes), 0) FROM datasets WHERE owner = ?"
+# Files registered by reference are not the service's: they do not count.
+_DATASET_BYTES = (
+    "SELECT COALESCE(SUM(size_bytes), 0) FROM datasets "
+    "WHERE owner = ? AND reference IS NULL"
+)
 _MODEL_BYTES = "SELECT COALESCE(SUM(size_bytes), 0) FROM models WHERE owner = ?"
 
 
@@ -66,8 +70,9 @@ def insert_within_quota(
 def usage_of(*, store: Store, owner: str) -> Usage:
     with store.connect() as conn:
         n_datasets, dataset_bytes = conn.execute(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) "
-            "FROM datasets WHERE owner = ?",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN reference IS NULL "
+            "THEN size_bytes ELSE 0 END), 0) AS BIGINT) FROM datasets "
+            "WHERE owner = ?",
             (owner,),
         ).fetchone()
         (model_bytes,) = conn.execute(

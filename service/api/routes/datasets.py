@@ -1,16 +1,19 @@
-"""``/v1/datasets``: upload (CSV or Parquet), describe, list, delete."""
+"""``/v1/datasets``: upload (CSV or Parquet) or register by reference,
+describe, list, delete."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 
-from service import quotas
+from service import quotas, references
 from service.api.deps import LimitQuery, OffsetQuery, OwnerDep, SettingsDep, StoreDep
-from service.api.uploads import ingest_upload
+from service.api.uploads import ingest_upload, is_json, read_json
 from service.problems import Problem, not_found, problem_responses
-from service.schemas import DatasetPublic, DatasetsPublic
+from service.schemas import DatasetPublic, DatasetReferenceCreate, DatasetsPublic
 from service.store import datasets as dataset_store
 from service.store.db import new_id
 from service.tables import TableError
@@ -34,12 +37,65 @@ _UPLOAD_BODY = {
         "application/vnd.apache.parquet": {
             "schema": {"type": "string", "format": "binary"}
         },
+        "application/json": {
+            "schema": DatasetReferenceCreate.model_json_schema(),
+        },
     },
 }
 
 
 def _public(record) -> DatasetPublic:
-    return DatasetPublic(**{k: v for k, v in vars(record).items() if k != "owner"})
+    shown = {k: v for k, v in vars(record).items() if k not in ("owner", "reference")}
+    if record.reference is not None:
+        shown["uri"] = record.reference["uri"]
+        shown["n_files"] = len(record.reference["files"])
+    return DatasetPublic(**shown)
+
+
+def _reference_body(data) -> DatasetReferenceCreate:
+    try:
+        return DatasetReferenceCreate.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(map(str, error["loc"])) or "body"
+        raise Problem(422, f"{field}: {error['msg']}", field=field) from None
+
+
+def _record(**fields) -> dataset_store.DatasetRecord:
+    """The dataset's row, within the key's quotas."""
+    return quotas.record_within_quota(
+        dataset_store.create_dataset, kind="datasets", **fields
+    )
+
+
+async def _register(request, *, store, settings, owner, name):
+    """A dataset registered by reference: its files described, not copied."""
+    body = _reference_body(await read_json(request))
+    quotas.check_upload(
+        settings=settings, store=store, owner=owner, kind="datasets", incoming=0
+    )
+    try:
+        found = await run_in_threadpool(
+            references.register,
+            body.uri,
+            settings.data_roots,
+            max_columns=settings.max_columns,
+        )
+    except references.UnusableReference as exc:
+        raise Problem(exc.status, exc.detail, field="uri") from None
+    return _record(
+        settings=settings,
+        store=store,
+        owner=owner,
+        path=None,
+        dataset_id=new_id(),
+        name=name or body.name or body.uri,
+        fmt=found.format,
+        size_bytes=found.size_bytes,
+        n_rows=found.n_rows,
+        columns=found.columns,
+        reference=found.to_record(),
+    )
 
 
 def _ingest(
@@ -64,12 +120,10 @@ def _ingest(
         )
     except TableError as exc:
         raise Problem(exc.status, str(exc), title=exc.title, field="file") from None
-    return quotas.record_within_quota(
-        dataset_store.create_dataset,
+    return _record(
         settings=settings,
         store=store,
         owner=owner,
-        kind="datasets",
         path=path,
         dataset_id=dataset_id,
         name=name,
@@ -90,16 +144,20 @@ def _ingest(
         described={
             400: "Malformed multipart: no closing boundary, two 'file' parts, "
             "a bad boundary or part header",
+            403: "A URI outside FEATIMP_DATA_ROOTS (or a file it reaches "
+            "through a link), or no roots configured",
             413: "Larger than FEATIMP_MAX_UPLOAD_BYTES, too many rows or "
             "columns, larger decoded than FEATIMP_MAX_DATASET_BYTES, or over "
             "the memory or CPU time that parsing an upload may take",
             415: "Binary data that is not Parquet, or a multipart type other "
             "than form-data",
             422: "A table that cannot be parsed (the detail names the line), "
-            "or no part named 'file'",
+            "or no part named 'file'; a URI that matches no data file, mixes "
+            "formats, or names files that differ in schema or cannot be read",
         },
     ),
-    summary="Upload a CSV or Parquet table (multipart field 'file', or raw body)",
+    summary="Upload a CSV or Parquet table (multipart field 'file', or raw "
+    'body), or register files by reference (JSON {"uri": ...})',
 )
 async def upload_dataset(
     request: Request,
@@ -109,6 +167,21 @@ async def upload_dataset(
     owner: OwnerDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DatasetPublic:
+    """Upload a table, or register files by reference.
+
+    A JSON body ``{"uri": ..., "name": ...}`` registers Parquet or CSV
+    files under the operator's ``FEATIMP_DATA_ROOTS`` (a file, a directory
+    or a glob) without copying them: they are described from their metadata
+    (Parquet footers; a CSV file's first block, rows unknown), they do not
+    count against the stored-bytes quota, and rank jobs on them stream the
+    files in batches (methods that stream: see ``GET /v1/methods``).
+    """
+    if is_json(request.headers.get("content-type")):
+        record = await _register(
+            request, store=store, settings=settings, owner=owner, name=name
+        )
+        response.headers["Location"] = f"/v1/datasets/{record.id}"
+        return _public(record)
     incoming = quotas.declared_length(request)
     quotas.check_upload(
         settings=settings, store=store, owner=owner, kind="datasets", incoming=incoming
