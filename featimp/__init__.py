@@ -4,6 +4,7 @@ Each method is a pure score function returning one importance per feature
 (bigger is more important) and a scikit-learn selector wrapping it.
 """
 
+from featimp import _streamed_fit  # noqa: F401  (selectors fit datasets by streaming)
 from featimp._base import BaseImportanceSelector
 from featimp._centrality import (
     EigenvectorCentralitySelector,

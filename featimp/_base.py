@@ -24,6 +24,11 @@ SELECTION_PARAMETERS = ("n_features_to_select", "threshold")
 BASE_PARAMETERS = (*SELECTION_PARAMETERS, "stability")
 #: Bootstrap resamples for ``stability=True``.
 DEFAULT_N_BOOTSTRAP = 50
+#: Per selector class, the :func:`featimp.rank_dataset` method it streams
+#: a dataset with, and the function that does it (filled in by
+#: :mod:`featimp._streamed_fit`, which imports the streaming code: kept
+#: here as a table so that the selectors need not import it).
+STREAMING: dict[type, tuple[str, object]] = {}
 
 
 class BaseImportanceSelector(SelectorMixin, BaseEstimator):
@@ -144,18 +149,35 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         return self._score_function(X, y, **params)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, target=None):
         """Compute the importances of the features of ``X``.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,), optional for unsupervised methods
+        X : array-like or DataFrame of shape (n_samples, n_features), or a
+            ``pyarrow.dataset.Dataset`` or ``dask.dataframe.DataFrame``
+            A dataset or dask frame is streamed in batches by
+            :func:`featimp.rank_dataset` (for the methods that stream: MI,
+            mRMR, EC-FS, Inf-FS), never loaded whole; its features are all
+            its columns but the target.
+        y : array-like of shape (n_samples,), or a column name, optional for
+            unsupervised methods
+            For a dataset or dask frame, the name of its target column (or
+            give it as ``target``).
+        target : str, optional
+            The target column of a dataset or dask frame.
 
         Returns
         -------
         self
         """
+        if is_stream_source(X):
+            return self._fit_streamed(X, y, target)
+        if target is not None:
+            raise TypeError(
+                "target= names the target column of a pyarrow dataset or dask "
+                "frame; for data in memory pass the target as y"
+            )
         X, y = self._validate_input(X, y)
         d = self.n_features_in_
         self._check_n_features_to_select(d)
@@ -173,6 +195,40 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
             if getattr(self, "stability", False):
                 advance()
                 self.stability_ = self._bootstrap(X, y)
+        return self
+
+    def _fit_streamed(self, source, y, target):
+        if isinstance(y, str) and target is not None and y != target:
+            raise ValueError(f"y={y!r} and target={target!r} name different columns")
+        target = target if target is not None else y
+        if not isinstance(target, str):
+            raise TypeError(
+                "fitting a pyarrow dataset or dask frame needs the name of its "
+                "target column: fit(dataset, target='column') or y='column'"
+            )
+        entry = next((STREAMING[c] for c in type(self).__mro__ if c in STREAMING), None)
+        if entry is None:
+            streaming = sorted(method for method, _ in STREAMING.values())
+            raise TypeError(
+                f"{type(self).__name__} fits on all rows in memory and cannot "
+                "stream a pyarrow dataset or dask frame; the selectors of "
+                f"{', '.join(streaming)} can (or load the data first)"
+            )
+        if self.stability:
+            raise ValueError(
+                "stability= refits on resamples of the rows in memory: it is "
+                "not available when fitting a dataset that streams"
+            )
+        method, fit_stream = entry
+        features, importances, attrs = fit_stream(self, method, source, target)
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.n_features_in_ = len(features)
+        self.importances_ = np.asarray(importances, dtype=float)
+        self.feature_importances_ = self.importances_
+        self.ranking_ = ranking_from_importances(self.importances_)
+        #: What :func:`featimp.rank_dataset` reported (rows, files, hashed
+        #: columns with their collision rates, the task).
+        self.streamed_ = dict(attrs)
         return self
 
     def _resamples_after_fit(self) -> int:
@@ -273,6 +329,17 @@ class BaseImportanceSelector(SelectorMixin, BaseEstimator):
         tags.input_tags.categorical = self._reads_tables
         tags.input_tags.string = self._reads_tables
         return tags
+
+
+def is_stream_source(X) -> bool:
+    """Whether ``X`` is data to stream: a ``pyarrow.dataset.Dataset`` or a
+    dask DataFrame (told by type, without importing either library)."""
+    modules = [c.__module__ or "" for c in type(X).__mro__]
+    return any(
+        m.startswith(("pyarrow._dataset", "pyarrow.dataset", "dask.dataframe"))
+        and c.__name__ in ("Dataset", "FileSystemDataset", "DataFrame")
+        for m, c in zip(modules, type(X).__mro__, strict=True)
+    )
 
 
 def _is_table(X) -> bool:

@@ -123,7 +123,7 @@ def progress_bar(quiet: bool):
     )
 
     def advance(progress):
-        bar.set_postfix_str(progress.stage, refresh=False)
+        bar.set_postfix_str(progress.describe(), refresh=False)
         bar.update(100 * progress.fraction - bar.n)
 
     with bar, listen_progress(advance):

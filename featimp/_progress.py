@@ -19,6 +19,7 @@ nothing themselves; the loop reports as their results come back.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,10 +32,24 @@ from joblib.parallel import get_active_backend
 @dataclass(frozen=True)
 class Progress:
     """Where the listened-to block is: ``fraction`` of it done, in [0, 1],
-    and the nested ``stage`` it is in."""
+    and the nested ``stage`` it is in. A loop over rows (a streamed pass
+    over files, :func:`featimp.rank_dataset`) also says how many ``rows``
+    it has read since its outermost loop began, and how many a second."""
 
     fraction: float
     stage: str
+    rows: int | None = None
+    rows_per_second: float | None = None
+
+    def describe(self) -> str:
+        """The stage, with the rows read and their rate when counted.
+
+        >>> Progress(0.5, "counting 2/4", 1_500_000, 612_345.6).describe()
+        'counting 2/4, 1,500,000 rows at 612,346 rows/s'
+        """
+        if self.rows is None:
+            return self.stage
+        return f"{self.stage}, {self.rows:,} rows at {self.rows_per_second:,.0f} rows/s"
 
 
 @dataclass
@@ -58,6 +73,12 @@ class _Listener:
     callback: Callable[[Progress], None]
     levels: list[_Level] = field(default_factory=list)
     last: Progress | None = None
+    rows: int | None = None
+    rows_since: float = 0.0
+
+    def start_outer(self) -> None:
+        """A new outermost loop: its rows count from 0."""
+        self.rows, self.rows_since = None, time.monotonic()
 
     def report(self) -> None:
         fraction, scale = 0.0, 1.0
@@ -67,7 +88,10 @@ class _Listener:
                 break
             scale *= level.weights[level.done] / level.total
         stage = " > ".join(level.label() for level in self.levels)
-        self.last = Progress(min(1.0, fraction), stage)
+        rate = None
+        if self.rows is not None:
+            rate = self.rows / max(time.monotonic() - self.rows_since, 1e-9)
+        self.last = Progress(min(1.0, fraction), stage, self.rows, rate)
         self.callback(self.last)
 
 
@@ -126,6 +150,8 @@ def track(
         return
     level = _Level(stage, weights)
     depth = len(listener.levels)
+    if depth == 0:
+        listener.start_outer()
     listener.levels.append(level)
     try:
         listener.report()
@@ -139,6 +165,16 @@ def track(
     finally:
         if len(listener.levels) > depth and listener.levels[depth] is level:
             del listener.levels[depth:]
+
+
+def add_rows(n: int) -> None:
+    """Count ``n`` more rows read inside the current tracked loop (a batch of
+    a streamed file); the listener hears of them at once."""
+    listener = _listener.get()
+    if listener is None or not listener.levels:
+        return
+    listener.rows = (listener.rows or 0) + int(n)
+    listener.report()
 
 
 @contextmanager

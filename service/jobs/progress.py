@@ -32,7 +32,7 @@ def following(progress, start: float, end: float, label: str):
         if now - last < REPORT_EVERY and step.fraction < 1:
             return
         last = now
-        stage = f"{label}: {step.stage}" if step.stage else label
+        stage = f"{label}: {step.describe()}" if step.stage else label
         progress(start + (end - start) * step.fraction, stage)
 
     with listen_progress(report):
