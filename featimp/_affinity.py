@@ -66,9 +66,7 @@ def _spread(X, standardize: bool, moments=None) -> np.ndarray:
     if found is None and _compiled(X):
         found = class_moments(X, np.zeros(X.shape[0]), 1)
     if found:  # NumPy's std to rounding
-        _, _, _, low, high, squares = found
-        sigma = np.sqrt(squares / max(X.shape[0] - 1, 0))
-        sigma[high.max(axis=0) - low.min(axis=0) == 0] = 0.0
+        sigma = _sigma_from_moments(found, X.shape[0])
     else:
         sigma = np.empty(X.shape[1])
         for cols in _column_chunks(*X.shape):
@@ -76,11 +74,34 @@ def _spread(X, standardize: bool, moments=None) -> np.ndarray:
             sigma[cols] = chunk.std(axis=0, ddof=1)
             # Rounding leaves ~1e-17 on constant columns; make them exactly 0.
             sigma[cols][np.ptp(chunk, axis=0) == 0] = 0.0
+    return _standardized(sigma, standardize)
+
+
+def _sigma_from_moments(moments, n_samples: int) -> np.ndarray:
+    _, _, _, low, high, squares = moments
+    sigma = np.sqrt(squares / max(n_samples - 1, 0))
+    sigma[high.max(axis=0) - low.min(axis=0) == 0] = 0.0
+    return sigma
+
+
+def _standardized(sigma, standardize: bool) -> np.ndarray:
     if standardize:
         # Every relevance score here is invariant to rescaling a column, so
         # standardising X changes only sigma: 1 for every non-constant column.
         sigma = (sigma > 0).astype(float)
     return sigma
+
+
+def spread_from_moments(moments, n_samples: int, standardize: bool) -> np.ndarray:
+    """The ``sigma`` of :func:`_spread` from per-class sums alone.
+
+    ``moments`` has the layout of :func:`featimp._mi_kernels.class_moments`:
+    class sizes (k,), per-class means, sums of squared deviations, smallest
+    and largest values (k, d), and the sums of squared deviations from the
+    mean of all ``n_samples`` rows (d,). The same arithmetic as the compiled
+    path of :func:`_spread`, for sums counted elsewhere (in batches).
+    """
+    return _standardized(_sigma_from_moments(moments, n_samples), standardize)
 
 
 def _class_moments(X, cols, codes, n_classes: int, ddof: int, moments=None):
@@ -92,11 +113,7 @@ def _class_moments(X, cols, codes, n_classes: int, ddof: int, moments=None):
     if found is None and _compiled(X):
         found = class_moments(X, codes, n_classes, cols)
     if found:
-        sizes, means, squares, low, high, _ = found
-        variances = squares / np.maximum(sizes - ddof, 1)[:, None]
-        # A within-class constant column must hit the zero-variance rule.
-        variances[high - low == 0] = 0.0
-        return sizes, means, variances
+        return _variances_from_moments(found, ddof)
     chunk = X[:, cols]
     sizes = np.bincount(codes, minlength=n_classes)
     means = np.empty((n_classes, chunk.shape[1]))
@@ -109,6 +126,15 @@ def _class_moments(X, cols, codes, n_classes: int, ddof: int, moments=None):
         # A within-class constant column must hit the zero-variance rule
         # exactly, whatever rounding the mean picked up.
         variances[k][np.ptp(rows, axis=0) == 0] = 0.0
+    return sizes, means, variances
+
+
+def _variances_from_moments(moments, ddof: int):
+    """Class sizes, means and variances from ``class_moments``-style sums."""
+    sizes, means, squares, low, high, _ = moments
+    variances = squares / np.maximum(sizes - ddof, 1)[:, None]
+    # A within-class constant column must hit the zero-variance rule.
+    variances[high - low == 0] = 0.0
     return sizes, means, variances
 
 
@@ -135,15 +161,29 @@ def fisher_scores(
         sizes, means, variances = _class_moments(
             X, cols, codes, n_classes, ddof=1 if reference else 0, moments=moments
         )
-        if reference:
-            numerator = (means[1] - means[0]) ** 2
-            denominator = variances.sum(axis=0)
-        else:
-            grand = sizes @ means / sizes.sum()
-            numerator = sizes @ (means - grand) ** 2
-            denominator = sizes @ variances
-        scores[cols] = _fisher_ratio(numerator, denominator)
+        scores[cols] = _fisher_from_classes(sizes, means, variances, reference)
     return scores
+
+
+def _fisher_from_classes(sizes, means, variances, reference: bool) -> np.ndarray:
+    if reference:
+        numerator = (means[1] - means[0]) ** 2
+        denominator = variances.sum(axis=0)
+    else:
+        grand = sizes @ means / sizes.sum()
+        numerator = sizes @ (means - grand) ** 2
+        denominator = sizes @ variances
+    return _fisher_ratio(numerator, denominator)
+
+
+def fisher_from_moments(moments, *, reference: bool) -> np.ndarray:
+    """:func:`fisher_scores` of every column from its per-class sums alone
+    (``moments`` as in :func:`spread_from_moments`), for sums counted
+    elsewhere (in batches)."""
+    sizes, means, variances = _variances_from_moments(
+        moments, ddof=1 if reference else 0
+    )
+    return _fisher_from_classes(sizes, means, variances, reference)
 
 
 def _bin_index(chunk, n_bins: int):
@@ -154,8 +194,14 @@ def _bin_index(chunk, n_bins: int):
     an edge, common in integer columns, land in the same bin. Returns the
     bins and a mask of constant columns (whose bins are meaningless).
     """
-    low = chunk.min(axis=0)
-    width = np.abs(chunk.max(axis=0) - low) / n_bins
+    return equal_width_bins(chunk, chunk.min(axis=0), chunk.max(axis=0), n_bins)
+
+
+def equal_width_bins(chunk, low, high, n_bins: int):
+    """:func:`_bin_index` of the columns of ``chunk`` for the ranges
+    ``low``, ``high`` (d,) of the whole columns, of which ``chunk`` may be
+    any rows: each entry's bin depends on its value and the edges alone."""
+    width = np.abs(high - low) / n_bins
     constant = width == 0
     width = np.where(constant, 1.0, width)
     steps = np.broadcast_to(width, (n_bins - 1, chunk.shape[1]))
@@ -214,17 +260,22 @@ def symmetric_uncertainty(X, codes, n_classes: int) -> np.ndarray:
     score 0 (the reference gives them a large spurious value, because its
     marginal and joint histograms then disagree).
     """
-    n_samples = X.shape[0]
-    n_bins = _n_bins(n_samples)
-    p_class = np.bincount(codes, minlength=n_classes) / n_samples
-    h_class = -np.sum(p_class * np.log(p_class))
+    n_bins = _n_bins(X.shape[0])
+    sizes = np.bincount(codes, minlength=n_classes)
     scores = np.empty(X.shape[1])
     for cols in _column_chunks(*X.shape, whole=_compiled(X)):
         joint, constant = _equal_width_counts(X, cols, codes, n_classes, n_bins)
-        scores[cols] = np.where(
-            constant, 0.0, _uncertainty_from_counts(joint, p_class, h_class)
-        )
+        scores[cols] = uncertainty_from_tables(joint, constant, sizes)
     return scores
+
+
+def uncertainty_from_tables(joint, constant, class_sizes) -> np.ndarray:
+    """:func:`symmetric_uncertainty` from the (bin, class) counts ``joint``
+    (c, n_bins, k) of each column, which columns are ``constant`` and the
+    class sizes (k,), for counts made elsewhere (in batches)."""
+    p_class = class_sizes / class_sizes.sum()
+    h_class = -np.sum(p_class * np.log(p_class))
+    return np.where(constant, 0.0, _uncertainty_from_counts(joint, p_class, h_class))
 
 
 def _equal_width_counts(X, cols, codes, n_classes: int, n_bins: int):
@@ -402,12 +453,18 @@ def _relevance(X, y, *, task: str, mode: str, with_mi: bool = True):
         binned, n_binned = _target_bins(codes)
         relevance = spearman_with_target(X, codes)
         su = symmetric_uncertainty(X, binned, n_binned)
-        return np.abs(relevance + su) / 2, None
+        return combined_relevance(relevance, su), None
     moments = class_moments(X, codes, n_classes) if _compiled(X) else None
     fisher = fisher_scores(X, codes, n_classes, reference=reference, moments=moments)
     if not with_mi:
         return fisher, moments
-    return np.abs(fisher + symmetric_uncertainty(X, codes, n_classes)) / 2, moments
+    su = symmetric_uncertainty(X, codes, n_classes)
+    return combined_relevance(fisher, su), moments
+
+
+def combined_relevance(score, su) -> np.ndarray:
+    """EC-FS's relevance ``v = |score + su| / 2`` (score: Fisher or Spearman)."""
+    return np.abs(score + su) / 2
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -477,12 +534,18 @@ def feature_affinity(
     return graph
 
 
+def supervised_affinity(alpha: float, relevance, sigma) -> _Affinity:
+    """``A = alpha minmax(v v^T) + (1 - alpha) minmax(max(sigma_i, sigma_j))``
+    from the relevance ``v`` and spread ``sigma`` of every node: the graph
+    :func:`feature_affinity` builds when ``y`` is given."""
+    return _Affinity(alpha, _OuterKernel(relevance), _MaxKernel(sigma))
+
+
 def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
     if y is not None:
         v, moments = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
         # Both Inf-FS codes build the same supervised graph.
-        spread = _MaxKernel(_spread(X, standardize, moments))
-        return _Affinity(alpha, _OuterKernel(v), spread)
+        return supervised_affinity(alpha, v, _spread(X, standardize, moments))
     spread = _MaxKernel(_spread(X, standardize))
     if mode == "reference":
         raise ValueError("mode='reference' needs y: EC-FS is supervised")

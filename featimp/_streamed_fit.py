@@ -7,7 +7,8 @@ own parameters. A selector in a ``Pipeline`` fitted on a sample in memory
 and the same selector fitted on the whole dataset therefore score with one
 set of parameters and one code path per method. Parameters that exist only
 in memory (MI's ``estimator="knn"`` and its ``n_neighbors``) are refused
-unless left at their defaults.
+unless left at their defaults, as are modes that do not stream (EC-FS and
+Inf-FS on a regression target: see :func:`featimp.rank_dataset`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,17 @@ from __future__ import annotations
 import inspect
 
 from featimp._base import BASE_PARAMETERS, STREAMING
+from featimp._centrality import EigenvectorCentralitySelector, InfFSSelector
 from featimp._mutual_info import MRMRSelector, MutualInfoSelector
-from featimp._streaming import _METHODS, _STREAM_PARAMS, rank_dataset
-
-#: In-memory-only parameter values that still stream (MI's default
-#: estimator is the binned one, which is what streams).
-_STREAMS_AS_IS = {"estimator": "binned"}
+from featimp._streaming import _FIXED, _METHODS, _STREAM_PARAMS, rank_dataset
 
 
 def streamed_params(selector, method: str) -> dict:
     """The selector's parameters that :func:`featimp.rank_dataset` takes; a
     ValueError names one that is set and cannot stream."""
-    accepted = _METHODS[method][2] | _STREAM_PARAMS
+    # rank_dataset checks the values of these (MI's estimator must be
+    # "binned", the one that streams) and explains a refusal itself.
+    accepted = _METHODS[method][2] | _STREAM_PARAMS | set(_FIXED.get(method, ()))
     defaults = {
         name: p.default
         for name, p in inspect.signature(type(selector).__init__).parameters.items()
@@ -37,7 +37,7 @@ def streamed_params(selector, method: str) -> dict:
             continue
         if name in accepted:
             params[name] = value
-        elif value != _STREAMS_AS_IS.get(name, defaults.get(name)):
+        elif value != defaults.get(name):
             raise ValueError(
                 f"{type(selector).__name__}({name}={value!r}) cannot stream a "
                 f"dataset: method {method!r} streams with the parameters "
@@ -61,5 +61,10 @@ def _columns(source, target: str) -> list[str]:
     return [str(n) for n in names if n != target]
 
 
-for _selector, _method in ((MutualInfoSelector, "mi"), (MRMRSelector, "mrmr")):
+for _selector, _method in (
+    (MutualInfoSelector, "mi"),
+    (MRMRSelector, "mrmr"),
+    (EigenvectorCentralitySelector, "ecfs"),
+    (InfFSSelector, "inffs"),
+):
     STREAMING[_selector] = (_method, fit_stream)

@@ -1,8 +1,26 @@
-"""Ranking a partitioned Parquet or CSV dataset that need not fit in memory.
+"""Ranking a partitioned dataset that need not fit in memory.
 
+A dataset is Parquet or CSV files, or a dask DataFrame (each partition a
+part), read part by part in record batches of bounded size.
+
+Which methods stream
+    ``"mi"``, ``"mrmr"``, ``"ecfs"`` and ``"inffs"``: what they need of the
+    rows are counts, sums and moments, which disjoint parts give separately
+    and which add (or merge) up. The others do not: ``"kan"``, ``"shap"``,
+    ``"permutation"``, ``"gain"``, ``"lasso"``, ``"svm_rfe"`` and
+    ``"responsiveness"`` fit a model on all rows jointly (an optimisation,
+    not a sum over rows), ``"consensus"`` and ``"significance"`` run such
+    methods, the KSG estimator of MI (``estimator="knn"``) needs each row's
+    nearest neighbours among all rows, and the Spearman-based modes of EC-FS
+    and Inf-FS (a regression target, or no target) need the ranks of all
+    rows (global ranks; the unsupervised graph also the whole d x d matrix).
+    Those modes are a ValueError that names the parameter.
+
+MI and mRMR
+-----------
 The binned mutual information of :func:`featimp.mutual_info_importances` is
 built from contingency tables, and tables of disjoint parts of a dataset
-add up. So the dataset is read twice, in record batches of bounded size:
+add up. So the dataset is read twice:
 
 Pass 1 (what the codes are)
     For every column: whether it has missing values, whether a numeric
@@ -40,21 +58,88 @@ When every continuous column has at most ``sample_size`` observed values
 the sample is the column and the edges are the in-memory ones, and no
 column is hashed, the result equals :func:`featimp.mutual_info_importances`
 (or :func:`featimp.mrmr_importances`) on the concatenated files to the
-bit. Files are read in sorted path order, so the order in which they are
-given does not change the result.
+bit.
+
+EC-FS and Inf-FS
+----------------
+:func:`featimp.eigenvector_centrality_importances` and
+:func:`featimp.inffs_importances` with a class target build their graph
+from per-node statistics: per class, the size, mean, variance, minimum and
+maximum (Fisher score, zero-variance rule), the equal-width (bin, class)
+counts (symmetric uncertainty), and the standard deviation over all rows.
+The nodes are those of the in-memory one-hot encoding
+(:mod:`featimp._encoding`): one per category of a text or categorical
+column (and one for missing), a numeric column with missing values imputed
+with its median and given a missing-indicator node, a column that cannot
+be used a node of zeros (it scores 0, with the in-memory warning).
+
+Pass 1
+    As above without samples: every column's missing and observed counts,
+    minimum and maximum (the equal-width bin edges need them), and
+    distinct values up to ``max_categories`` (the categories; more is a
+    ValueError, each being a node); the target's classes.
+The medians (only if a numeric column has missing values)
+    ``np.median`` of each such column's observed values, to the bit: one
+    counting pass over its distinct values when pass 1 kept them all, else
+    passes that fix 12 more leading bits of the sought value's sort key
+    each until at most 65,536 values share them, which one more pass
+    collects (at most six passes, each holding a histogram of 4,096 counts
+    per column and middle value).
+The statistics pass
+    Per batch and class, two-pass moments (count, mean, sum of squared
+    deviations, minimum, maximum) of the observed numeric values, merged
+    batch by batch and part by part by Chan, Golub and LeVeque's pairwise
+    update; missing counts; (bin, class) counts of the observed values; and
+    (category, class) counts. Then each node's statistics follow: imputed
+    entries join as a block of medians, 0/1 nodes come from their counts.
+    The Fisher score, symmetric uncertainty, spread, graph and centrality
+    are the in-memory functions of :mod:`featimp._affinity` and
+    :mod:`featimp._centrality` on these statistics.
+
+To the bit equal to the in-memory code are the counts, minima, maxima and
+medians, so the (bin, class) tables and every constant-column and
+zero-variance decision; equal to rounding are the means and squared
+deviations (merged in another order than NumPy's sums, or numba's), so the
+scores: measured at most 2e-15 relative for EC-FS and 1e-12 for Inf-FS
+(whose conjugate gradients stop at a relative residual of 1e-12). The
+moments depend on where the batches end, so ``batch_size`` changes the
+result by rounding (measured below 5e-15 relative).
+
+Parts and Dask
+--------------
+Files are read in sorted path order and a dask frame's partitions in their
+order, so the order in which files are given does not change the result.
+With a Dask client every pass but the first runs as one task per part, and
+the results merge in the same pairwise tree as without one
+(:func:`_pairwise`), so the result is the same to the bit.
 """
 
 from __future__ import annotations
 
 import glob
+import inspect
+import itertools
 import numbers
 import os
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import validate_parameter_constraints
 
+from featimp._affinity import (
+    _joint_counts,
+    _n_bins,
+    _resolve_mode,
+    combined_relevance,
+    equal_width_bins,
+    fisher_from_moments,
+    resolve_standardize,
+    spread_from_moments,
+    supervised_affinity,
+    uncertainty_from_tables,
+)
 from featimp._binning import (
     _dense_tables_mi,
     _target_codes,
@@ -64,6 +149,15 @@ from featimp._binning import (
     null_scores,
     resolve_n_bins,
 )
+from featimp._centrality import (
+    EigenvectorCentralitySelector,
+    InfFSSelector,
+    eigenvector_centrality_importances,
+    inffs_importances,
+    leading_eigenpair,
+    path_scores,
+)
+from featimp._encoding import MISSING, Column, EncodedTable, _warn_unusable
 from featimp._mutual_info import (
     _MI_CONSTRAINTS,
     _MRMR_CONSTRAINTS,
@@ -76,7 +170,6 @@ from featimp._progress import track
 from featimp._selection import ranking_from_importances
 from featimp._validation import infer_task
 
-METHODS = ("mi", "mrmr")
 _DEFAULT_BATCH = 65_536
 _READAHEAD = 2
 _SAMPLE_SIZE = 100_000
@@ -97,12 +190,147 @@ def _arrow():
     return pa, pc, ds
 
 
-@dataclass
-class _Part:
-    """One file of the dataset, opened as a pyarrow dataset of its own."""
+class _FilePart:
+    """One Parquet or CSV file, opened as a pyarrow dataset of its own."""
 
-    path: str
-    dataset: object
+    def __init__(self, path: str, dataset):
+        self.path = path
+        self.dataset = dataset
+
+    @property
+    def name(self) -> str:
+        """How error messages call it: its path."""
+        return repr(self.path)
+
+    @property
+    def schema(self):
+        return self.dataset.schema
+
+    @property
+    def weight(self) -> float:
+        """Its share of a pass, for progress: its size on disk (1 when the
+        size is unknown, e.g. behind a URL)."""
+        try:
+            return float(os.path.getsize(self.path)) or 1.0
+        except OSError:
+            return 1.0
+
+    def remote(self):
+        """What a task on a Dask worker gets: the part itself (the worker
+        opens the file by the same path or URL), and no data."""
+        return self, None
+
+    def batches(self, columns, batch_size: int):
+        """Record batches of the file; a read error names the file.
+
+        Parquet is read page by page through a 1 MiB buffer, a row group at
+        a time (memory is set by the batch and the file's row groups, never
+        by the dataset's rows); CSV block by block."""
+        pa, _, _ = _arrow()
+        try:
+            if self.path.endswith(".csv"):
+                yield from self.dataset.to_batches(
+                    columns=columns, batch_size=batch_size, batch_readahead=_READAHEAD
+                )
+            else:
+                import pyarrow.parquet as pq
+
+                with pq.ParquetFile(
+                    self.path,
+                    buffer_size=1 << 20,
+                    pre_buffer=False,
+                    filesystem=self.dataset.filesystem,
+                ) as file:
+                    yield from file.iter_batches(batch_size=batch_size, columns=columns)
+            pa.default_memory_pool().release_unused()
+        except (OSError, pa.ArrowException) as exc:
+            raise ValueError(f"cannot read {self.name}: {exc}") from exc
+
+
+@dataclass
+class _FramePart:
+    """Partition ``index`` of a dask DataFrame.
+
+    ``source`` is the partition's delayed object (computed in this process
+    when read, one partition at a time), its future on a Dask client
+    (fetched when read here; the tasks on the workers get the partition
+    itself), or the partition (in a task on a worker)."""
+
+    index: int
+    schema: object
+    source: object = None
+    weight: float = 1.0
+
+    @property
+    def name(self) -> str:
+        """How error messages call it (``index`` as in ``ddf.partitions``)."""
+        return f"partition {self.index} of the dask frame"
+
+    def remote(self):
+        """What a task on a Dask worker gets: this part without its source,
+        and the source (a future: Dask hands the task the partition)."""
+        return replace(self, source=None), self.source
+
+    def batches(self, columns, batch_size: int):
+        """The partition's rows as record batches of the common schema; a
+        conversion error names the partition."""
+        pa, _, _ = _arrow()
+        frame = self._frame()
+        schema = pa.schema([self.schema.field(name) for name in columns])
+        for start in range(0, len(frame), batch_size):
+            try:
+                rows = frame.iloc[start : start + batch_size][list(columns)]
+                yield pa.RecordBatch.from_pandas(
+                    rows, schema=schema, preserve_index=False
+                )
+            except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
+                raise ValueError(f"cannot read {self.name}: {exc}") from exc
+
+    def _frame(self) -> pd.DataFrame:
+        if isinstance(self.source, pd.DataFrame):
+            return self.source
+        import dask
+
+        if dask.is_dask_collection(self.source):
+            # Computed here, one partition, whatever the default scheduler.
+            return self.source.compute(scheduler="sync")
+        return self.source.result()  # a future on a Dask client
+
+
+def _is_dask_frame(source) -> bool:
+    return hasattr(source, "to_delayed") and isinstance(
+        getattr(source, "_meta", None), pd.DataFrame
+    )
+
+
+def _frame_parts(frame) -> list[_FramePart]:
+    """The partitions of a dask DataFrame, in order, with the schema of its
+    empty prototype (``_meta``, what dask itself types the frame by: no
+    partition is computed). An ``object`` column, whose prototype cannot
+    tell text from numbers, is read as text (numbers in it are an error
+    naming the partition); the index is not a column."""
+    pa, _, _ = _arrow()
+    schema = pa.Schema.from_pandas(frame._meta, preserve_index=False)
+    fields = [
+        field.with_type(pa.large_string()) if pa.types.is_null(field.type) else field
+        for field in schema.remove_metadata()
+    ]
+    schema = pa.schema(fields)
+    return [_FramePart(i, schema, d) for i, d in enumerate(frame.to_delayed())]
+
+
+def _on_client(parts, client):
+    """The parts with each dask partition computed once on ``client``: the
+    tasks of every pass read it there (it never comes to this process for
+    them)."""
+    frames = [p for p in parts if isinstance(p, _FramePart)]
+    if client is None or not frames:
+        return parts
+    futures = iter(client.compute([p.source for p in frames]))
+    return [
+        replace(p, source=next(futures)) if isinstance(p, _FramePart) else p
+        for p in parts
+    ]
 
 
 def _paths(source) -> list[str]:
@@ -127,49 +355,43 @@ def _paths(source) -> list[str]:
     return sorted(set(paths))
 
 
-def _open_parts(source) -> list[_Part]:
-    """The files of ``source`` in sorted path order, each opened."""
+def _open_parts(source) -> list:
+    """The parts of ``source``: the partitions of a dask DataFrame in order,
+    or its files in sorted path order, each opened."""
     pa, _, ds = _arrow()
-    if isinstance(source, ds.Dataset):
+    if _is_dask_frame(source):
+        parts = _frame_parts(source)
+    elif isinstance(source, ds.Dataset):
         fragments = sorted(source.get_fragments(), key=lambda f: f.path)
-        return [
-            _Part(f.path, ds.dataset(f.path, format=f.format, filesystem=f.filesystem))
+        parts = [
+            _FilePart(
+                f.path, ds.dataset(f.path, format=f.format, filesystem=f.filesystem)
+            )
             for f in fragments
         ]
-    parts = []
-    for path in _paths(source):
-        fmt = "csv" if path.endswith(".csv") else "parquet"
-        try:
-            parts.append(_Part(path, ds.dataset(path, format=fmt)))
-        except (OSError, pa.ArrowException) as exc:
-            raise ValueError(f"cannot read {path!r}: {exc}") from exc
+    else:
+        parts = []
+        for path in _paths(source):
+            fmt = "csv" if path.endswith(".csv") else "parquet"
+            try:
+                parts.append(_FilePart(path, ds.dataset(path, format=fmt)))
+            except (OSError, pa.ArrowException) as exc:
+                raise ValueError(f"cannot read {path!r}: {exc}") from exc
     if not parts:
-        raise ValueError("the dataset has no files")
+        raise ValueError("the dataset has no files (or partitions)")
     return parts
 
 
-def _sizes(parts) -> list[float]:
-    """Each file's share of the reading: its size on disk (1 each when a
-    size is unknown, e.g. behind a URL)."""
-    sizes = []
-    for part in parts:
-        try:
-            sizes.append(float(os.path.getsize(part.path)) or 1.0)
-        except OSError:
-            sizes.append(1.0)
-    return sizes
-
-
 def _check_schemas(parts, target: str):
-    """The common schema; an error naming the first file that differs."""
-    first = parts[0].dataset.schema
+    """The common schema; an error naming the first part that differs."""
+    first = parts[0].schema
     for part in parts:
-        schema = part.dataset.schema
+        schema = part.schema
         if target not in schema.names:
-            raise ValueError(f"target column {target!r} is missing in {part.path!r}")
+            raise ValueError(f"target column {target!r} is missing in {part.name}")
         if not schema.equals(first):
             raise ValueError(
-                f"{part.path!r} has a different schema from {parts[0].path!r}: "
+                f"{part.name} has a different schema from {parts[0].name}: "
                 f"{_schema_difference(first, schema)}"
             )
     return first
@@ -188,31 +410,68 @@ def _schema_difference(a, b) -> str:
     return f"types differ: {', '.join(changed)}" if changed else "column order differs"
 
 
-def _batches(part, columns, batch_size: int):
-    """Record batches of one file; a read error names the file.
+def _run_part(job, part, data, *args):
+    """``job`` on a worker: the part given its data (a dask partition) if
+    it has any."""
+    return job(part if data is None else replace(part, source=data), *args)
 
-    Parquet is read page by page through a 1 MiB buffer, a row group at a
-    time (memory is set by the batch and the file's row groups, never by
-    the dataset's rows); CSV block by block."""
-    pa, _, _ = _arrow()
-    try:
-        if part.path.endswith(".csv"):
-            yield from part.dataset.to_batches(
-                columns=columns, batch_size=batch_size, batch_readahead=_READAHEAD
-            )
-        else:
-            import pyarrow.parquet as pq
 
-            with pq.ParquetFile(
-                part.path,
-                buffer_size=1 << 20,
-                pre_buffer=False,
-                filesystem=part.dataset.filesystem,
-            ) as file:
-                yield from file.iter_batches(batch_size=batch_size, columns=columns)
-        pa.default_memory_pool().release_unused()
-    except (OSError, pa.ArrowException) as exc:
-        raise ValueError(f"cannot read {part.path!r}: {exc}") from exc
+def _submit(client, job, part, args):
+    """One task of ``job`` on ``part``, keyed by the job's name (the task
+    stream shows which pass ran where)."""
+    shell, data = part.remote()
+    key = f"{job.__name__}-{uuid.uuid4().hex}"
+    return client.submit(_run_part, job, shell, data, *args, key=key)
+
+
+def _pairwise(items: list, merge):
+    """``items`` merged in pairs, level by level, an odd one carried to the
+    end of the next level: the tree of the Dask reduction."""
+    while len(items) > 1:
+        pairs = zip(items[0::2], items[1::2], strict=False)
+        merged = [merge(a, b) for a, b in pairs]
+        items = merged + items[len(merged) * 2 :]
+    return items[0]
+
+
+class _Tree:
+    """The tree of :func:`_pairwise`, merged as the items come (a binary
+    counter): at most log2(n) of them held at a time."""
+
+    def __init__(self, merge):
+        self.merge = merge
+        self.stack = []  # (number of items merged, their merge)
+
+    def push(self, item) -> None:
+        size = 1
+        while self.stack and self.stack[-1][0] == size:
+            item = self.merge(self.stack.pop()[1], item)
+            size *= 2
+        self.stack.append((size, item))
+
+    def result(self):
+        item = self.stack.pop()[1]
+        while self.stack:
+            item = self.merge(self.stack.pop()[1], item)
+        return item
+
+
+def _map_reduce(parts, job, args, merge, client, stage: str, weights=None):
+    """``job(part, *args[i])`` for every part, merged in the tree of
+    :func:`_pairwise`: here, or one task per part on a Dask client with the
+    merges tree-reduced there. The tree is the same, so merges of floats
+    (the moments of EC-FS) agree to the bit, not only integer counts."""
+    if client is None:
+        tree = _Tree(merge)
+        weights = weights or [part.weight for part in parts]
+        done = track(list(zip(parts, args, strict=True)), stage, weights=weights)
+        for part, part_args in done:
+            tree.push(job(part, *part_args))
+        return tree.result()
+    futures = [_submit(client, job, p, a) for p, a in zip(parts, args, strict=True)]
+    return _pairwise(
+        futures, lambda a, b: client.submit(merge, a, b, pure=False)
+    ).result()
 
 
 def _kind(arrow_type) -> str | None:
@@ -427,26 +686,30 @@ def _codes(coder: _Coder, array) -> np.ndarray:
     return codes
 
 
-def _first_pass(parts, features, target, settings, keep_target=True):
-    """Pass 1 over every file. Returns the feature observations, the target
+def _first_pass(parts, features, target, settings, keep_target=True, sample=True):
+    """Pass 1 over every part. Returns the feature observations, the target
     observed like a column (its values, a sample), the target's values
     whole when ``keep_target`` (the permutation null permutes them), else
-    None, the rows per file and their total."""
-    schema = parts[0].dataset.schema
+    None, the rows per part and their total. ``sample=False`` keeps no
+    sample of any column (EC-FS needs none)."""
+    schema = parts[0].schema
     columns = {
-        name: _Column(name, kind, sampled=_sampled(schema.field(name).type, settings))
+        name: _Column(
+            name,
+            kind,
+            sampled=sample and _sampled(schema.field(name).type, settings),
+        )
         for name, kind in features.items()
     }
-    observed = _Column(target, _kind(schema.field(target).type))
+    observed = _Column(target, _kind(schema.field(target).type), sampled=sample)
     target_values, rows, n = [], [], 0
-    for part in track(parts, "pass 1: samples and values", weights=_sizes(parts)):
+    weights = [part.weight for part in parts]
+    for part in track(parts, "pass 1: samples and values", weights=weights):
         rows.append(n)
-        for batch in _batches(part, [*features, target], settings.batch_size):
+        for batch in part.batches([*features, target], settings.batch_size):
             y = batch.column(target)
             if y.null_count:
-                raise ValueError(
-                    f"target {target!r} has missing values in {part.path!r}"
-                )
+                raise ValueError(f"target {target!r} has missing values in {part.name}")
             if keep_target:
                 target_values.append(y.to_numpy(zero_copy_only=False))
             if observed.kind is not None:
@@ -523,7 +786,7 @@ def _count_part(part, coders, targets, n_target: int, batch_size: int):
     read = [*names, targets.name] if from_batch and targets.name not in names else names
     dtype = code_dtype(int(cards.max(initial=1)))
     start = 0
-    for batch in _batches(part, read, batch_size):
+    for batch in part.batches(read, batch_size):
         stop = start + batch.num_rows
         codes = np.empty((len(coders), batch.num_rows), dtype=dtype)
         for j, coder in enumerate(coders):
@@ -535,36 +798,29 @@ def _count_part(part, coders, targets, n_target: int, batch_size: int):
         totals += dense_tables(codes, cards, batch_targets, n_target)
         start = stop
     if not from_batch and start != targets[0].size:
-        raise ValueError(f"{part.path!r} changed while it was read")
+        raise ValueError(f"{part.name} changed while it was read")
     return totals
 
 
 def _second_pass(parts, rows, coders, targets, n_target, settings, client):
     """Joint tables of every coded column with each target, summed over the
-    files: here, or one task per file on a Dask client with the sums
+    parts: here, or one task per part on a Dask client with the sums
     tree-reduced. Counts are integers, so the order of the sums does not
     change them."""
     bounds = np.concatenate([[0], np.cumsum(rows)])
-    jobs = [
+    args = [
         (
-            part,
             coders,
             targets if isinstance(targets, _Coder) else [t[a:b] for t in targets],
             n_target,
             settings.batch_size,
         )
-        for part, a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)
+        for a, b in itertools.pairwise(bounds)
     ]
     cards = np.array([c.card for c in coders], dtype=np.intp)
-    if client is None:
-        counted = track(jobs, "counting", weights=[float(r) for r in rows])
-        return sum(_count_part(*job) for job in counted), cards
-    futures = [client.submit(_count_part, *job, pure=False) for job in jobs]
-    while len(futures) > 1:
-        pairs = zip(futures[0::2], futures[1::2], strict=False)
-        reduced = [client.submit(np.add, a, b, pure=False) for a, b in pairs]
-        futures = reduced + futures[len(reduced) * 2 :]
-    return futures[0].result(), cards
+    weights = [float(r) for r in rows]
+    totals = _map_reduce(parts, _count_part, args, np.add, client, "counting", weights)
+    return totals, cards
 
 
 def _collision_rate(n_x_occupied: int, n_buckets: int, at_least: int) -> float:
@@ -635,7 +891,7 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     if bounded:
         task = params.get("task", "auto")
         if task == "auto":
-            arrow_type = parts[0].dataset.schema.field(target).type
+            arrow_type = parts[0].schema.field(target).type
             task = _stream_task(observed, arrow_type, n, settings)
         targets = _target_coder(observed, task, n_bins, settings)
         n_target = targets.card
@@ -686,7 +942,7 @@ def _column_codes(parts, coder, settings) -> np.ndarray:
         [
             _codes(coder, batch.column(coder.name)).astype(dtype)
             for part in parts
-            for batch in _batches(part, [coder.name], settings.batch_size)
+            for batch in part.batches([coder.name], settings.batch_size)
         ]
     )
 
@@ -738,19 +994,611 @@ def _mrmr_scores(parts, features, target, params, settings, client=None):
     return relevance
 
 
-_MI_PARAMS = {"task", "n_bins", "null_correction", "n_permutations", "random_state"}
-_STREAM_PARAMS = {"discrete_features", "sample_size", "max_categories"}
-# Per method: its scores, and the in-memory parameters it streams, checked
-# against the in-memory function's own constraints.
+@dataclass
+class _Ranked:
+    """What a method's passes give :func:`rank_dataset`."""
+
+    scores: np.ndarray
+    hashed: dict
+    rows: np.ndarray
+    task: str
+
+
+@dataclass
+class _Moments:
+    """Count, mean, sum of squared deviations, minimum and maximum of the
+    observed (not missing) values, per class (rows) and column."""
+
+    n: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def empty(cls, n_classes: int, n_columns: int) -> _Moments:
+        shape = (n_classes, n_columns)
+        return cls(
+            np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape),
+            np.full(shape, np.inf), np.full(shape, -np.inf),
+        )  # fmt: skip
+
+    @classmethod
+    def of(cls, values, codes, n_classes: int) -> _Moments:
+        """The moments of one batch (NaN: missing), two-pass in each class."""
+        found = cls.empty(n_classes, values.shape[1])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(n_classes + 1))
+        for k in np.flatnonzero(np.diff(bounds)):
+            rows = values[order[bounds[k] : bounds[k + 1]]]
+            observed = ~np.isnan(rows)
+            n = observed.sum(axis=0)
+            total = np.where(observed, rows, 0.0).sum(axis=0)
+            mean = np.divide(total, n, out=np.zeros_like(total), where=n > 0)
+            found.n[k], found.mean[k] = n, mean
+            found.m2[k] = (np.where(observed, rows - mean, 0.0) ** 2).sum(axis=0)
+            found.low[k] = np.where(observed, rows, np.inf).min(axis=0)
+            found.high[k] = np.where(observed, rows, -np.inf).max(axis=0)
+        return found
+
+    def merge(self, other: _Moments) -> _Moments:
+        """Both sets of rows, by the pairwise update of Chan, Golub and
+        LeVeque; an empty side (n = 0, mean 0) leaves the other unchanged."""
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        share = np.divide(other.n, n, out=np.zeros_like(delta), where=n > 0)
+        return _Moments(
+            n,
+            self.mean + delta * share,
+            self.m2 + other.m2 + delta**2 * self.n * share,
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+        )
+
+    def row(self, k: int) -> _Moments:
+        return _Moments(*(a[k : k + 1] for a in self.arrays()))
+
+    def arrays(self) -> tuple:
+        return self.n, self.mean, self.m2, self.low, self.high
+
+    def total_m2(self) -> np.ndarray:
+        """Sums of squared deviations from the mean of all classes' rows."""
+        merged = self.row(0)
+        for k in range(1, len(self.n)):
+            merged = merged.merge(self.row(k))
+        return merged.m2[0]
+
+
+def _binary_moments(ones, sizes) -> _Moments:
+    """The moments of 0/1 columns with ``ones`` (k, c) ones among each
+    class's ``sizes`` (k,) rows, from the counts."""
+    n = np.broadcast_to(sizes[:, None], ones.shape)
+    return _Moments(
+        n.copy(),
+        ones / n,
+        ones * (n - ones) / n,
+        (ones == n).astype(float),
+        (ones > 0).astype(float),
+    )
+
+
+@dataclass
+class _GraphPlan:
+    """The nodes of the EC-FS graph, in the order and with the names of
+    the in-memory one-hot encoding (:mod:`featimp._encoding`), and where
+    each node's sums come from.
+
+    Per column: a numeric column gives a value node (median-imputed where
+    missing) and, if it has missing values, a missing indicator; a text or
+    categorical column one node per category (sorted) and one for missing
+    if it has missing values; a column that cannot be used one node of
+    zeros (so it scores 0 and the graph is the in-memory one)."""
+
+    table: EncodedTable  # the nodes and columns, without rows
+    numeric: list  # names of the usable numeric columns
+    low: np.ndarray  # their observed minimum and maximum
+    high: np.ndarray
+    categorical: list  # a _Coder per usable categorical column
+    n_bins: int
+    value_nodes: np.ndarray  # the value node of each numeric column
+    indicator_nodes: np.ndarray  # the missing indicators ...
+    indicator_columns: np.ndarray  # ... and their numeric columns
+    category_nodes: np.ndarray  # the category nodes, in the coders' order
+    zero_nodes: np.ndarray
+
+
+def _unusable_reason(column: _Column, arrow_type) -> str | None:
+    """Why a column cannot be used (it scores 0), as the encoding says."""
+    pa, _, _ = _arrow()
+    if column.kind is None and not pa.types.is_null(arrow_type):
+        if pa.types.is_temporal(arrow_type):
+            return f"holds dates or durations ({arrow_type})"
+        return f"holds {arrow_type} values, neither numbers nor text"
+    if column.n_observed == 0:
+        return "is entirely missing"
+    return None
+
+
+def _category_coder(column: _Column, settings) -> _Coder:
+    if column.overflow:
+        raise ValueError(
+            f"column {column.name!r} has more than max_categories={settings.cap} "
+            "categories: EC-FS and Inf-FS make a graph node of each category; "
+            "raise max_categories to stream it"
+        )
+    extra = int(column.n_missing > 0)
+    categories = sorted(column.values)
+    return _Coder(
+        column.name, "categories", categories, len(categories) + extra, bool(extra)
+    )
+
+
+def _graph_plan(columns: dict, schema, n: int, settings) -> _GraphPlan:
+    encoded, names, groups = [], [], []
+    numeric, categorical = [], []
+    nodes = {k: [] for k in ("value", "indicator", "of", "category", "zero")}
+
+    def add(kind: str, label: str, j: int) -> None:
+        nodes[kind].append(len(names))
+        names.append(label)
+        groups.append(j)
+
+    for j, (name, column) in enumerate(columns.items()):
+        why = _unusable_reason(column, schema.field(name).type)
+        if why is not None:
+            encoded.append(Column(name, "numeric", n_missing=column.n_missing,
+                                  unusable=why))  # fmt: skip
+            add("zero", name, j)
+        elif column.kind == "categorical":
+            coder = _category_coder(column, settings)
+            categorical.append(coder)
+            encoded.append(
+                Column(name, "categorical", tuple(coder.lookup), column.n_missing)
+            )
+            labels = [*coder.lookup, *([MISSING] if coder.has_missing else [])]
+            for label in labels:
+                add("category", f"{name}={label}", j)
+        else:
+            encoded.append(Column(name, "numeric", n_missing=column.n_missing))
+            add("value", name, j)
+            if column.n_missing:
+                nodes["of"].append(len(numeric))
+                add("indicator", f"{name}={MISSING}", j)
+            numeric.append(column)
+    index = {k: np.asarray(v, dtype=np.intp) for k, v in nodes.items()}
+    return _GraphPlan(
+        table=EncodedTable(
+            values=np.empty((0, len(names))),
+            columns=encoded,
+            groups=np.asarray(groups, dtype=np.intp),
+            encoded_names=names,
+            categorical=np.zeros(len(names), dtype=bool),
+        ),
+        numeric=[c.name for c in numeric],
+        low=np.array([c.low for c in numeric]),
+        high=np.array([c.high for c in numeric]),
+        categorical=categorical,
+        n_bins=_n_bins(n),
+        value_nodes=index["value"],
+        indicator_nodes=index["indicator"],
+        indicator_columns=index["of"],
+        category_nodes=index["category"],
+        zero_nodes=index["zero"],
+    )
+
+
+@dataclass
+class _GraphSums:
+    """What EC-FS needs of a set of rows, per class: its size; for each
+    numeric column the moments of the observed values, the count of missing
+    ones and the (equal-width bin, class) counts of the observed ones; for
+    each categorical column the (category, class) counts. Counts add,
+    moments merge (:func:`_merge_sums`)."""
+
+    sizes: np.ndarray  # (k,)
+    moments: _Moments  # (k, numeric)
+    missing: np.ndarray  # (k, numeric)
+    bins: np.ndarray  # (numeric, n_bins, k)
+    categories: list  # (categories, k) per categorical column
+
+    @classmethod
+    def empty(cls, plan: _GraphPlan, n_classes: int) -> _GraphSums:
+        k, c = n_classes, len(plan.numeric)
+        return cls(
+            np.zeros(k, np.int64),
+            _Moments.empty(k, c),
+            np.zeros((k, c), np.int64),
+            np.zeros((c, plan.n_bins, k), np.int64),
+            [np.zeros((coder.card, k), np.int64) for coder in plan.categorical],
+        )
+
+    @classmethod
+    def of(cls, batch, codes, plan: _GraphPlan, n_classes: int) -> _GraphSums:
+        """The sums of one batch whose rows have class ``codes``."""
+        k, c = n_classes, len(plan.numeric)
+        values = np.empty((batch.num_rows, c))
+        for i, name in enumerate(plan.numeric):
+            values[:, i] = _floats(batch.column(name))
+        missing = np.isnan(values)
+        bins, _ = equal_width_bins(
+            np.where(missing, plan.low, values), plan.low, plan.high, plan.n_bins
+        )
+        # Missing entries go to one bin past the last, dropped after counting.
+        bins[missing] = plan.n_bins
+        flat = (codes[:, None] * c + np.arange(c))[missing]
+        return cls(
+            sizes=np.bincount(codes, minlength=k),
+            moments=_Moments.of(values, codes, k),
+            missing=np.bincount(flat, minlength=k * c).reshape(k, c),
+            bins=_joint_counts(bins, codes, k, plan.n_bins + 1)[:, : plan.n_bins],
+            categories=[
+                np.bincount(
+                    _codes(coder, batch.column(coder.name)) * k + codes,
+                    minlength=coder.card * k,
+                ).reshape(coder.card, k)
+                for coder in plan.categorical
+            ],
+        )
+
+
+def _merge_sums(a: _GraphSums, b: _GraphSums) -> _GraphSums:
+    return _GraphSums(
+        a.sizes + b.sizes,
+        a.moments.merge(b.moments),
+        a.missing + b.missing,
+        a.bins + b.bins,
+        [x + y for x, y in zip(a.categories, b.categories, strict=True)],
+    )
+
+
+def _graph_part(part, plan: _GraphPlan, target: _Coder, batch_size: int):
+    """The :class:`_GraphSums` of one part, its batches merged in order."""
+    read = [*plan.numeric, *(c.name for c in plan.categorical), target.name]
+    found = _GraphSums.empty(plan, target.card)
+    for batch in part.batches(read, batch_size):
+        if batch.num_rows:
+            codes = _codes(target, batch.column(target.name))
+            found = _merge_sums(found, _GraphSums.of(batch, codes, plan, target.card))
+    return found
+
+
+#: Bits of a sort key that each pass of the median search tells apart.
+_DIGIT_BITS = 12
+#: Few enough values sharing a key prefix to be collected and sorted.
+_COLLECT = 1 << 16
+
+
+def _sort_keys(values) -> np.ndarray:
+    """uint64 keys in the order of the float64 ``values`` (no NaN; -0.0 is
+    read as 0.0, which it equals)."""
+    bits = np.ascontiguousarray(values + 0.0).view(np.uint64)
+    sign = np.uint64(1 << 63)
+    return np.where(bits & sign, ~bits, bits | sign)
+
+
+def _key_value(key: int) -> float:
+    sign = 1 << 63
+    bits = key ^ sign if key & sign else ~key % (1 << 64)
+    return float(np.array([bits], dtype=np.uint64).view(np.float64)[0])
+
+
+@dataclass
+class _Search:
+    """The search for the ``rank``-th smallest observed value of a column:
+    one counting pass over its distinct values when pass 1 kept them all
+    (``known``), else passes that fix ``_DIGIT_BITS`` more leading bits of
+    its sort key each, until at most ``_COLLECT`` values share them (then
+    one pass collects those) or all 64 bits are fixed."""
+
+    column: str
+    rank: int  # among the values whose key starts with ``prefix``
+    known: np.ndarray | None
+    prefix: int = 0
+    bits: int = 0
+    collect: bool = False
+    value: float | None = None
+
+    @property
+    def probe(self) -> tuple:
+        """What the next pass counts for it (searches in the same place
+        share it)."""
+        how = "values" if self.known is not None else "digits"
+        how = "collect" if self.collect else how
+        return self.column, how, self.prefix, self.bits
+
+    def advance(self, found: np.ndarray) -> None:
+        """Move on by one pass's counts (or collected keys)."""
+        if self.known is not None:
+            at = np.searchsorted(np.cumsum(found), self.rank, side="right")
+            self.value = float(self.known[at])
+        elif self.collect:
+            self.value = _key_value(int(np.partition(found, self.rank)[self.rank]))
+        else:
+            below = np.cumsum(found)
+            digit = int(np.searchsorted(below, self.rank, side="right"))
+            self.rank -= int(below[digit - 1]) if digit else 0
+            width = min(_DIGIT_BITS, 64 - self.bits)
+            self.prefix = (self.prefix << width) | digit
+            self.bits += width
+            if self.bits == 64:
+                self.value = _key_value(self.prefix)
+            else:
+                self.collect = int(found[digit]) <= _COLLECT
+
+
+def _probe(values, probe, known):
+    """One batch's contribution to ``probe`` from a column's observed
+    ``values``: counts per known value, or per next digit of the sort keys
+    that start with the probe's prefix, or those keys."""
+    name, how, prefix, bits = probe
+    if how == "values":
+        at = np.searchsorted(known[name], values)
+        return np.bincount(at, minlength=known[name].size)
+    keys = _sort_keys(values)
+    if bits:
+        keys = keys[keys >> np.uint64(64 - bits) == np.uint64(prefix)]
+    if how == "collect":
+        return keys
+    width = min(_DIGIT_BITS, 64 - bits)
+    digits = (keys >> np.uint64(64 - bits - width)) & np.uint64((1 << width) - 1)
+    return np.bincount(digits.astype(np.intp), minlength=1 << width)
+
+
+def _no_probe(probe, known) -> np.ndarray:
+    """A probe's counts (or keys) over no rows."""
+    name, how, _, bits = probe
+    if how == "values":
+        return np.zeros(known[name].size, np.int64)
+    if how == "collect":
+        return np.empty(0, np.uint64)
+    return np.zeros(1 << min(_DIGIT_BITS, 64 - bits), np.int64)
+
+
+def _merge_probes(a: list, b: list) -> list:
+    """Two parts' ``(how, counts or keys)`` per probe: counts add, keys
+    are pooled."""
+    return [
+        (how, np.concatenate([x, y]) if how == "collect" else x + y)
+        for (how, x), (_, y) in zip(a, b, strict=True)
+    ]
+
+
+def _probe_part(part, probes, known, batch_size: int) -> list:
+    """``(how, counts or keys)`` of each probe over one part."""
+    columns = sorted({probe[0] for probe in probes})
+    found = [(probe[1], _no_probe(probe, known)) for probe in probes]
+    for batch in part.batches(columns, batch_size):
+        observed = {}
+        for name in columns:
+            values = _floats(batch.column(name))
+            observed[name] = values[~np.isnan(values)]
+        got = [(p[1], _probe(observed[p[0]], p, known)) for p in probes]
+        found = _merge_probes(found, got)
+    return found
+
+
+def _medians(parts, columns: list, settings, client) -> dict:
+    """``np.median`` of the observed values of each of ``columns``, to the
+    bit: the mean of its two middle order statistics (the one, for an odd
+    count), each found by a :class:`_Search`. A pass holds, per search, the
+    counts of the known values, a histogram of 4,096 counts, or at most
+    ``_COLLECT`` values."""
+    searches = {}
+    for column in columns:
+        m = column.n_observed
+        known = None if column.overflow else np.array(sorted(column.values))
+        ranks = sorted({(m - 1) // 2, m // 2})
+        searches[column.name] = [_Search(column.name, r, known) for r in ranks]
+    every = [s for group in searches.values() for s in group]
+    while pending := [s for s in every if s.value is None]:
+        probes = sorted({s.probe for s in pending})
+        known = {s.column: s.known for s in pending if s.known is not None}
+        args = [(probes, known, settings.batch_size)] * len(parts)
+        found = _map_reduce(
+            parts, _probe_part, args, _merge_probes, client, "medians to impute"
+        )
+        by_probe = dict(zip(probes, found, strict=True))
+        for search in pending:
+            search.advance(by_probe[search.probe][1])
+    return {
+        name: float(np.mean([s.value for s in group]))
+        for name, group in searches.items()
+    }
+
+
+def _place(nodes: _Moments, where, moments: _Moments) -> None:
+    for into, values in zip(nodes.arrays(), moments.arrays(), strict=True):
+        into[:, where] = values
+
+
+def _node_statistics(plan: _GraphPlan, sums: _GraphSums, fills: dict):
+    """The statistics the in-memory code takes from the encoded rows, for
+    every node: per-class moments in the layout of
+    :func:`featimp._mi_kernels.class_moments`, the (bin, class) counts and
+    whether the node is constant (its bins then do not count)."""
+    sizes = sums.sizes
+    k, d = sizes.size, len(plan.table.encoded_names)
+    nodes = _Moments.empty(k, d)
+    joint = np.zeros((d, plan.n_bins, k), np.int64)
+    constant = np.ones(d, dtype=bool)
+    if plan.numeric:
+        _value_nodes(plan, sums, fills, nodes, joint, constant)
+    if plan.indicator_nodes.size or plan.category_nodes.size:
+        _binary_nodes(plan, sums, nodes, joint, constant)
+    # A column that cannot be used is a node of zeros, all in the first bin.
+    zeros = plan.zero_nodes
+    nodes.n[:, zeros] = sizes[:, None]
+    nodes.low[:, zeros] = nodes.high[:, zeros] = 0.0
+    joint[zeros, 0] = sizes
+    moments = (sizes, nodes.mean, nodes.m2, nodes.low, nodes.high, nodes.total_m2())
+    return moments, joint, constant
+
+
+def _value_nodes(plan, sums, fills, nodes, joint, constant) -> None:
+    """The numeric columns' nodes: the observed values' sums, and the
+    missing entries as a block of the column's median (``fills``)."""
+    # A column without missing values takes its minimum, in range, 0 times.
+    fill = plan.low.copy()
+    for i, name in enumerate(plan.numeric):
+        fill[i] = fills.get(name, fill[i])
+    miss = sums.missing
+    imputed = _Moments(
+        miss, np.broadcast_to(fill, miss.shape).copy(), np.zeros(miss.shape),
+        np.where(miss > 0, fill, np.inf), np.where(miss > 0, fill, -np.inf),
+    )  # fmt: skip
+    _place(nodes, plan.value_nodes, sums.moments.merge(imputed))
+    # The median lies within the observed range: the same edges.
+    at, constant[plan.value_nodes] = equal_width_bins(
+        fill[None, :], plan.low, plan.high, plan.n_bins
+    )
+    counts = sums.bins.copy()
+    counts[np.arange(fill.size), at[0]] += miss.T
+    joint[plan.value_nodes] = counts
+
+
+def _binary_nodes(plan, sums, nodes, joint, constant) -> None:
+    """The 0/1 nodes (missing indicators, categories), from their counts:
+    their moments, and their zeros and ones in the bins the in-memory code
+    puts them in (the range of a node is [0, 1] unless it is constant)."""
+    sizes = sums.sizes
+    ones = np.concatenate(
+        [sums.missing[:, plan.indicator_columns], *(c.T for c in sums.categories)],
+        axis=1,
+    )
+    where = np.concatenate([plan.indicator_nodes, plan.category_nodes])
+    _place(nodes, where, _binary_moments(ones, sizes))
+    total = ones.sum(axis=0)
+    low, high = (total == sizes.sum()).astype(float), (total > 0).astype(float)
+    zero_one = np.array([[0.0], [1.0]]) * np.ones(where.size)
+    at, constant[where] = equal_width_bins(zero_one, low, high, plan.n_bins)
+    joint[where, at[0]] = (sizes[:, None] - ones).T
+    joint[where, at[1]] += ones.T
+
+
+def _keyword_defaults(function) -> dict:
+    return {
+        name: p.default
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def _regression_error(method: str, affinity: str, how: str) -> ValueError:
+    """Why a regression target cannot stream for EC-FS or Inf-FS."""
+    if affinity != "ecfs":  # the in-memory refusal
+        return ValueError(
+            f"affinity={affinity!r} is defined for classification and y=None "
+            f"only ({how})"
+        )
+    return ValueError(
+        f"method={method!r} cannot stream a regression ({how}): its relevance "
+        "is the Spearman correlation of each column with the target, which "
+        "needs the ranks of all rows at once, not sums over batches; rank the "
+        "data in memory, or pass task='classification' for a class target"
+    )
+
+
+def _supervised_graph(parts, features, target, options, settings, client, method):
+    """Pass 1, the medians, the sums pass and the graph built from them as
+    :func:`featimp._affinity.feature_affinity` builds it: ``(graph, table
+    of nodes, rows per part, task)``."""
+    columns, observed, _, rows, n = _first_pass(
+        parts, features, target, settings, keep_target=False, sample=False
+    )
+    schema = parts[0].schema
+    task = options["task"]
+    if task == "auto":
+        task = _stream_task(observed, schema.field(target).type, n, settings)
+        if task == "regression":
+            how = f"task='auto' reads target {target!r} as continuous"
+            raise _regression_error(method, options.get("affinity", "ecfs"), how)
+    coder = _target_coder(observed, task, 0, settings)
+    reference = _resolve_mode(options["mode"], task, coder.card)
+    plan = _graph_plan(columns, schema, n, settings)
+    _warn_unusable(plan.table.columns)
+    imputed = [columns[name] for name in plan.numeric if columns[name].n_missing]
+    fills = _medians(parts, imputed, settings, client) if imputed else {}
+    args = [(plan, coder, settings.batch_size)] * len(parts)
+    sums = _map_reduce(
+        parts, _graph_part, args, _merge_sums, client, "EC-FS statistics"
+    )
+    moments, joint, constant = _node_statistics(plan, sums, fills)
+    relevance = fisher_from_moments(moments, reference=reference)
+    if options.get("affinity", "ecfs") == "ecfs":
+        su = uncertainty_from_tables(joint, constant, sums.sizes)
+        relevance = combined_relevance(relevance, su)
+    standardize = resolve_standardize(options["standardize"], plan.table)
+    sigma = spread_from_moments(moments, n, standardize)
+    graph = supervised_affinity(options["alpha"], relevance, sigma)
+    return graph, plan.table, rows, task
+
+
+def _ecfs_scores(parts, features, target, params, settings, client=None):
+    """:func:`featimp.eigenvector_centrality_importances` from streamed sums."""
+    options = {**_keyword_defaults(eigenvector_centrality_importances), **params}
+    graph, table, rows, task = _supervised_graph(
+        parts, features, target, options, settings, client, "ecfs"
+    )
+    vector = leading_eigenpair(graph, options["solver"])[1]
+    return _Ranked(table.aggregate(vector, "max"), {}, rows, task)
+
+
+def _inffs_scores(parts, features, target, params, settings, client=None):
+    """:func:`featimp.inffs_importances` from streamed sums."""
+    options = {**_keyword_defaults(inffs_importances), **params}
+    graph, table, rows, task = _supervised_graph(
+        parts, features, target, options, settings, client, "inffs"
+    )
+    paths = path_scores(graph, options["decay"], options["solver"])
+    return _Ranked(table.aggregate(paths, "max"), {}, rows, task)
+
+
+_MI_PARAMS = {
+    "task", "n_bins", "null_correction", "n_permutations", "random_state",
+    "discrete_features", "sample_size",
+}  # fmt: skip
+_GRAPH_PARAMS = {"alpha", "mode", "task", "standardize", "solver"}
+#: Streaming parameters of every method (besides each method's own).
+_STREAM_PARAMS = {"max_categories"}
+# Per method: its scores, and the parameters it streams, those of the
+# in-memory function checked against its own constraints.
 _METHODS = {
     "mi": (_mi_scores, _MI_CONSTRAINTS, _MI_PARAMS),
     "mrmr": (_mrmr_scores, _MRMR_CONSTRAINTS, _MI_PARAMS | {"n_features", "criterion"}),
+    "ecfs": (
+        _ecfs_scores,
+        EigenvectorCentralitySelector._parameter_constraints,
+        _GRAPH_PARAMS,
+    ),
+    "inffs": (
+        _inffs_scores,
+        InfFSSelector._parameter_constraints,
+        _GRAPH_PARAMS | {"decay", "affinity"},
+    ),
+}
+METHODS = tuple(_METHODS)
+#: In-memory parameters taken only at the value that streams, and why no
+#: other value does.
+_FIXED = {
+    "mi": {
+        "estimator": (
+            "binned",
+            "the KSG estimator needs each row's nearest neighbours among all "
+            "rows, not sums over batches",
+        )
+    }
 }
 
 
 def _check_params(method: str, params: dict) -> None:
     _, constraints, names = _METHODS[method]
-    unknown = set(params) - names - _STREAM_PARAMS
+    fixed = _FIXED.get(method, {})
+    for name, (value, why) in fixed.items():
+        if name in params and params[name] != value:
+            raise ValueError(
+                f"{name}={params[name]!r} cannot stream: {why}; use {name}={value!r}"
+            )
+    unknown = set(params) - names - _STREAM_PARAMS - set(fixed)
     if unknown:
         raise TypeError(f"rank_dataset got unexpected parameters {sorted(unknown)}")
     if method == "mrmr" and params.get("null_correction") == "zscore":
@@ -758,10 +1606,30 @@ def _check_params(method: str, params: dict) -> None:
             "null_correction='zscore' is not available for method='mrmr' "
             "(nor in memory, in mrmr_importances): use True or False"
         )
-    given = {k: v for k, v in params.items() if k in names}
+    given = {k: v for k, v in params.items() if k in names and k in constraints}
     validate_parameter_constraints(
         {k: constraints[k] for k in given}, given, caller_name="rank_dataset"
     )
+    if method in ("ecfs", "inffs") and params.get("task") == "regression":
+        affinity = params.get("affinity", "ecfs")
+        raise _regression_error(method, affinity, "task='regression'")
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
+def _check_target(method: str, target) -> None:
+    if target is not None:
+        return
+    if method in ("ecfs", "inffs"):
+        raise ValueError(
+            f"method={method!r} without a target (target=None, the unsupervised "
+            "graph) cannot stream: its kernel is the Spearman correlation of "
+            "every pair of columns, which needs the ranks of all rows at once "
+            "and the whole d x d matrix; rank the data in memory"
+        )
+    raise ValueError(f"method={method!r} ranks against a target: give target=COLUMN")
 
 
 def rank_dataset(
@@ -769,16 +1637,34 @@ def rank_dataset(
 ) -> pd.DataFrame:
     """Rank the features of a dataset read in batches, never whole.
 
+    Four methods stream, each equal to its in-memory function on the
+    concatenated rows (see the module docstring for how, and where to the
+    bit): ``"mi"``, ``"mrmr"``, ``"ecfs"`` and ``"inffs"``, whose
+    statistics are sums over rows. The others do not, and are a ValueError:
+    ``"kan"``, ``"shap"``, ``"permutation"``, ``"gain"``, ``"lasso"``,
+    ``"svm_rfe"`` and ``"responsiveness"`` fit a model on all rows jointly,
+    which is an optimisation, not a sum; ``"consensus"`` and
+    ``"significance"`` run such methods; the KSG estimator of MI
+    (``estimator="knn"``) needs each row's nearest neighbours among all
+    rows; and the Spearman-based modes of EC-FS and Inf-FS (a regression
+    target, or ``target=None``) need the ranks of all rows.
+
     Parameters
     ----------
-    source : str, path, list of them, or pyarrow.dataset.Dataset
+    source : str, path, list of them, pyarrow.dataset.Dataset, or dask DataFrame
         Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) files: paths,
         globs (``"events/*.parquet"``) or directories, or a dataset. Every
         file must have the same schema and hold ``target``. Files are read
-        in sorted path order.
+        in sorted path order. Or a dask DataFrame, each partition a part,
+        in partition order, typed by the frame's dtypes (an ``object``
+        column as text); its index is not read. Without a client each pass
+        computes one partition at a time in this process (memory holds one
+        partition, never the frame) and reads it in slices of
+        ``batch_size`` rows. The result equals that of the same rows in
+        Parquet files.
     target : str
         The target column.
-    method : {"mi", "mrmr"}, default="mi"
+    method : {"mi", "mrmr", "ecfs", "inffs"}, default="mi"
         ``"mi"``: the binned MI of :func:`featimp.mutual_info_importances`
         (``estimator="binned"``), with its null correction. ``"mrmr"``: the
         greedy order of :func:`featimp.mrmr_importances` and its scores
@@ -788,35 +1674,57 @@ def rank_dataset(
         remaining column against it, and for ``criterion="mid"`` with the
         null correction against its permutations too (kept in memory, 4
         bytes a row each): time grows as rows x columns x picks, never
-        columns squared.
+        columns squared. ``"ecfs"`` and ``"inffs"``:
+        :func:`featimp.eigenvector_centrality_importances` and
+        :func:`featimp.inffs_importances` for a class target, on the same
+        one-hot encoding (a node per category, missing values median-imputed
+        with an indicator node; each column scores its best node): two or
+        three passes (values, the medians if a numeric column has missing
+        values, the statistics), nothing kept per row.
     client : distributed.Client or None, default=None
-        With a client, the counting passes (and mRMR's per-pick passes) run
-        as one task per file on its workers (which must reach the files by
-        the same path or URL) and their tables are summed pairwise, as a
-        tree: the result equals the single-process one to the bit. The
-        first pass (samples, values, the target) and the read of each
-        picked column run in this process.
+        With a client, the counting passes (mRMR's per-pick passes, EC-FS's
+        median and statistics passes) run as one task per part on its
+        workers (which must reach the files by the same path or URL; a dask
+        frame is computed there once, and each task gets its partition
+        there) and their results are merged pairwise, as a tree, the same
+        tree as without a client: the result equals the single-process one
+        to the bit. The first pass (samples, values, the target) and the
+        read of each picked column run in this process (a dask partition
+        is fetched for it, one at a time).
     batch_size : int or None, default=None
-        Rows per record batch (None: 65,536); memory grows with it, the
-        result does not depend on it. With ``null_correction=False`` or
-        ``"expected"`` nothing else grows with the rows: each batch's target
-        is coded from the batch (classes or quantile edges found in the
-        first pass, the in-memory ones when the sample holds every value),
-        and the null is the exact permutation mean of the tables' margins.
-        The permutation null (``True``, ``"zscore"``) holds one small code
-        per row and target, and mRMR's MID its permutations.
+        Rows per record batch (None: 65,536); memory grows with it. The MI
+        and mRMR results do not depend on it (they are counts). EC-FS's
+        moments are merged batch by batch, so another batch size changes
+        its result by rounding (below 5e-15 relative where measured). With
+        ``null_correction=False`` or ``"expected"``, and for ``"ecfs"``
+        and ``"inffs"``, nothing else grows with the rows: each batch's
+        target is coded from the batch (classes or quantile edges found in
+        the first pass, the in-memory ones when the sample holds every
+        value), and the null is the exact permutation mean of the tables'
+        margins. The permutation null (``True``, ``"zscore"``) holds one
+        small code per row and target, and mRMR's MID its permutations.
     **params
         ``task``, ``n_bins``, ``null_correction``, ``n_permutations``,
-        ``random_state`` as in :func:`featimp.mutual_info_importances`, and
+        ``random_state`` as in :func:`featimp.mutual_info_importances`
+        (``estimator`` only ``"binned"``, its default), and
         for ``"mrmr"`` ``n_features`` (picks; None: all) and ``criterion``
         (``"mid"``, ``"miq"``) as in :func:`featimp.mrmr_importances`, whose
         ``null_correction`` is a bool or ``"expected"`` (``"zscore"`` is a
-        ValueError, as it is
-        not an mRMR option in memory either); ``discrete_features``
-        ``"auto"`` or a bool; ``sample_size`` (100,000): observed values per
-        continuous column from which its quantile edges are taken;
-        ``max_categories`` (10,000): distinct values beyond which a discrete
-        column is hashed into that many buckets.
+        ValueError, as it is not an mRMR option in memory either);
+        ``discrete_features`` ``"auto"`` or a bool; ``sample_size``
+        (100,000): observed values per continuous column from which its
+        quantile edges are taken. For ``"ecfs"``: ``alpha``, ``mode``,
+        ``task``, ``standardize``, ``solver`` as in
+        :func:`featimp.eigenvector_centrality_importances`, and for
+        ``"inffs"`` also ``decay`` and ``affinity`` as in
+        :func:`featimp.inffs_importances`; ``task="regression"`` (or a
+        target that ``"auto"`` reads as continuous) is a ValueError, as is
+        ``target=None``. For every method ``max_categories`` (10,000):
+        for MI and mRMR the distinct values beyond which a discrete column
+        is hashed into that many buckets; for EC-FS and Inf-FS the
+        categories beyond which a text column is a ValueError (each is a
+        node), and the distinct values up to which a numeric column's
+        median is found in one pass.
 
     Returns
     -------
@@ -825,7 +1733,8 @@ def rank_dataset(
         ties in column order), sorted by rank. ``attrs["hashed"]`` maps each
         hashed column to its estimated collision rate,
         ``attrs["n_samples"]`` is the number of rows, ``attrs["n_files"]``
-        of files and ``attrs["task"]`` the task ranked for.
+        of files (of partitions, for a dask frame) and ``attrs["task"]``
+        the task ranked for.
 
     Examples
     --------
@@ -843,12 +1752,18 @@ def rank_dataset(
     >>> mrmr = rank_dataset(folder, "y", method="mrmr", n_features=1, random_state=0)
     >>> mrmr[["feature", "importance"]].to_numpy().tolist()
     [['signal', 1.0], ['noise', 0.0]]
+    >>> rank_dataset(folder, "y", method="ecfs", standardize=True)["feature"].tolist()
+    ['signal', 'noise']
     """
     if method not in METHODS:
-        raise ValueError(f"rank_dataset supports method in {METHODS}, got {method!r}")
+        raise ValueError(
+            f"rank_dataset supports method in {METHODS}, got {method!r} "
+            "(see the docstring for why the others do not stream)"
+        )
     _check_params(method, params)
+    _check_target(method, target)
     discrete = params.get("discrete_features", "auto")
-    if not (discrete == "auto" or isinstance(discrete, bool)):
+    if not (isinstance(discrete, bool) or _is_auto(discrete)):
         raise ValueError("discrete_features must be 'auto' or a bool when streaming")
     seed = params.get("random_state")
     settings = _Settings(
@@ -863,6 +1778,7 @@ def rank_dataset(
     features = {f.name: _kind(f.type) for f in schema if f.name != target}
     if not features:
         raise ValueError("the dataset has no feature columns besides the target")
+    parts = _on_client(parts, client)
     score = _METHODS[method][0]
     found = score(parts, features, target, params, settings, client)
     scores = found.scores

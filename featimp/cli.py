@@ -302,7 +302,10 @@ def cmd_rank_stream(args) -> int:
         if given is not None:
             raise UsageError(f"{flag} needs the data in memory; drop it to stream")
     params = parse_params(args.param)
-    params["random_state"] = checks.resolve_seed(args.seed, params)
+    spec = get_method(args.method)
+    seed = checks.resolve_seed(args.seed, params)
+    if "random_state" in spec.stream_parameters():
+        params["random_state"] = seed
     task = requested_task(args, params)
     if task != "auto":
         params["task"] = task

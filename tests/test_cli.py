@@ -598,7 +598,7 @@ def test_rank_streams_a_directory_or_one_file_with_stream(capsys, credit_parts):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--method", "ecfs"], "--method ecfs cannot stream"),
+        (["--method", "lasso"], "--method lasso cannot stream"),
         (["--method", "mi", "--plot", "x.png"], "--plot needs the data in memory"),
         (["--method", "mi", "--significance", "0.1"], "--significance needs the"),
         (["--method", "mi", "--param", "n_bins=1"], "n_bins"),

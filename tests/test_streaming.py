@@ -1,4 +1,5 @@
-"""Streaming ranking of partitioned datasets: exactly the in-memory MI and mRMR."""
+"""Streaming ranking of partitioned datasets: exactly the in-memory MI and mRMR,
+EC-FS and Inf-FS to rounding; files, pyarrow datasets and dask frames."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +8,14 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("pyarrow.dataset")
 
-from featimp import mrmr_importances, mutual_info_importances, rank_dataset  # noqa: E402
+from featimp import (  # noqa: E402
+    _streaming,
+    eigenvector_centrality_importances,
+    inffs_importances,
+    mrmr_importances,
+    mutual_info_importances,
+    rank_dataset,
+)
 
 
 def _frame(n=600, seed=0):
@@ -301,3 +309,417 @@ def test_memory_does_not_grow_with_rows_without_permutations(tmp_path, params):
     sampled = {**params, "null_correction": True, "random_state": 0}
     grows = _traced_peak(tmp_path / "large", **sampled)
     assert grows > 1.5 * _traced_peak(tmp_path / "small", **sampled)
+
+
+def _local_client(distributed):
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    return cluster, distributed.Client(cluster)
+
+
+def _importances(table, columns) -> np.ndarray:
+    return table.set_index("feature")["importance"].reindex(columns).to_numpy()
+
+
+def _graph_frame(n=600, seed=0):
+    """_frame with missing values in an integer-valued column (its median
+    from its few distinct values) and in a continuous one."""
+    frame = _frame(n, seed)
+    rng = np.random.default_rng(seed + 10)
+    frame.loc[rng.random(n) < 0.2, "count"] = np.nan
+    frame.loc[rng.random(n) < 0.05, "noise"] = np.nan
+    return frame
+
+
+GRAPH_CASES = [
+    ("ecfs", {}, {}),
+    ("ecfs", {"standardize": False}, {"max_categories": 64}),
+    ("ecfs", {"mode": "extended", "alpha": 0.3, "solver": "dense"}, {}),
+    ("inffs", {}, {}),
+    ("inffs", {"affinity": "inffs", "decay": 0.5}, {"max_categories": 64}),
+    ("inffs", {"affinity": "inffs_v4", "standardize": False}, {}),
+]
+GRAPH_FUNCTIONS = {
+    "ecfs": eigenvector_centrality_importances,
+    "inffs": inffs_importances,
+}
+
+
+@pytest.mark.parametrize(("method", "params", "stream"), GRAPH_CASES)
+def test_graph_methods_streamed_equal_in_memory(tmp_path, method, params, stream):
+    # Text, categories, booleans and missing values in numbers and text, in
+    # three files read 64 rows at a time; max_categories=64 makes the
+    # continuous columns' medians come from the bit-by-bit search.
+    frame = _graph_frame()
+    _write(frame, tmp_path, [250, 100, 250])
+    streamed = rank_dataset(
+        tmp_path, "y", method=method, batch_size=64, **params, **stream
+    )
+    expected = _in_memory(frame, GRAPH_FUNCTIONS[method], **params)
+    got = _importances(streamed, expected.index)
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-10, atol=0)
+    order = expected.sort_values(ascending=False, kind="stable").index
+    assert streamed["feature"].tolist() == order.tolist()
+    assert streamed.attrs == {
+        "hashed": {},
+        "n_samples": 600,
+        "n_files": 3,
+        "task": "classification",
+    }
+
+
+@pytest.mark.parametrize("method", ["ecfs", "inffs"])
+def test_graph_methods_binary_and_text_targets(tmp_path, method):
+    frame = _graph_frame()
+    frame["y"] = np.where(frame["y"] == 1, "yes", "no")
+    _write(frame, tmp_path, [300, 300])
+    for params in ({}, {"mode": "reference", "standardize": False}):
+        streamed = rank_dataset(tmp_path, "y", method=method, batch_size=50, **params)
+        expected = _in_memory(frame, GRAPH_FUNCTIONS[method], **params)
+        got = _importances(streamed, expected.index)
+        np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-10, atol=0)
+
+
+def test_graph_numeric_table_keeps_raw_spread(tmp_path):
+    # No text and no missing values: standardize="auto" keeps the raw
+    # standard deviations, so scale matters, in memory and streamed.
+    frame = _frame()[["noise", "count", "ids", "y"]]
+    frame = frame.assign(noise=1000 * frame["noise"])
+    _write(frame, tmp_path, [200, 200, 200])
+    streamed = rank_dataset(tmp_path, "y", method="ecfs", batch_size=128)
+    expected = _in_memory(frame, eigenvector_centrality_importances)
+    got = _importances(streamed, expected.index)
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-10, atol=0)
+    standardized = _in_memory(
+        frame, eigenvector_centrality_importances, standardize=True
+    )
+    assert not np.allclose(expected, standardized)  # the raw spread mattered
+
+
+def test_graph_nodes_and_counts_are_the_in_memory_ones_to_the_bit(
+    tmp_path, monkeypatch
+):
+    from featimp._affinity import _bin_index, _joint_counts, _n_bins, feature_affinity
+
+    frame = _graph_frame()
+    _write(frame, tmp_path, [250, 100, 250])
+    captured = {}
+    statistics = _streaming._node_statistics
+
+    def capture(plan, sums, fills):
+        captured["names"] = plan.table.encoded_names
+        captured["found"] = statistics(plan, sums, fills)
+        return captured["found"]
+
+    monkeypatch.setattr(_streaming, "_node_statistics", capture)
+    rank_dataset(tmp_path, "y", method="ecfs", batch_size=64, max_categories=64)
+    (sizes, means, m2, low, high, _), joint, constant = captured["found"]
+    table = feature_affinity(frame.drop(columns="y"), frame["y"]).table
+    X, codes = table.values, frame["y"].to_numpy()
+    assert captured["names"] == table.encoded_names
+    n_bins = _n_bins(len(X))
+    bins, expected_constant = _bin_index(X, n_bins)
+    np.testing.assert_array_equal(joint, _joint_counts(bins, codes, 3, n_bins))
+    np.testing.assert_array_equal(constant, expected_constant)
+    for k in range(3):  # the imputed medians included
+        rows = X[codes == k]
+        assert sizes[k] == len(rows)
+        np.testing.assert_array_equal(low[k], rows.min(axis=0))
+        np.testing.assert_array_equal(high[k], rows.max(axis=0))
+        np.testing.assert_allclose(means[k], rows.mean(axis=0), rtol=1e-13)
+        squares = ((rows - rows.mean(axis=0)) ** 2).sum(axis=0)
+        np.testing.assert_allclose(m2[k], squares, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "columns", [["word", "same"], ["word"], ["half"], ["ones", "half", "same"]]
+)
+def test_graph_small_tables(tmp_path, columns):
+    # Text only, one node, a single category, a constant column, a column
+    # that is 1 or missing; sorted classes, so a file lacks a class.
+    rng = np.random.default_rng(3)
+    y = np.sort(rng.integers(0, 3, 300))
+    frame = pd.DataFrame(
+        {
+            "word": pd.Series(np.array(list("abc"))[(y + rng.integers(0, 2, 300)) % 3]),
+            "same": pd.Series(["k"] * 300, dtype=object),
+            "ones": np.ones(300),
+            "half": np.where(rng.random(300) < 0.5, np.nan, 1.0),
+        }
+    )[columns].assign(y=y)
+    _write(frame, tmp_path, [100, 100, 100])
+    for method, score in GRAPH_FUNCTIONS.items():
+        streamed = rank_dataset(tmp_path, "y", method=method, batch_size=32)
+        expected = _in_memory(frame, score)
+        got = _importances(streamed, expected.index)
+        np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-10, atol=0)
+
+
+def test_graph_unusable_columns_score_zero_with_the_in_memory_warning(tmp_path):
+    frame = _graph_frame()
+    frame["when"] = pd.Timestamp("2020-01-01")
+    frame["empty"] = np.nan
+    _write(frame, tmp_path, [300, 300])
+    with pytest.warns(UserWarning, match="cannot be used score 0: 'when'.*'empty'"):
+        streamed = rank_dataset(tmp_path, "y", method="ecfs", batch_size=100)
+    with pytest.warns(UserWarning, match="cannot be used score 0"):
+        expected = _in_memory(frame, eigenvector_centrality_importances)
+    got = _importances(streamed, expected.index)
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-10, atol=0)
+    assert got[list(expected.index).index("when")] == 0.0
+    assert got[list(expected.index).index("empty")] == 0.0
+
+
+def test_graph_order_of_files_and_batch_size(tmp_path):
+    paths = _write(_graph_frame(), tmp_path, [200, 150, 250])
+    a = rank_dataset(paths, "y", method="inffs", batch_size=50)
+    b = rank_dataset(paths[::-1], "y", method="inffs", batch_size=50)
+    c = rank_dataset([paths[1], paths[2], paths[0]], "y", method="inffs", batch_size=50)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(a, c, check_exact=True)
+    # The moments merge where the batches end: other batches, other rounding.
+    d = rank_dataset(paths, "y", method="inffs", batch_size=7)
+    assert d["feature"].tolist() == a["feature"].tolist()
+    np.testing.assert_allclose(d["importance"], a["importance"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("max_categories", "collect"), [(10_000, 1 << 16), (8, 1 << 16), (8, 40), (8, 0)]
+)
+def test_medians_are_numpy_medians_to_the_bit(
+    tmp_path, monkeypatch, max_categories, collect
+):
+    # Known distinct values (one counting pass), or the search on the sort
+    # keys, collecting few values or fixing all 64 bits (collect=0); odd and
+    # even counts, ties, signed zeros, subnormals and 600 orders of magnitude.
+    monkeypatch.setattr(_streaming, "_COLLECT", collect)
+    rng = np.random.default_rng(1)
+    n = 2001
+    frame = pd.DataFrame(
+        {
+            "normal": rng.normal(size=n),
+            "ties": rng.integers(-3, 4, n).astype(float),
+            "wide": rng.normal(size=n) * 10.0 ** rng.integers(-300, 300, n),
+            "zeros": np.where(rng.random(n) < 0.5, -0.0, 0.0)
+            + np.where(rng.random(n) < 0.3, 5e-324, 0.0),
+        }
+    )
+    for name in frame:
+        frame.loc[rng.random(n) < 0.2, name] = np.nan
+    frame.loc[0, "normal"] = np.nan if frame["normal"].count() % 2 else 1.0
+    frame["y"] = rng.integers(0, 2, n)
+    _write(frame, tmp_path, [500, 1, 700, 800])
+    parts = _streaming._open_parts(tmp_path)
+    settings = _streaming._Settings(
+        batch_size=97, sample_size=1, cap=max_categories, seed=0, discrete="auto"
+    )
+    features = dict.fromkeys(frame.columns[:-1], "numeric")
+    columns = _streaming._first_pass(
+        parts, features, "y", settings, keep_target=False, sample=False
+    )[0]
+    found = _streaming._medians(parts, list(columns.values()), settings, None)
+    assert frame["normal"].count() % 2 == 0  # both middle values are searched
+    for name in features:
+        expected = np.median(frame[name].dropna().to_numpy())
+        assert found[name] == expected, name
+        if expected != 0:  # (the sign of a zero median is NumPy's choice)
+            assert np.float64(found[name]).tobytes() == expected.tobytes(), name
+
+
+def test_pairwise_tree_is_the_dask_reduction_tree():
+    # The local merge order must be the one the client's tree reduction
+    # uses, or float merges would differ between the two.
+    def merge(a, b):
+        return f"({a}+{b})"
+
+    for n in range(1, 40):
+        items = [str(i) for i in range(n)]
+        tree = _streaming._Tree(merge)
+        for item in items:
+            tree.push(item)
+        assert tree.result() == _streaming._pairwise(items, merge), n
+
+
+@pytest.mark.parametrize("method", ["ecfs", "inffs"])
+def test_graph_modes_that_cannot_stream_raise(tmp_path, method):
+    frame = _graph_frame()
+    _write(frame, tmp_path, [300, 300])
+    with pytest.raises(ValueError, match=r"task='regression'.*Spearman"):
+        rank_dataset(tmp_path, "y", method=method, task="regression")
+    with pytest.raises(ValueError, match=r"target=None.*Spearman.*every pair"):
+        rank_dataset(tmp_path, None, method=method)
+    with pytest.raises(ValueError, match=r"mode='reference'.* but y is 3 classes"):
+        rank_dataset(tmp_path, "y", method=method, mode="reference")
+    with pytest.raises(
+        ValueError, match=r"column 'text' has more than max_categories=3"
+    ):
+        rank_dataset(tmp_path, "y", method=method, max_categories=3)
+    with pytest.raises(TypeError, match=r"unexpected parameters \['sample_size'\]"):
+        rank_dataset(tmp_path, "y", method=method, sample_size=10)
+    with pytest.raises(ValueError, match="alpha"):
+        rank_dataset(tmp_path, "y", method=method, alpha=2.0)
+    continuous = frame.assign(y=frame["signal"].fillna(0) + 0.01)
+    _write(continuous, tmp_path, [300, 300])
+    with pytest.raises(ValueError, match=r"reads target 'y' as continuous.*Spearman"):
+        rank_dataset(tmp_path, "y", method=method)
+
+
+def test_inffs_affinity_without_regression_raises_as_in_memory(tmp_path):
+    frame = _graph_frame()
+    _write(frame, tmp_path, [600])
+    X, y = frame.drop(columns="y"), frame["y"].astype(float) + 0.5
+    with pytest.raises(
+        ValueError, match="affinity='inffs' is defined for classification"
+    ):
+        inffs_importances(X, y, affinity="inffs", task="regression")
+    with pytest.raises(
+        ValueError, match="affinity='inffs' is defined for classification"
+    ):
+        rank_dataset(tmp_path, "y", method="inffs", affinity="inffs", task="regression")
+    with pytest.raises(ValueError, match="decay"):
+        rank_dataset(tmp_path, "y", method="inffs", decay=1.0)
+
+
+def test_knn_mi_cannot_stream(tmp_path):
+    _write(_frame(), tmp_path, [600])
+    with pytest.raises(ValueError, match=r"estimator='knn' cannot stream.*neighbours"):
+        rank_dataset(tmp_path, "y", estimator="knn")
+    a = rank_dataset(tmp_path, "y", estimator="binned", random_state=0)
+    pd.testing.assert_frame_equal(a, rank_dataset(tmp_path, "y", random_state=0))
+
+
+def test_graph_dask_client_equals_single_process(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    paths = _write(_graph_frame(), tmp_path, [100, 150, 120, 130, 100])
+    cases = [("ecfs", {}), ("inffs", {"affinity": "inffs_v4"})]
+    local = [rank_dataset(paths, "y", method=m, batch_size=64, **p) for m, p in cases]
+    cluster, client = _local_client(distributed)
+    with cluster, client:
+        for (method, params), expected in zip(cases, local, strict=True):
+            remote = rank_dataset(
+                paths[::-1], "y", method=method, batch_size=64, client=client, **params
+            )
+            pd.testing.assert_frame_equal(remote, expected, check_exact=True)
+
+
+def _dask_frame(frame, npartitions):
+    dd = pytest.importorskip("dask.dataframe")
+    ddf = dd.from_pandas(frame, npartitions=npartitions)
+    return ddf, ddf.map_partitions(len).compute().tolist()
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("mi", {"random_state": 0}),
+        ("mi", {"null_correction": "expected", "task": "regression"}),
+        ("mrmr", {"random_state": 1, "n_features": 4}),
+        ("ecfs", {}),
+        ("inffs", {"affinity": "inffs"}),
+    ],
+)
+def test_dask_frame_equals_the_same_rows_in_files(tmp_path, method, params):
+    frame = _graph_frame()
+    ddf, sizes = _dask_frame(frame, 3)
+    paths = _write(frame, tmp_path, sizes)
+    from_files = rank_dataset(paths, "y", method=method, batch_size=64, **params)
+    from_frame = rank_dataset(ddf, "y", method=method, batch_size=64, **params)
+    pd.testing.assert_frame_equal(from_frame, from_files, check_exact=True)
+    assert from_frame.attrs == {**from_files.attrs, "n_files": 3}
+
+
+def _record_sources(monkeypatch) -> list:
+    """The kind of source each dask partition is read from."""
+    kinds = []
+    read = _streaming._FramePart._frame
+
+    def recording(part):
+        kinds.append(type(part.source).__name__)
+        return read(part)
+
+    monkeypatch.setattr(_streaming._FramePart, "_frame", recording)
+    return kinds
+
+
+def test_dask_frame_on_a_client(tmp_path, monkeypatch):
+    # The partitions are computed once on the workers; this process fetches
+    # each once, for pass 1; every other pass is a task given its partition.
+    distributed = pytest.importorskip("distributed")
+    ddf, _ = _dask_frame(_graph_frame(), 3)
+    cases = {"mi": {"random_state": 0}, "ecfs": {}}
+    local = {
+        m: rank_dataset(ddf, "y", method=m, batch_size=64, **p)
+        for m, p in cases.items()
+    }
+    kinds = _record_sources(monkeypatch)
+    cluster, client = _local_client(distributed)
+    with cluster, client:
+        for method, expected in local.items():
+            kinds.clear()
+            with distributed.get_task_stream(client=client) as stream:
+                remote = rank_dataset(
+                    ddf,
+                    "y",
+                    method=method,
+                    batch_size=64,
+                    client=client,
+                    **cases[method],
+                )
+            pd.testing.assert_frame_equal(remote, expected, check_exact=True)
+            tasks = [str(r["key"]).split("-")[0] for r in stream.data]
+            counting = "_count_part" if method == "mi" else "_graph_part"
+            assert tasks.count(counting) == 3
+            assert kinds.count("Future") == 3  # pass 1, here
+            assert kinds.count("DataFrame") == tasks.count(counting) + tasks.count(
+                "_probe_part"
+            )
+            assert "Delayed" not in kinds
+
+
+def test_dask_frame_is_read_one_partition_at_a_time(monkeypatch):
+    ddf, _ = _dask_frame(_graph_frame(), 4)
+    kinds = _record_sources(monkeypatch)
+    rank_dataset(ddf, "y", method="ecfs", batch_size=64)
+    # pass 1, the medians (signal's and noise's from their search, count's
+    # from its values: passes), the statistics: each partition each time.
+    assert set(kinds) == {"Delayed"}
+    assert len(kinds) % 4 == 0 and len(kinds) >= 12
+
+
+def test_dask_frame_errors_name_the_partition():
+    frame = _frame(90)
+    frame["y"] = frame["y"].astype(float)
+    frame.loc[80, "y"] = np.nan
+    ddf, _ = _dask_frame(frame, 3)
+    with pytest.raises(ValueError, match="missing values in partition 2 of the dask"):
+        rank_dataset(ddf, "y")
+    with pytest.raises(ValueError, match="target column 'z' is missing in partition 0"):
+        rank_dataset(ddf, "z")
+
+
+@pytest.mark.parametrize("method", ["mi", "ecfs"])
+def test_dask_frame_memory_does_not_grow_with_rows(method):
+    # Four times the partitions of the same size: the peak of the allocations
+    # stays, as only one partition (and one batch of it) is held at a time.
+    mi = {"null_correction": "expected", "sample_size": 4000}
+    params = mi if method == "mi" else {}
+    frame = _graph_frame(20_000)
+    big = pd.concat([frame] * 4, ignore_index=True)
+    small_frame, _ = _dask_frame(frame, 4)
+    big_frame, _ = _dask_frame(big, 16)
+
+    def peak(source) -> int:
+        import tracemalloc
+
+        tracemalloc.start()
+        try:
+            rank_dataset(source, "y", method=method, batch_size=2048, **params)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(small_frame)  # imports and compiles first, and dask optimises
+    peak(big_frame)  # the graphs of the frames once
+    small, large = peak(small_frame), peak(big_frame)
+    assert large < 1.25 * small, (small, large)
