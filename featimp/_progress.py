@@ -34,7 +34,7 @@ class Progress:
     """Where the listened-to block is: ``fraction`` of it done, in [0, 1],
     and the nested ``stage`` it is in. A loop over rows (a streamed pass
     over files, :func:`featimp.rank_dataset`) also says how many ``rows``
-    it has read since its outermost loop began, and how many a second."""
+    it has read since that loop began, and how many a second."""
 
     fraction: float
     stage: str
@@ -76,8 +76,8 @@ class _Listener:
     rows: int | None = None
     rows_since: float = 0.0
 
-    def start_outer(self) -> None:
-        """A new outermost loop: its rows count from 0."""
+    def start_rows(self) -> None:
+        """A new loop over rows (a pass over files): they count from 0."""
         self.rows, self.rows_since = None, time.monotonic()
 
     def report(self) -> None:
@@ -130,12 +130,15 @@ def track(
     total: int | None = None,
     weights: Sequence[float] | None = None,
     bar: bool = False,
+    rows: bool = False,
 ) -> Iterator:
     """The items of ``items``, reporting to the listener as each is done.
 
     ``total`` is their number when ``items`` has no length; ``weights``
     their shares of the work (equal by default); ``bar`` also draws a tqdm
-    bar (an estimator's ``verbose=True``), with or without a listener.
+    bar (an estimator's ``verbose=True``), with or without a listener;
+    ``rows``: the loop reads rows (counted by :func:`add_rows`), which
+    count from 0 when it starts.
     """
     if weights is None:
         n = len(items) if total is None else total  # type: ignore[arg-type]
@@ -150,8 +153,8 @@ def track(
         return
     level = _Level(stage, weights)
     depth = len(listener.levels)
-    if depth == 0:
-        listener.start_outer()
+    if rows:
+        listener.start_rows()
     listener.levels.append(level)
     try:
         listener.report()

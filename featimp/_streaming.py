@@ -28,10 +28,14 @@ Pass 1 (what the codes are)
     values of discrete columns (categories, text, integers) up to
     ``max_categories``, and for continuous columns a seeded bottom-k sample
     of ``sample_size`` observed values (each row gets a pseudo-random key
-    from its position and ``random_state``; the rows with the smallest keys
-    are kept, a uniform sample without replacement whatever the batch
-    size). The target column is read whole (one value per row): the
-    permutation null permutes it across the whole dataset.
+    from its position, its part and its row in it, and ``random_state``;
+    the rows with the smallest keys are kept, a uniform sample without
+    replacement whatever the batch size). Each part is observed on its own
+    (one task per part on a Dask client) and the observations merge
+    exactly: counts add, extremes and value sets combine, and the bottom-k
+    of the union of samples is the bottom-k of the whole. With the
+    permutation null the target column is read whole (one value per row):
+    the null permutes it across the whole dataset.
 Pass 2 (counting)
     Continuous columns are cut at the quantiles of their sample (the rank
     rule of :func:`featimp._binning.quantile_codes`), discrete ones coded by
@@ -166,7 +170,7 @@ from featimp._mutual_info import (
     greedy_mrmr_order,
     importances_from_order,
 )
-from featimp._progress import track
+from featimp._progress import add_rows, track
 from featimp._selection import ranking_from_importances
 from featimp._validation import infer_task
 
@@ -175,6 +179,9 @@ _READAHEAD = 2
 _SAMPLE_SIZE = 100_000
 _MAX_CATEGORIES = 10_000
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+#: A row's key hashes ``part * 2**_ROW_BITS + row``: parts of up to 2**40
+#: rows, and up to 2**24 parts.
+_ROW_BITS = 40
 
 
 def _arrow():
@@ -229,8 +236,12 @@ class _FilePart:
         pa, _, _ = _arrow()
         try:
             if self.path.endswith(".csv"):
-                yield from self.dataset.to_batches(
-                    columns=columns, batch_size=batch_size, batch_readahead=_READAHEAD
+                yield from _counted(
+                    self.dataset.to_batches(
+                        columns=columns,
+                        batch_size=batch_size,
+                        batch_readahead=_READAHEAD,
+                    )
                 )
             else:
                 import pyarrow.parquet as pq
@@ -241,10 +252,20 @@ class _FilePart:
                     pre_buffer=False,
                     filesystem=self.dataset.filesystem,
                 ) as file:
-                    yield from file.iter_batches(batch_size=batch_size, columns=columns)
+                    yield from _counted(
+                        file.iter_batches(batch_size=batch_size, columns=columns)
+                    )
             pa.default_memory_pool().release_unused()
         except (OSError, pa.ArrowException) as exc:
             raise ValueError(f"cannot read {self.name}: {exc}") from exc
+
+
+def _counted(batches):
+    """The batches, each counted for progress as it is read (rows and rows
+    per second; nothing on a Dask worker, which has no listener)."""
+    for batch in batches:
+        add_rows(batch.num_rows)
+        yield batch
 
 
 @dataclass
@@ -280,11 +301,13 @@ class _FramePart:
         for start in range(0, len(frame), batch_size):
             try:
                 rows = frame.iloc[start : start + batch_size][list(columns)]
-                yield pa.RecordBatch.from_pandas(
+                batch = pa.RecordBatch.from_pandas(
                     rows, schema=schema, preserve_index=False
                 )
             except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
                 raise ValueError(f"cannot read {self.name}: {exc}") from exc
+            add_rows(batch.num_rows)
+            yield batch
 
     def _frame(self) -> pd.DataFrame:
         if isinstance(self.source, pd.DataFrame):
@@ -456,22 +479,37 @@ class _Tree:
         return item
 
 
-def _map_reduce(parts, job, args, merge, client, stage: str, weights=None):
+def _map_reduce(
+    parts, job, args, merge, client, stage: str, weights=None, any_order=False
+):
     """``job(part, *args[i])`` for every part, merged in the tree of
     :func:`_pairwise`: here, or one task per part on a Dask client with the
     merges tree-reduced there. The tree is the same, so merges of floats
-    (the moments of EC-FS) agree to the bit, not only integer counts."""
+    (the moments of EC-FS) agree to the bit, not only integer counts.
+    ``any_order``: the merge gives the same in any order (counts, sets,
+    extremes), so here each part is folded into one total as it comes,
+    which holds two results at a time rather than log2(parts)."""
     if client is None:
         tree = _Tree(merge)
+        total = None
         weights = weights or [part.weight for part in parts]
-        done = track(list(zip(parts, args, strict=True)), stage, weights=weights)
+        done = track(
+            list(zip(parts, args, strict=True)), stage, weights=weights, rows=True
+        )
         for part, part_args in done:
-            tree.push(job(part, *part_args))
-        return tree.result()
+            result = job(part, *part_args)
+            if not any_order:
+                tree.push(result)
+            else:
+                total = result if total is None else merge(total, result)
+        return total if any_order else tree.result()
+    from distributed import as_completed
+
     futures = [_submit(client, job, p, a) for p, a in zip(parts, args, strict=True)]
-    return _pairwise(
-        futures, lambda a, b: client.submit(merge, a, b, pure=False)
-    ).result()
+    total = _pairwise(futures, lambda a, b: client.submit(merge, a, b, pure=False))
+    for _ in track(as_completed(futures), stage, total=len(futures)):
+        pass  # progress as the parts' tasks end (the merges follow them)
+    return total.result()
 
 
 def _kind(arrow_type) -> str | None:
@@ -503,10 +541,12 @@ def _texts(array):
     return pc.cast(array, pa.large_string())
 
 
-def _row_keys(start: int, n: int, seed: int) -> np.ndarray:
-    """splitmix64 of the rows' positions: pseudo-random, seeded, and the same
-    whatever the batches."""
-    z = np.arange(start, start + n, dtype=np.uint64)
+def _row_keys(part: int, start: int, n: int, seed: int) -> np.ndarray:
+    """splitmix64 of the rows' positions (the part, and the row in it):
+    pseudo-random, seeded, distinct (splitmix64 is a bijection), and the
+    same whatever the batches, and whichever process reads the part."""
+    first = (part << _ROW_BITS) + start
+    z = np.arange(first, first + n, dtype=np.uint64)
     # Arrays wrap around silently, as the hash wants; NumPy scalars would warn.
     z += np.full(1, seed % 2**64, dtype=np.uint64) * _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -549,8 +589,24 @@ class _Column:
             keys, values = keys[keep], values[keep]
         self.keys, self.sample = keys, values
 
+    def merge(self, other: _Column, settings) -> None:
+        """Add what ``other`` saw of the same column in other rows. Every
+        statistic is the one of a single pass: sums, extremes, the union of
+        values (past the cap in either, past it in both), and the bottom-k
+        sample of the union (row keys are distinct, so it is one set)."""
+        self.n_missing += other.n_missing
+        self.n_observed += other.n_observed
+        self.integer = self.integer and other.integer
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+        if other.overflow:
+            self.overflow, self.values = True, set()
+        else:
+            self.add_values(other.values, settings.cap)
+        if other.keys.size:
+            self.add_sample(other.keys, other.sample, settings.sample_size)
 
-def _observe(column: _Column, array, start: int, settings) -> None:
+
+def _observe(column: _Column, array, part: int, start: int, settings) -> None:
     """Pass 1 on one batch of one column."""
     _, pc, _ = _arrow()
     n_missing = array.null_count
@@ -575,7 +631,7 @@ def _observe(column: _Column, array, start: int, settings) -> None:
     if not column.overflow:
         column.add_values(np.unique(observed).tolist(), settings.cap)
     if column.sampled:
-        keys = _row_keys(start, values.size, settings.seed)[~missing]
+        keys = _row_keys(part, start, values.size, settings.seed)[~missing]
         column.add_sample(keys, observed, settings.sample_size)
 
 
@@ -686,43 +742,87 @@ def _codes(coder: _Coder, array) -> np.ndarray:
     return codes
 
 
-def _first_pass(parts, features, target, settings, keep_target=True, sample=True):
-    """Pass 1 over every part. Returns the feature observations, the target
-    observed like a column (its values, a sample), the target's values
-    whole when ``keep_target`` (the permutation null permutes them), else
-    None, the rows per part and their total. ``sample=False`` keeps no
+def _first_pass(
+    parts, features, target, settings, keep_target=True, sample=True, client=None
+):
+    """Pass 1 over every part, one task per part on a Dask client, merged
+    in the tree of :func:`_map_reduce`. Returns the feature observations,
+    the target observed like a column (its values, a sample), the target's
+    values whole when ``keep_target`` (the permutation null permutes them),
+    else None, the rows per part and their total. ``sample=False`` keeps no
     sample of any column (EC-FS needs none)."""
     schema = parts[0].schema
+    sampled = {
+        name: sample and _sampled(schema.field(name).type, settings)
+        for name in features
+    }
+    jobs = [(i, features, sampled, target, sample, keep_target, settings)
+            for i in range(len(parts))]  # fmt: skip
+    observed = _map_reduce(
+        parts,
+        _observe_part,
+        jobs,
+        _merge_observed,
+        client,
+        "pass 1: samples and values",
+        any_order=True,
+    )
+    n = int(sum(observed.rows))
+    if n < 2:
+        raise ValueError(f"the dataset has {n} row(s); at least 2 are required")
+    y = np.concatenate(observed.target_values) if keep_target else None
+    return observed.columns, observed.target, y, np.asarray(observed.rows), n
+
+
+@dataclass
+class _Observed:
+    """What pass 1 learned from some parts, in part order."""
+
+    columns: dict
+    target: _Column
+    target_values: list
+    rows: list
+    settings: _Settings
+
+
+def _observe_part(part, index, features, sampled, target, sample, keep, settings):
+    """Pass 1 on one part (the ``index``-th): every batch observed."""
+    schema = part.schema
     columns = {
-        name: _Column(
-            name,
-            kind,
-            sampled=sample and _sampled(schema.field(name).type, settings),
-        )
+        name: _Column(name, kind, sampled=sampled[name])
         for name, kind in features.items()
     }
     observed = _Column(target, _kind(schema.field(target).type), sampled=sample)
-    target_values, rows, n = [], [], 0
-    weights = [part.weight for part in parts]
-    for part in track(parts, "pass 1: samples and values", weights=weights):
-        rows.append(n)
-        for batch in part.batches([*features, target], settings.batch_size):
-            y = batch.column(target)
-            if y.null_count:
-                raise ValueError(f"target {target!r} has missing values in {part.name}")
-            if keep_target:
-                target_values.append(y.to_numpy(zero_copy_only=False))
-            if observed.kind is not None:
-                _observe(observed, y, n, settings)
-            for name, column in columns.items():
-                if column.kind is not None:
-                    _observe(column, batch.column(name), n, settings)
-            n += batch.num_rows
-    if n < 2:
-        raise ValueError(f"the dataset has {n} row(s); at least 2 are required")
-    rows = np.diff([*rows, n])
-    y = np.concatenate(target_values) if keep_target else None
-    return columns, observed, y, rows, n
+    target_values, n = [], 0
+    for batch in part.batches([*features, target], settings.batch_size):
+        y = batch.column(target)
+        if y.null_count:
+            raise ValueError(f"target {target!r} has missing values in {part.name}")
+        if keep:
+            target_values.append(y.to_numpy(zero_copy_only=False))
+        if observed.kind is not None:
+            _observe(observed, y, index, n, settings)
+        for name, column in columns.items():
+            if column.kind is not None:
+                _observe(column, batch.column(name), index, n, settings)
+        n += batch.num_rows
+    values = [np.concatenate(target_values)] if target_values else []
+    return _Observed(columns, observed, values, [n], settings)
+
+
+def _merge_observed(a: _Observed, b: _Observed) -> _Observed:
+    """Two parts' observations as one (``a``'s parts come first): what one
+    pass over both would have learned."""
+    for name, column in a.columns.items():
+        column.merge(b.columns[name], a.settings)
+    a.target.merge(b.target, a.settings)
+    return _Observed(
+        a.columns,
+        a.target,
+        a.target_values + b.target_values,
+        a.rows + b.rows,
+        a.settings,
+    )
 
 
 def _sampled(arrow_type, settings) -> bool:
@@ -884,7 +984,7 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     null_correction = params.get("null_correction", True)
     bounded = null_correction in (False, "expected")
     columns, observed, y, rows, n = _first_pass(
-        parts, features, target, settings, keep_target=not bounded
+        parts, features, target, settings, keep_target=not bounded, client=client
     )
     n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
     kept = []
@@ -1503,7 +1603,13 @@ def _supervised_graph(parts, features, target, options, settings, client, method
     :func:`featimp._affinity.feature_affinity` builds it: ``(graph, table
     of nodes, rows per part, task)``."""
     columns, observed, _, rows, n = _first_pass(
-        parts, features, target, settings, keep_target=False, sample=False
+        parts,
+        features,
+        target,
+        settings,
+        keep_target=False,
+        sample=False,
+        client=client,
     )
     schema = parts[0].schema
     task = options["task"]
@@ -1682,15 +1788,17 @@ def rank_dataset(
         three passes (values, the medians if a numeric column has missing
         values, the statistics), nothing kept per row.
     client : distributed.Client or None, default=None
-        With a client, the counting passes (mRMR's per-pick passes, EC-FS's
-        median and statistics passes) run as one task per part on its
-        workers (which must reach the files by the same path or URL; a dask
-        frame is computed there once, and each task gets its partition
-        there) and their results are merged pairwise, as a tree, the same
-        tree as without a client: the result equals the single-process one
-        to the bit. The first pass (samples, values, the target) and the
-        read of each picked column run in this process (a dask partition
-        is fetched for it, one at a time).
+        With a client, every pass (the first, the counting passes, mRMR's
+        per-pick passes, EC-FS's median and statistics passes) runs as one
+        task per part on its workers (which must reach the files by the
+        same path or URL; a dask frame is computed there once, and each
+        task gets its partition there) and their results are merged
+        pairwise, as a tree, the same tree as without a client: the result
+        equals the single-process one to the bit. Only the codes of each
+        column mRMR picks with the permutation null (``criterion="mid"``,
+        ``null_correction=True``) are read into this process (a dask
+        partition fetched for it, one at a time), and the target's values
+        when the permutation null needs them.
     batch_size : int or None, default=None
         Rows per record batch (None: 65,536); memory grows with it. The MI
         and mRMR results do not depend on it (they are counts). EC-FS's

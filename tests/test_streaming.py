@@ -275,7 +275,11 @@ def _traced_peak(source, **params) -> int:
 
     tracemalloc.start()
     try:
-        rank_dataset(source, "y", batch_size=4096, sample_size=4000, **params)
+        # A small cap on distinct values: pass 1's sets of them (up to the
+        # cap, per column) would otherwise outweigh what grows with the rows.
+        rank_dataset(
+            source, "y", batch_size=4096, sample_size=4000, max_categories=500, **params
+        )
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -643,8 +647,8 @@ def _record_sources(monkeypatch) -> list:
 
 
 def test_dask_frame_on_a_client(tmp_path, monkeypatch):
-    # The partitions are computed once on the workers; this process fetches
-    # each once, for pass 1; every other pass is a task given its partition.
+    # The partitions are computed once on the workers and never come to this
+    # process: every pass, pass 1 included, is a task given its partition.
     distributed = pytest.importorskip("distributed")
     ddf, _ = _dask_frame(_graph_frame(), 3)
     cases = {"mi": {"random_state": 0}, "ecfs": {}}
@@ -670,10 +674,10 @@ def test_dask_frame_on_a_client(tmp_path, monkeypatch):
             tasks = [str(r["key"]).split("-")[0] for r in stream.data]
             counting = "_count_part" if method == "mi" else "_graph_part"
             assert tasks.count(counting) == 3
-            assert kinds.count("Future") == 3  # pass 1, here
-            assert kinds.count("DataFrame") == tasks.count(counting) + tasks.count(
-                "_probe_part"
-            )
+            assert tasks.count("_observe_part") == 3
+            assert "Future" not in kinds
+            passes = ("_observe_part", counting, "_probe_part")
+            assert kinds.count("DataFrame") == sum(map(tasks.count, passes))
             assert "Delayed" not in kinds
 
 
@@ -723,3 +727,21 @@ def test_dask_frame_memory_does_not_grow_with_rows(method):
     peak(big_frame)  # the graphs of the frames once
     small, large = peak(small_frame), peak(big_frame)
     assert large < 1.25 * small, (small, large)
+
+
+def test_progress_counts_the_rows_of_each_pass(tmp_path):
+    from featimp import listen_progress
+
+    _write(_frame(), tmp_path, [250, 100, 250])
+    seen = []
+    with listen_progress(seen.append):
+        rank_dataset(tmp_path, "y", null_correction="expected", batch_size=50)
+    passes = {}
+    for step in seen:
+        if step.rows is not None:
+            stage = step.stage.rsplit(" ", 1)[0]
+            passes[stage] = max(passes.get(stage, 0), step.rows)
+            assert step.rows_per_second > 0
+            assert f"{step.rows:,} rows at" in step.describe()
+    # Each pass counts every row once, from 0.
+    assert passes == {"pass 1: samples and values": 600, "counting": 600}
