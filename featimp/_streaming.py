@@ -171,7 +171,7 @@ from featimp._mutual_info import (
     importances_from_order,
 )
 from featimp._progress import add_rows, track
-from featimp._selection import ranking_from_importances
+from featimp._selection import parse_threshold, ranking_from_importances, support_mask
 from featimp._validation import infer_task
 
 _DEFAULT_BATCH = 65_536
@@ -1738,8 +1738,40 @@ def _check_target(method: str, target) -> None:
     raise ValueError(f"method={method!r} ranks against a target: give target=COLUMN")
 
 
+def check_selection(n_features_to_select=None, threshold=None, n_features=None):
+    """Refuse a selection :func:`rank_dataset` cannot make, before any read:
+    a count that is not >= 1 (or more than ``n_features``, when known), a
+    fraction outside (0, 1], a threshold that is not a number, ``"mean"``,
+    ``"median"`` or a scaled one."""
+    k = n_features_to_select
+    if k is not None:
+        if isinstance(k, bool) or not isinstance(k, numbers.Real):
+            raise ValueError(f"n_features_to_select must be a number, got {k!r}")
+        integral = isinstance(k, numbers.Integral)
+        if (integral and k < 1) or (not integral and not 0 < k <= 1):
+            raise ValueError(
+                "n_features_to_select must be an int >= 1 or a fraction in "
+                f"(0, 1], got {k!r}"
+            )
+        if integral and n_features is not None and k > n_features:
+            raise ValueError(
+                f"n_features_to_select={k} is larger than the number of "
+                f"features ({n_features})"
+            )
+    if threshold is not None:
+        parse_threshold(threshold)
+
+
 def rank_dataset(
-    source, target, *, method="mi", client=None, batch_size=None, **params
+    source,
+    target,
+    *,
+    method="mi",
+    client=None,
+    batch_size=None,
+    n_features_to_select=None,
+    threshold=None,
+    **params,
 ) -> pd.DataFrame:
     """Rank the features of a dataset read in batches, never whole.
 
@@ -1799,6 +1831,11 @@ def rank_dataset(
         ``null_correction=True``) are read into this process (a dask
         partition fetched for it, one at a time), and the target's values
         when the permutation null needs them.
+    n_features_to_select, threshold : default=None
+        The selection rule of every selector, for the ``selected`` column:
+        the best ``k`` (an int, or a fraction of the features), the features
+        scoring at least ``threshold`` (a number, ``"mean"``, ``"median"``,
+        ``"1.5*mean"``), both, or with neither the best half.
     batch_size : int or None, default=None
         Rows per record batch (None: 65,536); memory grows with it. The MI
         and mRMR results do not depend on it (they are counts). EC-FS's
@@ -1837,8 +1874,9 @@ def rank_dataset(
     Returns
     -------
     DataFrame
-        Columns ``feature``, ``importance``, ``rank`` (1 = most important,
-        ties in column order), sorted by rank. ``attrs["hashed"]`` maps each
+        Columns ``rank`` (1 = most important, ties in column order),
+        ``feature``, ``importance`` and ``selected`` (as ``featimp rank``
+        prints them), sorted by rank. ``attrs["hashed"]`` maps each
         hashed column to its estimated collision rate,
         ``attrs["n_samples"]`` is the number of rows, ``attrs["n_files"]``
         of files (of partitions, for a dask frame) and ``attrs["task"]``
@@ -1870,6 +1908,7 @@ def rank_dataset(
         )
     _check_params(method, params)
     _check_target(method, target)
+    check_selection(n_features_to_select, threshold)
     discrete = params.get("discrete_features", "auto")
     if not (isinstance(discrete, bool) or _is_auto(discrete)):
         raise ValueError("discrete_features must be 'auto' or a bool when streaming")
@@ -1886,15 +1925,18 @@ def rank_dataset(
     features = {f.name: _kind(f.type) for f in schema if f.name != target}
     if not features:
         raise ValueError("the dataset has no feature columns besides the target")
+    check_selection(n_features_to_select, threshold, len(features))
     parts = _on_client(parts, client)
     score = _METHODS[method][0]
     found = score(parts, features, target, params, settings, client)
     scores = found.scores
+    ranking = ranking_from_importances(scores)
     table = pd.DataFrame(
         {
+            "rank": ranking,
             "feature": list(features),
             "importance": scores,
-            "rank": ranking_from_importances(scores),
+            "selected": support_mask(scores, ranking, n_features_to_select, threshold),
         }
     )
     table = table.sort_values("rank").reset_index(drop=True)

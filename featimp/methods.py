@@ -31,7 +31,6 @@ from sklearn.utils import get_tags
 
 from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
 from featimp._encoding import format_names
-from featimp._selection import support_mask as support_mask
 from featimp._validation import TASKS as TASKS
 from featimp._validation import infer_task as infer_task
 
@@ -177,9 +176,10 @@ class MethodSpec:
             return []
         return sorted(_METHODS[self.name][2] | _STREAM_PARAMS)
 
-    def check_stream_params(self, params: dict) -> None:
+    def check_stream_params(self, params: dict, n_features: int | None = None) -> None:
         """Raise a ValueError or TypeError naming a parameter that
-        :func:`featimp.rank_dataset` would refuse, before any data is read."""
+        :func:`featimp.rank_dataset` would refuse, before any data is read
+        (the selection parameters too, against ``n_features`` if known)."""
         if not self.streams:
             from featimp._streaming import METHODS
 
@@ -187,9 +187,12 @@ class MethodSpec:
                 f"method {self.name!r} does not stream (it fits on all rows "
                 f"at once); the methods that do: {', '.join(METHODS)}"
             )
-        from featimp._streaming import _check_params
+        from featimp._streaming import _check_params, check_selection
 
+        params = dict(params)
+        selection = {k: params.pop(k) for k in SELECTION_PARAMETERS if k in params}
         _check_params(self.name, params)
+        check_selection(**selection, n_features=n_features)
 
     def to_dict(self) -> dict:
         return {

@@ -81,8 +81,9 @@ def test_streamed_equals_in_memory(tmp_path, params):
     expected = _in_memory(frame, **params)
     got = streamed.set_index("feature")["importance"].reindex(expected.index)
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
-    assert list(streamed.columns) == ["feature", "importance", "rank"]
+    assert list(streamed.columns) == ["rank", "feature", "importance", "selected"]
     assert streamed["rank"].tolist() == list(range(1, 8))
+    assert streamed["selected"].tolist() == [True] * 3 + [False] * 4  # best half
     task = params.get("task", "classification")
     assert streamed.attrs == {
         "hashed": {},
@@ -745,3 +746,22 @@ def test_progress_counts_the_rows_of_each_pass(tmp_path):
             assert f"{step.rows:,} rows at" in step.describe()
     # Each pass counts every row once, from 0.
     assert passes == {"pass 1: samples and values": 600, "counting": 600}
+
+
+def test_selection_as_every_selector_selects(tmp_path):
+    _write(_frame(), tmp_path, [300, 300])
+    table = rank_dataset(tmp_path, "y", random_state=0, n_features_to_select=2)
+    assert table["selected"].tolist() == [True, True] + [False] * 5
+    half = rank_dataset(tmp_path, "y", random_state=0, n_features_to_select=0.5)
+    assert half["selected"].sum() == 3
+    mean = rank_dataset(tmp_path, "y", random_state=0, threshold="mean")
+    expected = mean["importance"] >= mean["importance"].mean()
+    assert mean["selected"].tolist() == expected.tolist()
+    for bad, message in (
+        ({"n_features_to_select": 8}, "larger than the number of features"),
+        ({"n_features_to_select": 0}, "an int >= 1 or a fraction"),
+        ({"n_features_to_select": 1.5}, "an int >= 1 or a fraction"),
+        ({"threshold": "max"}, "threshold='max'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            rank_dataset(tmp_path, "y", **bad)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from featimp import rank_dataset
-from featimp.methods import SELECTION_PARAMETERS, get_method, infer_task, support_mask
+from featimp.methods import get_method, infer_task
 from service.jobs.progress import following
 from service.jobs.validate import JobRejected, requested_task, stream_params
 from service.references import check_unchanged, shown_paths
@@ -68,8 +68,6 @@ def rank_streamed(job, dataset: DatasetRecord, progress, executor: str):
     (from this task, through ``distributed.worker_client``)."""
     reference = dataset.reference
     request = job.request
-    params = stream_params(request)
-    selection = {k: params.pop(k) for k in SELECTION_PARAMETERS if k in params}
     label = f"streaming {request['method']} over {len(reference['files'])} file(s)"
     progress(0.05, label)
     try:
@@ -80,7 +78,7 @@ def rank_streamed(job, dataset: DatasetRecord, progress, executor: str):
                 request["target"],
                 method=request["method"],
                 client=client,
-                **params,
+                **stream_params(request),
             )
     except (ValueError, TypeError) as exc:
         # Name the user's files by their path under the root, never where
@@ -93,9 +91,7 @@ def rank_streamed(job, dataset: DatasetRecord, progress, executor: str):
             f"and was hashed (collision rate {rate:.2%})",
             stacklevel=2,
         )
-    importances = table["importance"].to_numpy(dtype=float)
-    table["selected"] = support_mask(importances, table["rank"].to_numpy(), **selection)
-    return table[["rank", "feature", "importance", "selected"]]
+    return table
 
 
 @contextmanager

@@ -22,7 +22,6 @@ from featimp.methods import (
     get_method,
     infer_task,
     method_names,
-    support_mask,
 )
 from featimp.recourse import RESULT_COLUMNS, ActionSet, ResponsivenessExplainer
 from service.jobs.responsiveness import EXPLAINER_PARAMETERS, make_estimator
@@ -108,23 +107,10 @@ def _validate_streamed(dataset: DatasetRecord, request: dict) -> None:
             "a streamed ranking ranks every column besides the target; leave "
             "'features' out",
         )
-    params = stream_params(request)
-    selection = {k: params.pop(k) for k in SELECTION_PARAMETERS if k in params}
     try:
-        spec.check_stream_params(params)
+        spec.check_stream_params(stream_params(request), n_features=len(columns) - 1)
     except (ValueError, TypeError) as exc:
         raise JobRejected("params", str(exc)) from None
-    try:
-        support_mask(np.zeros(len(columns) - 1), **selection)
-    except (ValueError, TypeError) as exc:
-        raise JobRejected("params", str(exc)) from None
-    k = selection.get(SELECTION_PARAMETERS[0])
-    if isinstance(k, int) and not isinstance(k, bool) and k > len(columns) - 1:
-        raise JobRejected(
-            f"params.{SELECTION_PARAMETERS[0]}",
-            f"n_features_to_select={k} is larger than the number of features "
-            f"({len(columns) - 1})",
-        )
 
 
 def stream_params(request: dict) -> dict:

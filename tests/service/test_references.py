@@ -239,7 +239,7 @@ def test_jobs_a_reference_cannot_run_are_422(api, root):
         ({"params": {"n_neighbors": 3}}, "params", "unexpected"),
         ({"params": {"n_bins": -1}}, "params", "n_bins"),
         ({"params": {"threshold": "max"}}, "params", "threshold"),
-        ({"params": {"n_features_to_select": 9}}, "params.n_features_to_select", "9"),
+        ({"params": {"n_features_to_select": 9}}, "params", "larger than"),
     ]
     for change, field, contains in cases:
         response = api.post("/v1/jobs", json={**base, **change})
