@@ -125,6 +125,7 @@ import inspect
 import itertools
 import numbers
 import os
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 
@@ -198,16 +199,20 @@ def _arrow():
 
 
 class _FilePart:
-    """One Parquet or CSV file, opened as a pyarrow dataset of its own."""
+    """One Parquet or CSV file, opened as a pyarrow dataset of its own.
 
-    def __init__(self, path: str, dataset):
+    ``path`` is the file's path on the dataset's filesystem; ``shown`` what
+    the user called it (an fsspec URL, say), for messages."""
+
+    def __init__(self, path: str, dataset, shown: str | None = None):
         self.path = path
         self.dataset = dataset
+        self.shown = shown or path
 
     @property
     def name(self) -> str:
-        """How error messages call it: its path."""
-        return repr(self.path)
+        """How error messages call it: its path or URL."""
+        return repr(self.shown)
 
     @property
     def schema(self):
@@ -356,17 +361,55 @@ def _on_client(parts, client):
     ]
 
 
+_SUFFIXES = (".parquet", ".pq", ".csv")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _sources(source) -> list[str]:
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    return [os.fspath(item) for item in items]
+
+
+def _is_url(item: str) -> bool:
+    """An fsspec URL (``s3://``, ``gs://``, ``memory://``...); a ``file://``
+    URL is read as the local path it names."""
+    return bool(_URL.match(item)) and not item.startswith("file://")
+
+
+def _url_files(url: str) -> list[tuple]:
+    """``(filesystem, path, url)`` of each Parquet or CSV file an fsspec URL
+    names: a file, a directory (recursively) or a glob."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError as exc:  # pragma: no cover - fsspec comes with dask
+        raise ImportError(
+            f"reading {url!r} needs fsspec (and the filesystem's own package, "
+            "such as s3fs): pip install fsspec"
+        ) from exc
+    fs, path = url_to_fs(url)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if glob.has_magic(path):
+        found = fs.glob(path)
+    elif fs.isdir(path):
+        found = [p for p in fs.find(path) if p.endswith(_SUFFIXES)]
+    else:
+        found = [path] if fs.exists(path) else []
+    return [(fs, p, f"{protocol}://{p.lstrip('/')}") for p in sorted(found)]
+
+
 def _paths(source) -> list[str]:
-    sources = [source] if isinstance(source, str | os.PathLike) else list(source)
     paths = []
-    for item in sources:
-        item = os.fspath(item)
+    for item in _sources(source):
+        if _is_url(item):
+            continue
+        if item.startswith("file://"):
+            item = item[len("file://") :]
         if os.path.isdir(item):
             found = sorted(
                 os.path.join(root, name)
                 for root, _, names in os.walk(item)
                 for name in names
-                if name.endswith((".parquet", ".pq", ".csv"))
+                if name.endswith(_SUFFIXES)
             )
         elif glob.has_magic(item):
             found = sorted(glob.glob(item))
@@ -393,13 +436,20 @@ def _open_parts(source) -> list:
             for f in fragments
         ]
     else:
+        found = [(None, path, path) for path in _paths(source)]
+        for url in filter(_is_url, _sources(source)):
+            files = _url_files(url)
+            if not files:
+                raise FileNotFoundError(f"no files match {url!r}")
+            found += files
         parts = []
-        for path in _paths(source):
+        for fs, path, shown in sorted(found, key=lambda f: f[2]):
             fmt = "csv" if path.endswith(".csv") else "parquet"
             try:
-                parts.append(_FilePart(path, ds.dataset(path, format=fmt)))
+                dataset = ds.dataset(path, format=fmt, filesystem=fs)
             except (OSError, pa.ArrowException) as exc:
-                raise ValueError(f"cannot read {path!r}: {exc}") from exc
+                raise ValueError(f"cannot read {shown!r}: {exc}") from exc
+            parts.append(_FilePart(path, dataset, shown))
     if not parts:
         raise ValueError("the dataset has no files (or partitions)")
     return parts
@@ -1791,9 +1841,11 @@ def rank_dataset(
     ----------
     source : str, path, list of them, pyarrow.dataset.Dataset, or dask DataFrame
         Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) files: paths,
-        globs (``"events/*.parquet"``) or directories, or a dataset. Every
-        file must have the same schema and hold ``target``. Files are read
-        in sorted path order. Or a dask DataFrame, each partition a part,
+        globs (``"events/*.parquet"``) or directories, as local paths,
+        ``file://`` URLs or fsspec URLs (``"s3://bucket/events/*.parquet"``,
+        with the filesystem's package installed, e.g. ``s3fs``), or a
+        dataset. Every file must have the same schema and hold ``target``.
+        Files are read in sorted path (or URL) order. Or a dask DataFrame, each partition a part,
         in partition order, typed by the frame's dtypes (an ``object``
         column as text); its index is not read. Without a client each pass
         computes one partition at a time in this process (memory holds one

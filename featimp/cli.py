@@ -278,10 +278,10 @@ def cmd_datasets(args) -> int:
 
 def streams(args) -> bool:
     """Whether ``featimp rank`` reads DATA in batches: a glob, a directory,
-    or ``--stream``."""
+    a URL (``s3://...``, ``file://...``), or ``--stream``."""
     data = args.data
     return data is not None and (
-        args.stream or glob.has_magic(data) or Path(data).is_dir()
+        args.stream or glob.has_magic(data) or "://" in data or Path(data).is_dir()
     )
 
 

@@ -765,3 +765,27 @@ def test_selection_as_every_selector_selects(tmp_path):
     ):
         with pytest.raises(ValueError, match=message):
             rank_dataset(tmp_path, "y", **bad)
+
+
+def test_fsspec_urls_and_file_urls(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    frame = _frame()
+    memory = fsspec.filesystem("memory")
+    root = f"/featimp-{tmp_path.name}"
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        with memory.open(f"{root}/part-{i}.parquet", "wb") as handle:
+            frame.iloc[rows].to_parquet(handle, index=False)
+    _write(frame, tmp_path, [200, 200, 200])
+    local = rank_dataset(tmp_path, "y", random_state=0)
+    for source in (
+        f"memory:/{root}/*.parquet",
+        f"memory:/{root}",
+        f"file://{tmp_path}",
+    ):
+        pd.testing.assert_frame_equal(rank_dataset(source, "y", random_state=0), local)
+    with pytest.raises(FileNotFoundError, match="no files match 'memory://none"):
+        rank_dataset("memory://none/*.parquet", "y")
+    with memory.open(f"{root}/broken/a.parquet", "wb") as handle:
+        handle.write(b"not parquet")
+    with pytest.raises(ValueError, match=rf"cannot read 'memory:/{root}/broken/a"):
+        rank_dataset(f"memory:/{root}/broken", "y")
