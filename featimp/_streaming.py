@@ -120,6 +120,7 @@ the results merge in the same pairwise tree as without one
 
 from __future__ import annotations
 
+import functools
 import glob
 import inspect
 import itertools
@@ -619,25 +620,52 @@ class _Column:
     sample: np.ndarray = field(default_factory=lambda: np.empty(0))
     low: float = np.inf
     high: float = -np.inf
+    #: Once the sample is full: its largest key, above which no candidate
+    #: can enter (0 before).
+    bound: int = 0
     #: Whether its quantile edges may be needed: not for a column that is
     #: discrete whatever its values (integers with "auto", or every column
     #: with discrete_features=True).
     sampled: bool = True
 
     def add_values(self, distinct, cap: int) -> None:
-        if not self.overflow:
-            self.values.update(distinct)
-            self.overflow = len(self.values) > cap
-            if self.overflow:
-                self.values = set()
+        """Add distinct values (a sequence; an array or Arrow array is made
+        a list only when it fits under the cap): past ``cap`` in all, the
+        column overflows and keeps none."""
+        if self.overflow:
+            return
+        if len(distinct) > cap:  # one batch alone: no set is built for it
+            self.overflow, self.values = True, set()
+            return
+        self.values.update(_as_list(distinct))
+        self.overflow = len(self.values) > cap
+        if self.overflow:
+            self.values = set()
 
     def add_sample(self, keys, values, size: int) -> None:
-        keys = np.concatenate([self.keys, keys])
-        values = np.concatenate([self.sample, values])
-        if keys.size > size:
-            keep = np.argpartition(keys, size - 1)[:size]
-            keys, values = keys[keep], values[keep]
-        self.keys, self.sample = keys, values
+        """Add candidates; the sample is the ``size`` smallest keys seen once
+        :meth:`settle` has run. Up to twice ``size`` are held between
+        compactions, so each costs a partition of ``2 * size`` keys every
+        ``size`` candidates, not one per batch."""
+        if self.keys.size >= size:
+            # Keys above the ``size`` smallest held can never be among the
+            # ``size`` smallest seen: an exact filter.
+            below = keys < self.bound
+            if not below.any():
+                return
+            keys, values = keys[below], values[below]
+        self.keys = np.concatenate([self.keys, keys])
+        self.sample = np.concatenate([self.sample, values])
+        if self.keys.size >= 2 * size or (self.keys.size >= size and not self.bound):
+            self.settle(size)
+
+    def settle(self, size: int) -> None:
+        """Keep the ``size`` smallest keys held (and their values)."""
+        if self.keys.size > size:
+            keep = np.argpartition(self.keys, size - 1)[:size]
+            self.keys, self.sample = self.keys[keep], self.sample[keep]
+        if self.keys.size >= size:
+            self.bound = self.keys.max()
 
     def merge(self, other: _Column, settings) -> None:
         """Add what ``other`` saw of the same column in other rows. Every
@@ -656,13 +684,33 @@ class _Column:
             self.add_sample(other.keys, other.sample, settings.sample_size)
 
 
-def _observe(column: _Column, array, part: int, start: int, settings) -> None:
-    """Pass 1 on one batch of one column."""
+def _distinct(values: np.ndarray, integer: bool) -> np.ndarray:
+    """The sorted distinct values, as :func:`np.unique` gives them; integers
+    in a range not much wider than the batch by counting (linear, not a
+    sort)."""
+    if integer and values.size:
+        low, high = values.min(), values.max()
+        if high - low < 4 * values.size + 1024:
+            seen = np.bincount((values - low).astype(np.intp))
+            return np.flatnonzero(seen).astype(np.float64) + low
+    return np.unique(values)
+
+
+def _as_list(values) -> list:
+    """Python values of a NumPy or Arrow array (or any collection)."""
+    if hasattr(values, "to_pylist"):
+        return values.to_pylist()
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _observe(column: _Column, array, keys, settings) -> None:
+    """Pass 1 on one batch of one column; ``keys`` are the batch's row keys
+    (:func:`_row_keys`), None when no column is sampled."""
     _, pc, _ = _arrow()
     n_missing = array.null_count
     if column.kind == "categorical":
         texts = _texts(array)
-        column.add_values(pc.unique(texts.drop_null()).to_pylist(), settings.cap)
+        column.add_values(pc.unique(texts.drop_null()), settings.cap)
         column.n_missing += n_missing
         column.n_observed += len(array) - n_missing
         return
@@ -679,10 +727,9 @@ def _observe(column: _Column, array, part: int, start: int, settings) -> None:
     if column.integer and not np.all(observed == np.round(observed)):
         column.integer = False
     if not column.overflow:
-        column.add_values(np.unique(observed).tolist(), settings.cap)
+        column.add_values(_distinct(observed, column.integer), settings.cap)
     if column.sampled:
-        keys = _row_keys(part, start, values.size, settings.seed)[~missing]
-        column.add_sample(keys, observed, settings.sample_size)
+        column.add_sample(keys[~missing], observed, settings.sample_size)
 
 
 @dataclass
@@ -792,6 +839,34 @@ def _codes(coder: _Coder, array) -> np.ndarray:
     return codes
 
 
+def _each_column(work, n_columns: int) -> None:
+    """``work(j)`` for every column ``j``, split over numba's threads: the
+    coding and observing of a batch are NumPy and Arrow calls that release
+    the GIL (a binary search, a sort, a hash), and each column's own."""
+    threads = min(_n_threads(), n_columns)
+    if threads < 2:
+        for j in range(n_columns):
+            work(j)
+        return
+    list(_pool(threads).map(work, range(n_columns)))
+
+
+@functools.cache
+def _pool(threads: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(threads, thread_name_prefix="featimp-stream")
+
+
+def _n_threads() -> int:
+    try:
+        from featimp._mi_kernels import n_threads
+
+        return n_threads()
+    except ImportError:  # no numba: the CPUs
+        return os.cpu_count() or 1
+
+
 def _first_pass(
     parts, features, target, settings, keep_target=True, sample=True, client=None
 ):
@@ -808,15 +883,22 @@ def _first_pass(
     }
     jobs = [(i, features, sampled, target, sample, keep_target, settings)
             for i in range(len(parts))]  # fmt: skip
-    observed = _map_reduce(
-        parts,
-        _observe_part,
-        jobs,
-        _merge_observed,
-        client,
-        "pass 1: samples and values",
-        any_order=True,
-    )
+    stage = "pass 1: samples and values"
+    if client is None:
+        # One observation for every part, in order: its samples fill once,
+        # and later batches only test their keys against the sample's.
+        observed = None
+        weights = [part.weight for part in parts]
+        for part, job in track(
+            list(zip(parts, jobs, strict=True)), stage, weights=weights, rows=True
+        ):
+            observed = _observe_part(part, *job, into=observed)
+    else:
+        observed = _map_reduce(
+            parts, _observe_part, jobs, _merge_observed, client, stage, any_order=True
+        )
+    for column in [*observed.columns.values(), observed.target]:
+        column.settle(settings.sample_size)
     n = int(sum(observed.rows))
     if n < 2:
         raise ValueError(f"the dataset has {n} row(s); at least 2 are required")
@@ -835,29 +917,44 @@ class _Observed:
     settings: _Settings
 
 
-def _observe_part(part, index, features, sampled, target, sample, keep, settings):
-    """Pass 1 on one part (the ``index``-th): every batch observed."""
-    schema = part.schema
-    columns = {
-        name: _Column(name, kind, sampled=sampled[name])
-        for name, kind in features.items()
-    }
-    observed = _Column(target, _kind(schema.field(target).type), sampled=sample)
+def _observe_part(
+    part, index, features, sampled, target, sample, keep, settings, into=None
+):
+    """Pass 1 on one part (the ``index``-th): every batch observed, into
+    ``into`` (the parts before it) if given. Either way the result is that
+    of :func:`_merge_observed`, which is exact."""
+    if into is None:
+        schema = part.schema
+        columns = {
+            name: _Column(name, kind, sampled=sampled[name])
+            for name, kind in features.items()
+        }
+        observed = _Column(target, _kind(schema.field(target).type), sampled=sample)
+        into = _Observed(columns, observed, [], [], settings)
+    columns, observed = into.columns, into.target
     target_values, n = [], 0
+    used = [c for c in columns.values() if c.kind is not None]
     for batch in part.batches([*features, target], settings.batch_size):
         y = batch.column(target)
         if y.null_count:
             raise ValueError(f"target {target!r} has missing values in {part.name}")
         if keep:
             target_values.append(y.to_numpy(zero_copy_only=False))
+        # One key per row, for every sampled column of the batch.
+        keys = _row_keys(index, n, batch.num_rows, settings.seed) if sample else None
         if observed.kind is not None:
-            _observe(observed, y, index, n, settings)
-        for name, column in columns.items():
-            if column.kind is not None:
-                _observe(column, batch.column(name), index, n, settings)
+            _observe(observed, y, keys, settings)
+        _each_column(
+            lambda j, batch=batch, keys=keys: _observe(
+                used[j], batch.column(used[j].name), keys, settings
+            ),
+            len(used),
+        )
         n += batch.num_rows
-    values = [np.concatenate(target_values)] if target_values else []
-    return _Observed(columns, observed, values, [n], settings)
+    if target_values:
+        into.target_values.append(np.concatenate(target_values))
+    into.rows.append(n)
+    return into
 
 
 def _merge_observed(a: _Observed, b: _Observed) -> _Observed:
@@ -939,8 +1036,11 @@ def _count_part(part, coders, targets, n_target: int, batch_size: int):
     for batch in part.batches(read, batch_size):
         stop = start + batch.num_rows
         codes = np.empty((len(coders), batch.num_rows), dtype=dtype)
-        for j, coder in enumerate(coders):
-            codes[j] = _codes(coder, batch.column(coder.name))
+
+        def code(j, batch=batch, codes=codes):
+            codes[j] = _codes(coders[j], batch.column(coders[j].name))
+
+        _each_column(code, len(coders))
         if from_batch:
             batch_targets = [_codes(targets, batch.column(targets.name))]
         else:
@@ -1845,11 +1945,12 @@ def rank_dataset(
         ``file://`` URLs or fsspec URLs (``"s3://bucket/events/*.parquet"``,
         with the filesystem's package installed, e.g. ``s3fs``), or a
         dataset. Every file must have the same schema and hold ``target``.
-        Files are read in sorted path (or URL) order. Or a dask DataFrame, each partition a part,
-        in partition order, typed by the frame's dtypes (an ``object``
-        column as text); its index is not read. Without a client each pass
-        computes one partition at a time in this process (memory holds one
-        partition, never the frame) and reads it in slices of
+        Files are read in sorted path (or URL) order. Or a dask DataFrame,
+        each partition a part, in partition order, typed by the frame's
+        dtypes (an ``object`` column as text); its index is not read.
+        Without a client each pass computes one partition at a time in this
+        process (memory holds one partition, never the frame) and reads it
+        in slices of
         ``batch_size`` rows. The result equals that of the same rows in
         Parquet files.
     target : str
