@@ -389,19 +389,48 @@ def counting_floor() -> str:
 
 
 def scale() -> str:
-    """``scale.json``: streaming rows, seconds and peak RSS per size."""
+    """``scale.json``: streaming rows, seconds, peak RSS, the counting floor,
+    and OutRank's MI core and featimp in memory on the same files."""
     data = _load("scale.json")
     lines = [
-        "| rows | seconds | rows/s (2 cores) | peak RSS | planted columns in the "
-        "top 7 |",
-        "|---|---|---|---|---|",
+        "| rows | seconds | rows/s (2 cores) | peak RSS | x counting floor | "
+        "planted in top 7 / 10 |",
+        "|---|---|---|---|---|---|",
     ]
     for r in data["runs"]:
+        floor = f"{r['over_floor']:.0f}x" if r.get("over_floor") else "-"
         lines.append(
             f"| {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} | "
-            f"{r['peak_rss_mb']:.0f} MB | {r['planted_in_top_7']}/7 |"
+            f"{r['peak_rss_mb']:.0f} MB | {floor} | {r['planted_in_top_7']}/7, "
+            f"{r.get('planted_in_top_10', '-')}/7 |"
         )
     lines += ["", f"`{data['method']}` on {data['data']}{_load_note(data)}."]
+    peers = [
+        (run, "OutRank MI core, " + run["variant"])
+        for run in (data.get("outrank") or {}).get("runs", [])
+        if "seconds" in run
+    ] + [
+        (run, "featimp in memory")
+        for run in (data.get("in_memory") or {}).get("runs", [])
+        if "seconds" in run
+    ]
+    if peers:
+        ours = {r["rows"]: r for r in data["runs"]}
+        lines += [
+            "",
+            "| on the same files | rows | seconds | rows/s per core | peak RSS | "
+            "planted in top 7 | streaming featimp's rows/s per core, over it |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for run, name in peers:
+            mine = ours.get(run["rows"])
+            rate = run["rows_per_second_per_core"]
+            ratio = f"{mine['rows_per_second_per_core'] / rate:.1f}x" if mine else "-"
+            lines.append(
+                f"| {name} | {run['rows']:,} | {run['seconds']:.1f} | "
+                f"{run['rows_per_second_per_core']:,.0f} | {run['peak_rss_mb']:.0f} MB "
+                f"| {run['planted_in_top_7']}/7 | {ratio} |"
+            )
     return "\n".join(lines)
 
 
