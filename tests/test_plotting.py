@@ -133,3 +133,25 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"featimp-toolkit\[plot\]"):
         plotting.plot_importances([1.0, 2.0])
+
+
+def test_kan_feature_curves_show_what_each_feature_does():
+    pytest.importorskip("torch")
+    from featimp.kan import KANRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"bowl": rng.uniform(-2, 2, 400), "noise": rng.normal(size=400)})
+    y = X["bowl"] ** 2 + rng.normal(0, 0.05, 400)
+    kan = KANRegressor(hidden_layer_sizes=[], max_iter=200, random_state=0).fit(X, y)
+    grid, curves = kan.feature_curves(X, n_points=60)
+    assert grid.shape == curves.shape == (60, 2)
+    np.testing.assert_allclose(grid[[0, -1]], X.agg(["min", "max"]).to_numpy())
+    # The learned curve of "bowl" is its square (up to scale and shift), and
+    # flat for the noise next to it.
+    assert np.corrcoef(curves[:, 0], grid[:, 0] ** 2)[0, 1] > 0.95
+    assert np.ptp(curves[:, 1]) < 0.2 * np.ptp(curves[:, 0])
+    axes = plotting.plot_kan_splines(grid, curves, X.columns, importances=[0.9, 0.1])
+    titles = [ax.get_title().split(" ")[0] for ax in axes.ravel()[:2]]
+    assert titles == ["bowl", "noise"]
+    with pytest.raises(ValueError, match="n_points"):
+        kan.feature_curves(X, n_points=1)

@@ -115,6 +115,34 @@ class _BaseKAN(BaseEstimator):
         Z = (X - self.x_mean_) / self.x_scale_
         return require_torch().predict_raw(self.network_, Z)
 
+    def feature_curves(self, X, n_points: int = 200):
+        """What each feature does in the fitted network: its first-layer
+        edge functions, summed over the hidden units, on a grid over the
+        range of its values in ``X`` (the other inputs do not enter: each
+        edge function is of one input). For
+        :func:`featimp.plotting.plot_kan_splines`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data whose column ranges the grid spans (the training data, say).
+        n_points : int, default=200
+
+        Returns
+        -------
+        grid, curves : ndarrays of shape (n_points, n_features)
+            Input values in ``X``'s units, and each feature's summed edge
+            function there.
+        """
+        check_is_fitted(self, "network_")
+        if not isinstance(n_points, Integral) or n_points < 2:
+            raise ValueError(f"n_points must be an int >= 2, got {n_points!r}")
+        X = check_named_input(X)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        grid = np.linspace(X.min(axis=0), X.max(axis=0), int(n_points))
+        Z = (grid - self.x_mean_) / self.x_scale_
+        return grid, require_torch().edge_curves(self.network_, Z)
+
     def importance_variants(self, X, y, methods=None) -> dict[str, np.ndarray]:
         """Feature importances of the fitted network on data ``(X, y)``.
 

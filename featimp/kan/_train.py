@@ -148,6 +148,14 @@ def predict_raw(network, X) -> np.ndarray:
         return network(as_tensors(X, None, None)[0]).numpy()
 
 
+def edge_curves(network, X) -> np.ndarray:
+    """The first layer's edge functions at the rows of ``X`` (standardised
+    inputs), each input's summed over the layer's outputs: ``(n, d)``."""
+    with torch_threads(), torch.no_grad():
+        edges = network.layers[0].edge_outputs(as_tensors(X, None, None)[0])
+        return edges.sum(dim=-1).numpy()
+
+
 def importance_variants(network, X, y, *, task, methods) -> dict[str, np.ndarray]:
     """Every requested score of one trained network on data ``(X, y)``.
 
