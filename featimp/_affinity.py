@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 from scipy.stats import rankdata
 
+from featimp._encoding import format_names
 from featimp._mi_kernels import class_moments, equal_width_tables
 from featimp._validation import check_X_y, encode_target, infer_task
 
@@ -521,23 +522,60 @@ def feature_affinity(
     _check_choice("affinity", affinity, AFFINITIES)
     # Every statistic only reads the values: a float array is not copied.
     table, y = check_X_y(X, y, encoding="onehot", y_required=False, copy=False)
-    graph = _graph(
-        table.values,
-        y,
-        alpha=alpha,
-        mode=mode,
-        task=task,
-        standardize=resolve_standardize(standardize, table),
-        affinity=affinity,
-    )
+    try:
+        # A square that overflows is refused, naming its column, below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            graph = _graph(
+                table.values,
+                y,
+                alpha=alpha,
+                mode=mode,
+                task=task,
+                standardize=resolve_standardize(standardize, table),
+                affinity=affinity,
+            )
+    except StatisticOverflow as exc:
+        raise exc.naming(table.encoded_names) from None
     graph.table = table
     return graph
+
+
+class StatisticOverflow(ValueError):
+    """A node statistic that is not finite: its values are too large for
+    their squares (variance, Fisher score) to be held in a float64.
+    ``nodes`` are the positions of the nodes at fault."""
+
+    def __init__(self, nodes):
+        self.nodes = list(nodes)
+        super().__init__(
+            f"the variance of node(s) {self.nodes[:8]} overflows: their values "
+            "are too large to square in float64 (beyond about 1e150); rescale them"
+        )
+
+    def naming(self, names) -> ValueError:
+        """The same error, naming the columns of ``names`` at fault."""
+        shown = format_names([names[i] for i in self.nodes])
+        return ValueError(
+            f"column(s) {shown} hold values too large for their variance to be "
+            "computed in float64 (squares beyond about 1e308 overflow); rescale "
+            "them (divide by a power of ten, say)"
+        )
+
+
+def _check_finite(*statistics) -> None:
+    bad = np.zeros(len(statistics[0]), dtype=bool)
+    for values in statistics:
+        bad |= ~np.isfinite(np.asarray(values, dtype=float))
+    if bad.any():
+        raise StatisticOverflow(np.flatnonzero(bad))
 
 
 def supervised_affinity(alpha: float, relevance, sigma) -> _Affinity:
     """``A = alpha minmax(v v^T) + (1 - alpha) minmax(max(sigma_i, sigma_j))``
     from the relevance ``v`` and spread ``sigma`` of every node: the graph
-    :func:`feature_affinity` builds when ``y`` is given."""
+    :func:`feature_affinity` builds when ``y`` is given. A statistic that is
+    not finite is a :class:`StatisticOverflow`."""
+    _check_finite(relevance, sigma)
     return _Affinity(alpha, _OuterKernel(relevance), _MaxKernel(sigma))
 
 
@@ -546,7 +584,9 @@ def _graph(X, y, *, alpha, mode, task, standardize, affinity) -> _Affinity:
         v, moments = _relevance(X, y, task=task, mode=mode, with_mi=affinity == "ecfs")
         # Both Inf-FS codes build the same supervised graph.
         return supervised_affinity(alpha, v, _spread(X, standardize, moments))
-    spread = _MaxKernel(_spread(X, standardize))
+    sigma = _spread(X, standardize)
+    _check_finite(sigma)
+    spread = _MaxKernel(sigma)
     if mode == "reference":
         raise ValueError("mode='reference' needs y: EC-FS is supervised")
     if affinity == "inffs_v4":

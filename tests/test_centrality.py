@@ -594,3 +594,19 @@ def test_compiled_moments_are_numpys_to_rounding(rng, monkeypatch, n_classes):
         # NumPy sums some reductions pairwise: the last bits may differ.
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
         np.testing.assert_array_equal(got == 0, want == 0)
+
+
+@pytest.mark.parametrize(
+    "score", [eigenvector_centrality_importances, inffs_importances]
+)
+def test_values_too_large_to_square_are_refused_naming_the_column(score):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["a", "b", "c", "d"])
+    y = (X["a"] > 0).astype(int)
+    X["b"] *= 1e300  # finite, but its squares are not
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning first, only the error
+        with pytest.raises(ValueError, match=r"column\(s\) 'b' hold values too large"):
+            score(X, y)
+    X["b"] /= 1e160  # large, but squares fit: scores as usual
+    assert np.isfinite(score(X, y)).all()
