@@ -23,7 +23,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import featimp
@@ -48,6 +47,7 @@ from featimp.methods import (
     all_methods,
     get_method,
     method_names,
+    ranking_table,
 )
 
 EXIT_USAGE = 2
@@ -214,32 +214,6 @@ def with_significance(selector, alpha: float, params: dict, seed):
         random_state=seed,
         **selection,
     )
-
-
-def ranking_table(selector, feature_names) -> pd.DataFrame:
-    """One row per feature, best first; with ``stability`` on, the 90 %
-    resampling intervals of rank and importance and the selection
-    probability too."""
-    columns = {
-        "rank": selector.ranking_,
-        "feature": [str(f) for f in feature_names],
-        "importance": selector.importances_,
-    }
-    if hasattr(selector, "pvalues_"):
-        columns.update(p_value=selector.pvalues_, q_value=selector.qvalues_)
-    stability = getattr(selector, "stability_", None)
-    if stability is not None:
-        rank_low, rank_high = stability.rank_interval(0.9).T
-        low, high = np.quantile(stability.importances, [0.05, 0.95], axis=0)
-        columns.update(
-            importance_low=low,
-            importance_high=high,
-            rank_low=rank_low,
-            rank_high=rank_high,
-            selection_probability=stability.selection_probability,
-        )
-    table = pd.DataFrame({**columns, "selected": selector.get_support()})
-    return table.sort_values("rank").reset_index(drop=True)
 
 
 def data_label(args, X) -> str:

@@ -27,6 +27,8 @@ import inspect
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
 from sklearn.utils import get_tags
 
 from featimp._base import SELECTION_PARAMETERS as SELECTION_PARAMETERS
@@ -426,3 +428,32 @@ def _describe_constraints(constraints) -> tuple[str, ...]:
         else:
             described.append(str(constraint))
     return tuple(described)
+
+
+def ranking_table(selector, feature_names) -> pd.DataFrame:
+    """The ranking a fitted selector gives, as ``featimp rank`` prints it and a
+    service rank job stores it: one row per feature, best first, with
+    ``rank, feature, importance`` (and ``p_value, q_value`` for a
+    significance selector), with ``stability`` on the 90 % resampling
+    intervals of rank and importance and the selection probability, and
+    ``selected``."""
+    columns = {
+        "rank": selector.ranking_,
+        "feature": [str(f) for f in feature_names],
+        "importance": selector.importances_,
+    }
+    if hasattr(selector, "pvalues_"):
+        columns.update(p_value=selector.pvalues_, q_value=selector.qvalues_)
+    stability = getattr(selector, "stability_", None)
+    if stability is not None:
+        rank_low, rank_high = stability.rank_interval(0.9).T
+        low, high = np.quantile(stability.importances, [0.05, 0.95], axis=0)
+        columns.update(
+            importance_low=low,
+            importance_high=high,
+            rank_low=rank_low,
+            rank_high=rank_high,
+            selection_probability=stability.selection_probability,
+        )
+    table = pd.DataFrame({**columns, "selected": selector.get_support()})
+    return table.sort_values("rank").reset_index(drop=True)

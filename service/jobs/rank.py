@@ -12,7 +12,6 @@ import warnings
 from contextlib import contextmanager
 
 import joblib
-import numpy as np
 import pandas as pd
 
 from featimp import rank_dataset
@@ -104,19 +103,6 @@ def _cluster(executor: str):
 
     with worker_client() as client:
         yield client
-
-
-def ranking_table(selector, features: list[str]) -> pd.DataFrame:
-    """One row per feature, best first: rank, feature, importance, selected."""
-    table = pd.DataFrame(
-        {
-            "rank": np.asarray(selector.ranking_, dtype=np.int64),
-            "feature": [str(f) for f in features],
-            "importance": np.asarray(selector.importances_, dtype=float),
-            "selected": np.asarray(selector.get_support(), dtype=bool),
-        }
-    )
-    return table.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 def store_selector(store: Store, job, selector, features: list[str]) -> str:

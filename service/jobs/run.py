@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from featimp.methods import ranking_table
 from service import job_warnings
 from service.diskspace import HOW_TO_FREE, is_disk_full, release_reserve
 from service.jobs import rank, responsiveness
@@ -214,7 +215,7 @@ def _fit_and_write(store: Store, job, progress, executor) -> tuple[int, str | No
         _write_parquet_atomic(table, store.path("results", job.id))
         return len(table), None
     selector, features = rank.fit(store, job, progress)
-    table = rank.ranking_table(selector, features)
+    table = ranking_table(selector, features)
     _write_parquet_atomic(table, store.path("results", job.id))
     selector_id = None
     if job.type == "select":
