@@ -163,7 +163,13 @@ from featimp._centrality import (
     leading_eigenpair,
     path_scores,
 )
-from featimp._encoding import MISSING, Column, EncodedTable, _warn_unusable
+from featimp._encoding import (
+    MISSING,
+    Column,
+    EncodedTable,
+    _warn_unusable,
+    format_names,
+)
 from featimp._mutual_info import (
     _MI_CONSTRAINTS,
     _MRMR_CONSTRAINTS,
@@ -1888,6 +1894,29 @@ def _check_target(method: str, target) -> None:
     raise ValueError(f"method={method!r} ranks against a target: give target=COLUMN")
 
 
+def _features(schema, target: str, names) -> dict:
+    """The columns to rank, by name, with their kinds: ``names`` in their
+    order (each a column of the dataset other than the target), or every
+    column but the target."""
+    if names is None:
+        names = [n for n in schema.names if n != target]
+    elif isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"features must be a list of column names, got {names!r}")
+    names = list(names)
+    unknown = [n for n in names if n not in schema.names or n == target]
+    if unknown:
+        raise ValueError(
+            f"features {format_names(unknown)} are not columns of the dataset "
+            "besides the target"
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"features {format_names(repeated)} are given twice")
+    if not names:
+        raise ValueError("the dataset has no feature columns besides the target")
+    return {n: _kind(schema.field(n).type) for n in names}
+
+
 def check_selection(n_features_to_select=None, threshold=None, n_features=None):
     """Refuse a selection :func:`rank_dataset` cannot make, before any read:
     a count that is not >= 1 (or more than ``n_features``, when known), a
@@ -1921,6 +1950,7 @@ def rank_dataset(
     batch_size=None,
     n_features_to_select=None,
     threshold=None,
+    features=None,
     **params,
 ) -> pd.DataFrame:
     """Rank the features of a dataset read in batches, never whole.
@@ -1984,6 +2014,9 @@ def rank_dataset(
         ``null_correction=True``) are read into this process (a dask
         partition fetched for it, one at a time), and the target's values
         when the permutation null needs them.
+    features : list of str or None, default=None
+        The columns to rank, in this order (only they and the target are
+        read); None: every column but the target.
     n_features_to_select, threshold : default=None
         The selection rule of every selector, for the ``selected`` column:
         the best ``k`` (an int, or a fraction of the features), the features
@@ -2075,9 +2108,7 @@ def rank_dataset(
     )
     parts = _open_parts(source)
     schema = _check_schemas(parts, target)
-    features = {f.name: _kind(f.type) for f in schema if f.name != target}
-    if not features:
-        raise ValueError("the dataset has no feature columns besides the target")
+    features = _features(schema, target, features)
     check_selection(n_features_to_select, threshold, len(features))
     parts = _on_client(parts, client)
     score = _METHODS[method][0]

@@ -789,3 +789,21 @@ def test_fsspec_urls_and_file_urls(tmp_path):
         handle.write(b"not parquet")
     with pytest.raises(ValueError, match=rf"cannot read 'memory:/{root}/broken/a"):
         rank_dataset(f"memory:/{root}/broken", "y")
+
+
+def test_features_restricts_and_orders_the_columns_ranked(tmp_path):
+    frame = _frame()
+    _write(frame, tmp_path, [300, 300])
+    table = rank_dataset(tmp_path, "y", random_state=0, features=["text", "signal"])
+    expected = _in_memory(frame[["text", "signal", "y"]], random_state=0)
+    got = table.set_index("feature")["importance"].reindex(expected.index)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    for bad, message in (
+        (["signal", "nope"], "'nope' are not columns"),
+        (["signal", "y"], "'y' are not columns"),
+        (["signal", "signal"], "'signal' are given twice"),
+        ("signal", "a list of column names"),
+        ([], "no feature columns"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            rank_dataset(tmp_path, "y", features=bad)

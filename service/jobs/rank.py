@@ -77,6 +77,7 @@ def rank_streamed(job, dataset: DatasetRecord, progress, executor: str):
                 request["target"],
                 method=request["method"],
                 client=client,
+                features=request.get("features") or None,
                 **stream_params(request),
             )
     except (ValueError, TypeError) as exc:

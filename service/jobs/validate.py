@@ -71,8 +71,9 @@ def _method(request: dict):
 
 def _validate_streamed(dataset: DatasetRecord, request: dict) -> None:
     """A job on a dataset registered by reference: a rank job of a method
-    that streams, ranking every column against a target, with parameters
-    :func:`featimp.rank_dataset` takes (and the selection parameters)."""
+    that streams, ranking its ``features`` (every column by default) against
+    a target, with parameters :func:`featimp.rank_dataset` takes (and the
+    selection parameters)."""
     if request["type"] != "rank":
         raise JobRejected(
             "type",
@@ -101,14 +102,16 @@ def _validate_streamed(dataset: DatasetRecord, request: dict) -> None:
             f"target column {target!r} has "
             f"{columns[target]['n_missing']} missing value(s)",
         )
-    if request.get("features"):
+    features = _feature_names(dataset, request)
+    unknown = [f for f in features if f not in columns or f == target]
+    if unknown or not features or len(set(features)) < len(features):
         raise JobRejected(
             "features",
-            "a streamed ranking ranks every column besides the target; leave "
-            "'features' out",
+            "features must be distinct columns of the dataset other than the "
+            f"target; not usable: {', '.join(map(repr, unknown or features))}",
         )
     try:
-        spec.check_stream_params(stream_params(request), n_features=len(columns) - 1)
+        spec.check_stream_params(stream_params(request), n_features=len(features))
     except (ValueError, TypeError) as exc:
         raise JobRejected("params", str(exc)) from None
 

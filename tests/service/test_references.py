@@ -235,7 +235,8 @@ def test_jobs_a_reference_cannot_run_are_422(api, root):
         ({"type": "select"}, "type", "can be ranked"),
         ({"method": "lasso"}, "method", "does not stream"),
         ({"target": "nope"}, "target", "not in the dataset"),
-        ({"features": ["signal"]}, "features", "every column"),
+        ({"features": ["signal", "y"]}, "features", "'y'"),
+        ({"features": ["signal", "signal"]}, "features", "distinct"),
         ({"params": {"n_neighbors": 3}}, "params", "unexpected"),
         ({"params": {"n_bins": -1}}, "params", "n_bins"),
         ({"params": {"threshold": "max"}}, "params", "threshold"),
@@ -335,3 +336,17 @@ def test_a_streamed_job_on_dask_fans_out_and_matches(tmp_path, root):
     # The counting passes ran as tasks of their own, on both workers.
     counted = {t["worker"] for t in stream if t["key"].startswith("_count_part")}
     assert len(counted) == 2, stream
+
+
+def test_a_streamed_job_ranks_the_features_it_names(api, root):
+    paths = _write(_frame(), root / "events")
+    dataset_id = _register(api, f"{root}/events").json()["id"]
+    job = _rank(api, dataset_id, method="mi", features=["noise", "signal"],
+                params={"null_correction": "expected"})  # fmt: skip
+    assert job["status"] == "succeeded", job
+    got = _result(api, job)
+    expected = rank_dataset(
+        paths, "y", features=["noise", "signal"], null_correction="expected"
+    )
+    assert got["feature"].tolist() == ["signal", "noise"]
+    np.testing.assert_array_equal(got["importance"], expected["importance"])
