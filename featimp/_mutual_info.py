@@ -250,7 +250,7 @@ def mutual_info_importances(
     Examples
     --------
     >>> import numpy as np
-    >>> from featimp._mutual_info import mutual_info_importances
+    >>> from featimp import mutual_info_importances
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 2000)
     >>> ids = rng.integers(0, 1000, 2000)  # noise with many distinct values
@@ -435,7 +435,7 @@ random_state
     Examples
     --------
     >>> import numpy as np
-    >>> from featimp._mutual_info import mrmr_importances
+    >>> from featimp import mrmr_importances
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 500)
     >>> signal = y + rng.normal(0, 0.5, 500)
@@ -500,7 +500,7 @@ class MutualInfoSelector(BaseImportanceSelector):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._mutual_info import MutualInfoSelector
+    >>> from featimp import MutualInfoSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> sel = MutualInfoSelector(n_features_to_select=3, random_state=0).fit(X, y)
     >>> sel.transform(X).shape
@@ -569,7 +569,7 @@ class MRMRSelector(BaseImportanceSelector):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from featimp._mutual_info import MRMRSelector
+    >>> from featimp import MRMRSelector
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> sel = MRMRSelector(n_features=5, n_features_to_select=5, random_state=0)
     >>> sel.fit(X, y).transform(X).shape
