@@ -82,6 +82,7 @@ def consensus_importances(
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
+    >>> from featimp import consensus_importances
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> scores = consensus_importances(X, y, methods=["mi", "ecfs"], random_state=0)
     >>> scores.shape

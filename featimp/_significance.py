@@ -97,6 +97,7 @@ def significance_importances(
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
+    >>> from featimp import significance_importances
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> significance_importances(X, y, n_permutations=19, random_state=0).shape
     (30,)

@@ -79,7 +79,7 @@ def responsiveness_importances(
     Examples
     --------
     >>> from featimp.datasets import load_german_recourse
-    >>> from featimp.recourse import german_action_set
+    >>> from featimp.recourse import german_action_set, responsiveness_importances
     >>> X, y = load_german_recourse()
     >>> scores = responsiveness_importances(X, y, action_set=german_action_set(X))
     >>> X.columns[scores.argmax()]
@@ -88,6 +88,7 @@ def responsiveness_importances(
     The raw German credit table, text columns and all:
 
     >>> from featimp.datasets import load_german_credit
+    >>> from featimp.recourse import responsiveness_importances
     >>> X, y = load_german_credit()
     >>> scores = responsiveness_importances(X, y, random_state=0)
     >>> scores.shape, X.columns[scores.argmax()]
