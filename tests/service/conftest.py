@@ -1,6 +1,8 @@
-"""A real featimp service in a uvicorn subprocess, on 127.0.0.1 and a free port;
-stores on either backend (SQLite, or a schema on the PostgreSQL server of
-``FEATIMP_TEST_DATABASE_URL``)."""
+"""The featimp service for the tests: in this process (:class:`App`, the app
+under a TestClient), or, for what needs a process of its own (restarts,
+kill -9, SIGTERM, replicas), a real one in a uvicorn subprocess on
+127.0.0.1 and a free port (:class:`Server`); stores on either backend
+(SQLite, or a schema on the PostgreSQL server of ``FEATIMP_TEST_DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,25 @@ from tests._shared import fast_params
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from service.config import Settings  # noqa: E402
+from service.main import create_app  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 KEY_A, KEY_B = "test-key-alice", "test-key-bob"
+MAX_UPLOAD_BYTES = 8 * 1024**2
+#: The settings of both kinds of test service, over the defaults.
+TEST_SETTINGS = {
+    "api_keys": f"{KEY_A},{KEY_B}",
+    "max_upload_bytes": MAX_UPLOAD_BYTES,
+    # The tests poll every 50 ms, from up to 20 threads with one key;
+    # test_quotas checks the limit.
+    "rate_limit_per_second": 0,
+    # Stopped at once: a test's job still running is requeued.
+    "shutdown_grace_seconds": 0,
+}
 STARTUP_SECONDS = 60
 JOB_SECONDS = 90
 
@@ -66,13 +85,7 @@ class Server:
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
-            "FEATIMP_API_KEYS": f"{KEY_A},{KEY_B}",
-            "FEATIMP_MAX_UPLOAD_BYTES": str(8 * 1024**2),
-            # The tests poll every 50 ms, from up to 20 threads with one key;
-            # test_quotas checks the limit.
-            "FEATIMP_RATE_LIMIT_PER_SECOND": "0",
-            # Stopped at once: a test's job still running is requeued.
-            "FEATIMP_SHUTDOWN_GRACE_SECONDS": "0",
+            **{f"FEATIMP_{k.upper()}": str(v) for k, v in TEST_SETTINGS.items()},
             **self.env,
         }
         log = self.log_path.open("ab")
@@ -130,6 +143,48 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
+class _Client(TestClient):
+    """A client of an app whose lifespan another client runs: ``with`` only
+    closes it (entering a TestClient would start the app a second time)."""
+
+    def __enter__(self) -> _Client:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def make_app(data_dir: Path, **settings) -> FastAPI:
+    """The app, with :data:`TEST_SETTINGS` under ``settings``."""
+    return create_app(Settings(data_dir=data_dir, **{**TEST_SETTINGS, **settings}))
+
+
+class App:
+    """The app in this process, with the settings and the ``client()`` of
+    :class:`Server`; its worker pools are processes all the same."""
+
+    def __init__(self, data_dir: Path, **settings):
+        self.data_dir = data_dir
+        self.app = make_app(data_dir, **settings)
+        self._lifespan = TestClient(self.app)
+
+    def start(self) -> App:
+        self._lifespan.__enter__()  # opens the store, starts the pools
+        # Ready once every worker is: tests read an "ok" /healthz.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while self._lifespan.get("/healthz").json()["status"] != "ok":
+            assert time.monotonic() < deadline, "the app's workers did not start"
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self._lifespan.__exit__(None, None, None)
+
+    def client(self, key: str | None = KEY_A) -> TestClient:
+        headers = {"X-API-Key": key} if key else {}
+        return _Client(self.app, headers=headers)
+
+
 #: Skipped without a server, except where FEATIMP_REQUIRE_POSTGRES=1 (CI).
 NO_POSTGRES = (
     "FEATIMP_TEST_DATABASE_URL is unset: no PostgreSQL server to test against "
@@ -180,16 +235,27 @@ def postgres_url():
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("service") / "data").start()
-    yield srv
-    srv.stop()
+def service(tmp_path_factory):
+    """The service in this process, for every test that needs no process of
+    its own."""
+    app = App(tmp_path_factory.mktemp("service") / "data").start()
+    yield app
+    app.stop()
 
 
 @pytest.fixture
-def client(server):
-    with server.client() as c:
+def client(service):
+    with service.client() as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The service in a uvicorn process, for tests of what only a separate
+    process shows."""
+    srv = Server(tmp_path_factory.mktemp("server") / "data").start()
+    yield srv
+    srv.stop()
 
 
 def wait_for_job(

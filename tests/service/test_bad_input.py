@@ -3,22 +3,21 @@
 import pytest
 
 from featimp.datasets import load_german_credit
+from tests.service.conftest import MAX_UPLOAD_BYTES as LIMIT
 from tests.service.conftest import assert_problem, upload_frame
-
-LIMIT = 8 * 1024**2  # FEATIMP_MAX_UPLOAD_BYTES of the test server
 
 
 @pytest.fixture(scope="module")
-def german(server):
+def german(service):
     X, y = load_german_credit()
-    with server.client() as c:
+    with service.client() as c:
         return upload_frame(c, X.assign(creditability=y).head(200))
 
 
 @pytest.fixture(autouse=True)
-def still_healthy(server):
+def still_healthy(service):
     yield
-    with server.client() as c:
+    with service.client() as c:
         assert c.get("/healthz").status_code == 200
         assert c.get("/v1/methods").status_code == 200
 
@@ -109,8 +108,8 @@ def test_malformed_json(client):
 
 
 @pytest.mark.parametrize("key", [None, "wrong-key"])
-def test_missing_or_wrong_api_key(server, key):
-    with server.client(key) as c:
+def test_missing_or_wrong_api_key(service, key):
+    with service.client(key) as c:
         for method, path in [
             ("GET", "/v1/datasets"),
             ("POST", "/v1/jobs"),

@@ -1,8 +1,8 @@
 """Service hardening: bad requests are 4xx problems, bodies have limits, no
 paths leak, datasets in use stay, and an unhandled error is logged once.
 
-The matrix runs against the real uvicorn server of ``conftest``; the store
-and job cases against a temporary store.
+The matrix runs against the service of ``conftest`` (in this process); the
+store and job cases against a temporary store.
 """
 
 import asyncio
@@ -28,7 +28,7 @@ from tests.service.test_jobs import add_dataset
 from tests.service.test_jobs import request as rank_request
 
 INT64_MAX = 2**63 - 1
-JSON_LIMIT = 1024**2  # FEATIMP_MAX_JSON_BYTES of the test server (the default)
+JSON_LIMIT = 1024**2  # FEATIMP_MAX_JSON_BYTES of the test service (the default)
 B = "b0undary"
 FILE_PART = (
     f'--{B}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
@@ -46,15 +46,15 @@ SLOW = {
 
 
 @pytest.fixture(scope="module")
-def german(server):
+def german(service):
     X, y = load_german_credit()
-    with server.client() as c:
+    with service.client() as c:
         return upload_frame(c, X.assign(creditability=y).head(100))
 
 
 @pytest.fixture(scope="module")
-def selector(server, german):
-    with server.client() as c:
+def selector(service, german):
+    with service.client() as c:
         job = c.post(
             "/v1/jobs",
             json={
@@ -265,13 +265,13 @@ def _fill(request, client, german, selector):
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_requests_are_4xx_problems(server, client, german, selector, case):
+def test_bad_requests_are_4xx_problems(service, client, german, selector, case):
     request, status, contains = CASES[case]
     method, path, kwargs = _fill(request, client, german, selector)
     response = client.request(method, path, **kwargs)
     body = assert_problem(response, status, contains=contains)
     assert body["instance"] == path
-    assert "/tmp" not in response.text and str(server.data_dir) not in response.text
+    assert "/tmp" not in response.text and str(service.data_dir) not in response.text
     assert client.get("/healthz").status_code == 200
 
 

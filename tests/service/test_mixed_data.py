@@ -16,8 +16,8 @@ def blanks_frame():
 
 
 @pytest.fixture(scope="module")
-def blanks(server, blanks_frame):
-    with server.client() as c:
+def blanks(service, blanks_frame):
+    with service.client() as c:
         return upload_frame(c, blanks_frame, name="german_blanks.csv")
 
 

@@ -323,9 +323,9 @@ def test_crafted_files_are_refused_before_any_library_sees_them(
 
 
 @pytest.fixture
-def healthy(server):
+def healthy(service):
     yield
-    with server.client() as c:
+    with service.client() as c:
         assert c.get("/healthz").status_code == 200
 
 
@@ -411,11 +411,11 @@ def _crashing_model(X, y) -> dict:
 
 
 def test_a_model_that_crashes_its_worker_fails_that_job_alone(
-    server, client, german, healthy
+    service, client, german, healthy
 ):
     # Stored behind the upload's back, as a model uploaded before the checks.
     X, y, A = german
-    store = open_store(server.data_dir)
+    store = open_store(service.data_dir)
     model_id = new_id()
     store.path("models", model_id).write_text(json.dumps(_crashing_model(X, y)))
     model_store.create_model(

@@ -3,8 +3,8 @@ has, finds nothing the service does that the document does not say.
 
 Every operation gets a bounded number of generated requests (its examples,
 the coverage phase's edge cases and fuzzing), and a short stateful run
-chains them (upload, start a job, read, delete). The service is a real
-uvicorn server of its own, so what the runs create and delete touches no
+chains them (upload, start a job, read, delete). The service is an app of
+its own, in this process, so what the runs create and delete touches no
 other test.
 """
 
@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.service.conftest import KEY_A, Server
+from tests.service.conftest import KEY_A, make_app
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -64,21 +64,10 @@ def _config(seed: int):
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    srv = Server(
-        tmp_path_factory.mktemp("openapi") / "data",
-        workers=1,
-        env={"FEATIMP_RATE_LIMIT_PER_SECOND": "0"},
-    ).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def api_schema(own_server):
-    return schemathesis.openapi.from_url(
-        f"{own_server.url}/openapi.json", config=_config(seed=0)
-    )
+def api_schema(tmp_path_factory):
+    # Schemathesis runs the app's lifespan, and ends it after each test.
+    app = make_app(tmp_path_factory.mktemp("openapi") / "data", workers=1)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(seed=0))
 
 
 def _findings(schema) -> tuple[list[str], set[str]]:
@@ -137,8 +126,8 @@ def test_every_problem_status_is_declared_as_problem_json(api_schema):
                 assert {"401", "422", "429"} <= set(operation["responses"]), path
 
 
-def test_problem_details_schema_matches_a_real_problem(own_server):
-    with own_server.client() as c:
+def test_problem_details_schema_matches_a_real_problem(service):
+    with service.client() as c:
         body = c.get("/v1/jobs/" + "0" * 32).json()
         listing = c.get("/v1/datasets", params={"limit": 0}).json()
     assert set(body) <= {"type", "title", "status", "detail", "instance", "errors"}
@@ -146,8 +135,8 @@ def test_problem_details_schema_matches_a_real_problem(own_server):
     assert re.fullmatch(r"no job with id '0+'", body["detail"])
 
 
-def test_405_names_every_method_of_the_path(own_server):
-    with own_server.client() as c:
+def test_405_names_every_method_of_the_path(service):
+    with service.client() as c:
         response = c.request("PATCH", "/v1/datasets")
         one = c.request("PATCH", "/v1/datasets/" + "0" * 32)
     assert response.status_code == 405
@@ -159,8 +148,8 @@ def test_405_names_every_method_of_the_path(own_server):
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-def test_docs_pages_load_only_local_assets(own_server, page):
-    with own_server.client(key=None) as c:
+def test_docs_pages_load_only_local_assets(service, page):
+    with service.client(key=None) as c:
         html = c.get(page)
         assert html.status_code == 200
         assert "text/html" in html.headers["content-type"]

@@ -19,7 +19,7 @@ from tests.service.conftest import (
     KEY_A,
     KEY_B,
     SLOW_JOB_PARAMS,
-    Server,
+    App,
     assert_problem,
     upload_frame,
     wait_for_job,
@@ -29,9 +29,9 @@ MAX_BYTES = 100_000
 
 
 @pytest.fixture(scope="module")
-def wine(server):
+def wine(service):
     X, y = load_dataset("wine")
-    with server.client() as c:
+    with service.client() as c:
         return upload_frame(c, X.assign(target=y))
 
 
@@ -75,18 +75,15 @@ def test_a_trained_model_has_bounds_too(client, wine):
 
 @pytest.fixture(scope="module")
 def small_service(tmp_path_factory):
-    data = tmp_path_factory.mktemp("quotas") / "data"
-    srv = Server(
-        data,
+    app = App(
+        tmp_path_factory.mktemp("quotas") / "data",
         workers=1,
-        env={
-            "FEATIMP_MAX_QUEUED_JOBS_PER_KEY": "2",
-            "FEATIMP_MAX_DATASETS_PER_KEY": "3",
-            "FEATIMP_MAX_STORED_BYTES_PER_KEY": str(MAX_BYTES),
-        },
+        max_queued_jobs_per_key=2,
+        max_datasets_per_key=3,
+        max_stored_bytes_per_key=MAX_BYTES,
     ).start()
-    yield srv
-    srv.stop()
+    yield app
+    app.stop()
 
 
 def _table(n_bytes: int, seed: int) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Responsiveness jobs and model uploads against a real uvicorn server."""
+"""Responsiveness jobs and model uploads through the service's HTTP API."""
 
 import io
 import json
@@ -34,16 +34,16 @@ def german():
 
 
 @pytest.fixture(scope="module")
-def dataset(server, german):
+def dataset(service, german):
     X, y, _ = german
-    with server.client() as c:
+    with service.client() as c:
         return upload_frame(c, X.assign(**{TARGET: y}), name="german.csv")
 
 
 @pytest.fixture(autouse=True)
-def still_healthy(server):
+def still_healthy(service):
     yield
-    with server.client() as c:
+    with service.client() as c:
         assert c.get("/healthz").status_code == 200
 
 
@@ -103,7 +103,7 @@ def test_denied_rows_of_a_model_the_service_trains(client, dataset, german):
     assert str(table["fixed"].dtype) == "boolean"
 
 
-def test_uploaded_xgboost_model_on_a_second_dataset(server, client, dataset, german):
+def test_uploaded_xgboost_model_on_a_second_dataset(service, client, dataset, german):
     xgboost = pytest.importorskip("xgboost")
     X, y, A = german
     model = xgboost.XGBClassifier(
@@ -119,7 +119,7 @@ def test_uploaded_xgboost_model_on_a_second_dataset(server, client, dataset, ger
     uploaded = upload.json()
     assert (uploaded["format"], uploaded["n_features"]) == ("xgboost-json", 36)
     assert client.get(f"/v1/models/{uploaded['id']}").json() == uploaded
-    with server.client(KEY_B) as bob:
+    with service.client(KEY_B) as bob:
         assert_problem(bob.get(f"/v1/models/{uploaded['id']}"), 404)
 
     batch = X.iloc[:12]
@@ -210,11 +210,11 @@ def outline(page: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def raw_german(server):
+def raw_german(service):
     """The bundled German credit table as users have it: 13 text columns."""
     X, y = load_german_credit()
     A = ActionSet.from_data(X)
-    with server.client() as c:
+    with service.client() as c:
         train = upload_frame(c, X.assign(creditability=y), name="german_raw.csv")
         rows = upload_frame(c, X.iloc[:40], name="applicants_raw.csv")
     return X, y, A, train, rows

@@ -20,7 +20,7 @@ from service.store.db import new_id
 from tests.service.conftest import (
     KEY_B,
     SLOW_JOB_PARAMS,
-    Server,
+    App,
     assert_problem,
     upload_frame,
     wait_for_job,
@@ -50,12 +50,12 @@ def _mode(path) -> int:
 # -- DELETE /v1/jobs/{id} ------------------------------------------------------
 
 
-def test_delete_a_finished_job_removes_it_and_its_result(server, client):
+def test_delete_a_finished_job_removes_it_and_its_result(service, client):
     dataset = upload_frame(client, _frame())
     job = client.post("/v1/jobs", json=_select(dataset["id"])).json()
     job = wait_for_job(client, job["id"])
     assert job["status"] == "succeeded"
-    result = server.data_dir / "results" / f"{job['id']}.parquet"
+    result = service.data_dir / "results" / f"{job['id']}.parquet"
     assert result.exists()
 
     response = client.delete(f"/v1/jobs/{job['id']}")
@@ -83,12 +83,12 @@ def test_delete_a_running_job_cancels_it_first(client):
     assert_problem(client.get(f"/v1/jobs/{job['id']}"), 404)
 
 
-def test_another_key_cannot_delete_a_job(server, client):
+def test_another_key_cannot_delete_a_job(service, client):
     dataset = upload_frame(client, _frame())
     job = wait_for_job(
         client, client.post("/v1/jobs", json=_select(dataset["id"])).json()["id"]
     )
-    with server.client(KEY_B) as bob:
+    with service.client(KEY_B) as bob:
         assert_problem(bob.delete(f"/v1/jobs/{job['id']}"), 404)
     assert client.get(f"/v1/jobs/{job['id']}").status_code == 200
 
@@ -160,16 +160,14 @@ def test_stray_results_are_removed(store):
 
 
 def test_the_service_expires_jobs_by_itself(tmp_path):
-    srv = Server(
+    app = App(
         tmp_path / "data",
         workers=1,
-        env={
-            "FEATIMP_RESULT_RETENTION_DAYS": str(1 / 86400),  # one second
-            "FEATIMP_RETENTION_SWEEP_SECONDS": "0.2",
-        },
+        result_retention_days=1 / 86400,  # one second
+        retention_sweep_seconds=0.2,
     ).start()
     try:
-        with srv.client() as client:
+        with app.client() as client:
             dataset = upload_frame(client, _frame())
             job = client.post("/v1/jobs", json=_select(dataset["id"])).json()
             deadline = time.monotonic() + 60
@@ -177,21 +175,24 @@ def test_the_service_expires_jobs_by_itself(tmp_path):
                 assert time.monotonic() < deadline, "the job was never expired"
                 time.sleep(0.1)
             assert_problem(client.get(f"/v1/jobs/{job['id']}"), 404)
-            assert not (srv.data_dir / "results" / f"{job['id']}.parquet").exists()
+            assert not (app.data_dir / "results" / f"{job['id']}.parquet").exists()
             # Datasets are not jobs: they stay.
             assert client.get(f"/v1/datasets/{dataset['id']}").status_code == 200
     finally:
-        srv.stop()
+        app.stop()
 
 
 # -- file modes -------------------------------------------------------------------
 
 
-def test_what_the_service_writes_is_its_own(server, client):
-    dataset = upload_frame(client, _frame())
-    job = wait_for_job(
-        client, client.post("/v1/jobs", json=_select(dataset["id"])).json()["id"]
-    )
+# On the real server: its workers get the umask it sets at start; in this
+# process, a forkserver an earlier test started keeps its own (results 0o644).
+def test_what_the_service_writes_is_its_own(server):
+    with server.client() as client:
+        dataset = upload_frame(client, _frame())
+        job = wait_for_job(
+            client, client.post("/v1/jobs", json=_select(dataset["id"])).json()["id"]
+        )
     written = [
         server.data_dir / "featimp.sqlite3",
         server.data_dir / "datasets" / f"{dataset['id']}.arrow",

@@ -1,4 +1,5 @@
-"""The whole flow against a real uvicorn server, driven with httpx."""
+"""The whole flow through the app's HTTP API, driven with httpx; many clients
+at once against a real uvicorn server."""
 
 import io
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,8 @@ def german_frame():
 
 
 @pytest.fixture(scope="module")
-def german(server, german_frame):
-    with server.client() as c:
+def german(service, german_frame):
+    with service.client() as c:
         return upload_frame(c, german_frame, name="german.csv")
 
 
@@ -36,8 +37,8 @@ def submit(client, body, **headers):
     return response.json()
 
 
-def test_health_and_docs(server):
-    with server.client(key=None) as c:
+def test_health_and_docs(service):
+    with service.client(key=None) as c:
         assert c.get("/healthz").json()["status"] == "ok"
         assert "swagger" in c.get("/docs").text.lower()
         schema = c.get("/openapi.json").json()
@@ -168,6 +169,8 @@ def test_idempotency_key_replays_the_same_job(client, german):
     wait_for_job(client, first["id"])
 
 
+# On the real server: clients at once through uvicorn's event loop and
+# thread pool, as deployed.
 def test_twenty_concurrent_jobs_all_succeed(server):
     X, y = load_dataset("wine")
     with server.client() as c:
@@ -218,7 +221,7 @@ def test_cancel_a_running_job(client):
     assert client.get("/healthz").status_code == 200
 
 
-def test_each_key_sees_only_its_own(server, client, german):
+def test_each_key_sees_only_its_own(service, client, german):
     job = submit(
         client,
         {
@@ -228,7 +231,7 @@ def test_each_key_sees_only_its_own(server, client, german):
             "params": {"random_state": 2},
         },
     )
-    with server.client(KEY_B) as bob:
+    with service.client(KEY_B) as bob:
         assert_problem(bob.get(f"/v1/jobs/{job['id']}"), 404)
         assert_problem(bob.get(f"/v1/jobs/{job['id']}/result"), 404)
         assert_problem(bob.delete(f"/v1/jobs/{job['id']}"), 404)

@@ -253,24 +253,29 @@ def _peak_rss_growth(pid: int, request) -> tuple[object, float]:
     return response, max(peak[0], _rss_mb(pid)) - before
 
 
-def test_a_parquet_bomb_leaves_the_web_process_alone(server, client, tmp_path):
+# This test and the next on the real server: the RSS is the web process's.
+def test_a_parquet_bomb_leaves_the_web_process_alone(server, tmp_path):
     # 80 KB that decode to 770 MB; the test server's limit is 32 MiB.
     path = _repeated_parquet(tmp_path / "b.parquet", value_bytes=770, n_rows=1_000_000)
-    response, growth = _peak_rss_growth(
-        server.process.pid,
-        lambda: client.post("/v1/datasets", content=path.read_bytes(), headers=PARQUET),
-    )
+    with server.client() as client:
+        response, growth = _peak_rss_growth(
+            server.process.pid,
+            lambda: client.post(
+                "/v1/datasets", content=path.read_bytes(), headers=PARQUET
+            ),
+        )
     assert_problem(response, 413, field="file", contains="decoded")
     assert growth < 100, f"the web process grew by {growth:.0f} MB"
     assert not list((server.data_dir / "datasets").glob("*.partial"))
 
 
-def test_a_100k_column_csv_leaves_the_web_process_alone(server, client):
+def test_a_100k_column_csv_leaves_the_web_process_alone(server):
     data = _wide_csv(100_000, 10)  # 2.7 MB, as in the audit
-    response, growth = _peak_rss_growth(
-        server.process.pid,
-        lambda: client.post("/v1/datasets", content=data, headers=CSV),
-    )
+    with server.client() as client:
+        response, growth = _peak_rss_growth(
+            server.process.pid,
+            lambda: client.post("/v1/datasets", content=data, headers=CSV),
+        )
     assert_problem(response, 413, contains="100000 columns")
     assert growth < 100, f"the web process grew by {growth:.0f} MB"
 
