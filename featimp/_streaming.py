@@ -1075,7 +1075,10 @@ def _second_pass(parts, rows, coders, targets, n_target, settings, client):
     ]
     cards = np.array([c.card for c in coders], dtype=np.intp)
     weights = [float(r) for r in rows]
-    totals = _map_reduce(parts, _count_part, args, np.add, client, "counting", weights)
+    # Integer counts: the same sum in any order, so folded as they come.
+    totals = _map_reduce(
+        parts, _count_part, args, np.add, client, "counting", weights, any_order=True
+    )
     return totals, cards
 
 
