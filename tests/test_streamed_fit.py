@@ -1,7 +1,6 @@
 """Selectors fit a pyarrow dataset by streaming it, with their own parameters."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 
@@ -16,25 +15,16 @@ from featimp import (
 
 ds = pytest.importorskip("pyarrow.dataset")
 
+from tests.test_streaming import _frame as streaming_frame  # noqa: E402
 
-def _frame(n=900, seed=3):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    signal = y + rng.normal(0, 0.7, n)
-    signal[rng.random(n) < 0.1] = np.nan
-    words = np.array(["red", "green", "blue", "teal"])
-    text = words[(y + rng.integers(0, 2, n)) % 4].astype(object)
-    text[rng.random(n) < 0.15] = None
-    return pd.DataFrame(
-        {
-            "signal": signal,
-            "twin": signal + rng.normal(0, 0.2, n),
-            "noise": rng.normal(size=n),
-            "text": pd.Series(text, dtype=object),
-            "ids": rng.integers(0, 30, n),
-            "y": y,
-        }
-    )
+
+def _frame():
+    """The streaming tests' mixed table (text and missing values), with a
+    noisy copy of its signal for mRMR to push back."""
+    frame = streaming_frame(900, seed=3)
+    rng = np.random.default_rng(4)
+    frame.insert(1, "twin", frame["signal"] + rng.normal(0, 0.2, len(frame)))
+    return frame
 
 
 @pytest.fixture
