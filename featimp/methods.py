@@ -435,8 +435,10 @@ def ranking_table(selector, feature_names) -> pd.DataFrame:
     service rank job stores it: one row per feature, best first, with
     ``rank, feature, importance`` (and ``p_value, q_value`` for a
     significance selector), with ``stability`` on the 90 % resampling
-    intervals of rank and importance and the selection probability, and
-    ``selected``."""
+    intervals of rank and importance and the selection probability, else
+    for a selector that averages several fits (``fit_importances_``, as
+    KAN's networks over seeds and folds) the 5-95 % range of its fits'
+    importances, and ``selected``."""
     columns = {
         "rank": selector.ranking_,
         "feature": [str(f) for f in feature_names],
@@ -445,6 +447,7 @@ def ranking_table(selector, feature_names) -> pd.DataFrame:
     if hasattr(selector, "pvalues_"):
         columns.update(p_value=selector.pvalues_, q_value=selector.qvalues_)
     stability = getattr(selector, "stability_", None)
+    fits = getattr(selector, "fit_importances_", None)
     if stability is not None:
         rank_low, rank_high = stability.rank_interval(0.9).T
         low, high = np.quantile(stability.importances, [0.05, 0.95], axis=0)
@@ -455,5 +458,8 @@ def ranking_table(selector, feature_names) -> pd.DataFrame:
             rank_high=rank_high,
             selection_probability=stability.selection_probability,
         )
+    elif fits is not None and len(fits) > 1:
+        low, high = np.quantile(fits, [0.05, 0.95], axis=0)
+        columns.update(importance_low=low, importance_high=high)
     table = pd.DataFrame({**columns, "selected": selector.get_support()})
     return table.sort_values("rank").reset_index(drop=True)

@@ -7,6 +7,7 @@ optional ``kan`` extra (``pip install 'featimp-toolkit[kan]'``).
 from featimp.kan._estimators import KANClassifier, KANRegressor
 from featimp.kan._selector import (
     KANSelector,
+    kan_fit_importances,
     kan_importance_variants,
     kan_importances,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "KANClassifier",
     "KANRegressor",
     "KANSelector",
+    "kan_fit_importances",
     "kan_importance_variants",
     "kan_importances",
 ]

@@ -82,6 +82,7 @@ def kan_importance_variants(
     a KAN is trained on each fold's training rows and every requested score
     is computed on its held-out rows, normalised to sum 1, and averaged over
     all folds and seeds. Asking for more methods trains nothing more.
+    :func:`kan_fit_importances` gives each network's scores as well.
 
     Parameters
     ----------
@@ -120,6 +121,63 @@ def kan_importance_variants(
     >>> sorted(scores), scores["ko"].shape
     (['ko', 'l1'], (10,))
     """
+    return kan_fit_importances(
+        X,
+        y,
+        methods=methods,
+        task=task,
+        cv=cv,
+        n_seeds=n_seeds,
+        random_state=random_state,
+        **network_params,
+    )[0]
+
+
+def kan_fit_importances(
+    X,
+    y,
+    *,
+    methods=IMPORTANCE_METHODS,
+    task="auto",
+    cv=5,
+    n_seeds=3,
+    random_state=None,
+    **network_params,
+) -> tuple[dict, dict]:
+    """KAN importances of every trained network, and their means.
+
+    For each of ``n_seeds`` shuffles, the rows are split into ``cv`` folds;
+    a KAN is trained on each fold's training rows and every requested score
+    is computed on its held-out rows and normalised to sum 1. The spread of
+    a feature's scores over the ``cv * n_seeds`` networks is its seed-and-fold
+    uncertainty: what another shuffle of the folds and another
+    initialisation would change (the networks share most of their training
+    rows, so it is not the sampling error of new data; bootstrap
+    ``stability`` gives that).
+
+    Parameters
+    ----------
+    X, y, methods, task, cv, n_seeds, random_state, **network_params
+        As in :func:`kan_importance_variants`.
+
+    Returns
+    -------
+    means : dict mapping each method to an ndarray of shape (n_features,)
+        The scores averaged over the networks, summing to 1.
+    fits : dict mapping each method to an ndarray of shape (n_fits, n_features)
+        Each network's scores (row ``i``: seed ``i // cv``, fold ``i % cv``),
+        each row summing to 1.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from featimp.kan import kan_fit_importances
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> means, fits = kan_fit_importances(X, y, methods=["l1"], cv=2,
+    ...     n_seeds=2, grid_size=3, max_iter=5, random_state=0)
+    >>> fits["l1"].shape, bool(abs(fits["l1"].mean(axis=0) - means["l1"]).max() < 1e-12)
+    ((4, 10), True)
+    """
     methods = _check_methods(methods)
     table, y = check_X_y(X, y, encoding="onehot")
     X = table.values
@@ -138,6 +196,7 @@ def kan_importance_variants(
         for fold in _splitter(y, task, cv, s).split(X, y)
     ]
     total = dict.fromkeys(methods, 0.0)
+    each = {k: [] for k in methods}
     quiet = NetworkConfig(**{**network_params, "verbose": False})
     fits = track(runs, "KAN fits", bar=config.verbose)
     for i, (seed, fold) in enumerate(fits):
@@ -154,7 +213,9 @@ def kan_importance_variants(
         )
         for k in methods:
             total[k] = total[k] + scores[k]
-    return {k: table.aggregate(v / len(runs), "sum") for k, v in total.items()}
+            each[k].append(table.aggregate(scores[k], "sum"))
+    means = {k: table.aggregate(v / len(runs), "sum") for k, v in total.items()}
+    return means, {k: np.array(v) for k, v in each.items()}
 
 
 def _check_methods(methods):
@@ -242,6 +303,16 @@ max_iter, batch_size, learning_rate, sparsity
     importances_ : ndarray of shape (n_features_in_,)
     all_importances_ : dict of str to ndarray
         Every variant, from the same networks.
+    fit_importances_ : ndarray of shape (cv * n_seeds, n_features_in_)
+        Each network's scores of ``method``; ``importances_`` is their mean.
+        Their spread is the seed-and-fold uncertainty of the importances
+        (``featimp rank`` and the service show its 5-95 % range as
+        ``importance_low`` and ``importance_high``): two features whose
+        ranges overlap much are not told apart by these networks.
+    all_fit_importances_ : dict of str to ndarray
+        ``fit_importances_`` of every variant.
+    importances_std_ : ndarray of shape (n_features_in_,)
+        The standard deviation of ``fit_importances_`` over the networks.
     ranking_ : ndarray of shape (n_features_in_,)
     n_iter_ : int
         Epochs each network ran.
@@ -327,7 +398,7 @@ max_iter, batch_size, learning_rate, sparsity
         seed = self.random_state
         if isinstance(seed, np.random.RandomState):
             seed = seed.randint(2**31 - 1)
-        self.all_importances_ = kan_importance_variants(
+        self.all_importances_, self.all_fit_importances_ = kan_fit_importances(
             X,
             y,
             task=self.task,
@@ -338,4 +409,6 @@ max_iter, batch_size, learning_rate, sparsity
         )
         # Every network runs all its epochs (the selector has no early stop).
         self.n_iter_ = self.max_iter
+        self.fit_importances_ = self.all_fit_importances_[self.method]
+        self.importances_std_ = self.fit_importances_.std(axis=0, ddof=1)
         return self.all_importances_[self.method]
