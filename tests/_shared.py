@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -106,12 +107,20 @@ def german_raw_explainer():
 
 
 @pytest.fixture(scope="session")
-def german_paper():
-    """The paper's German encoding and action set, its logistic regression,
-    the denied rows and their explanation."""
+def german_recourse():
+    """The paper's German encoding, its target and action set, and a logistic
+    regression fitted on it."""
     X, y = load_german_recourse()
     A = german_action_set(X)
     clf = LogisticRegression(max_iter=2000).fit(X, y)
+    return X, y, A, clf
+
+
+@pytest.fixture(scope="session")
+def german_paper(german_recourse):
+    """The paper's German encoding and action set, its logistic regression,
+    the denied rows and their explanation."""
+    X, _, A, clf = german_recourse
     denied = X[clf.predict(X) == 0]
     return X, A, clf, denied, ResponsivenessExplainer(clf, A).explain(denied)
 
@@ -138,3 +147,54 @@ class Terminal(io.StringIO):
     def bar_frames(self) -> list[str]:
         """The redraws of the bars written so far (tqdm's ``\r`` frames)."""
         return [f for f in self.getvalue().split("\r") if "%|" in f]
+
+
+def approve_if(column, value):
+    """A model that approves the rows whose ``column`` is at least ``value``."""
+    return lambda Z: (np.asarray(Z)[:, column] >= value).astype(int)
+
+
+def top_k(scores, k):
+    """The column indices of the ``k`` largest scores, as a set."""
+    return set(np.argsort(-np.asarray(scores), kind="stable")[:k].tolist())
+
+
+def mixed_columns(rng, n=3000):
+    """Continuous and discrete columns, some with gaps, and a copy of one."""
+    X, _ = make_classification(n, 6, n_informative=3, random_state=0)
+    X = np.column_stack(
+        [X, rng.integers(0, 4, n), rng.integers(0, 1000, n), X[:, 0]]
+    ).astype(float)
+    X[rng.random(n) < 0.1, 1] = np.nan  # a continuous column with gaps
+    X[rng.random(n) < 0.1, 6] = np.nan  # a discrete one
+    return X
+
+
+def edge_heavy_columns(rng, n=3000):
+    """Columns whose values sit on the accumulated bin edges (integers,
+    multiples of tenths, a large offset where adding the width rounds), a
+    constant, a near-constant, negative values and a wide span."""
+    return np.column_stack(
+        [
+            rng.integers(0, 21, n),
+            rng.integers(-7, 13, n) / 10,
+            1e15 + rng.integers(0, 40, n),
+            np.full(n, 3.0),
+            np.where(rng.random(n) < 0.001, 1 + 1e-12, 1.0),
+            rng.normal(-5, 3, n),
+            rng.choice([-1e300, 0.0, 1e300], n),
+            rng.lognormal(0, 4, n),
+            rng.integers(0, 21, n) * 0.3,  # 1.8 is below its floor's edge
+        ]
+    ).astype(float)
+
+
+#: The columns of German credit whose names say they are not actionable.
+GERMAN_IMMUTABLE = ["personal_status_and_sex", "age_in_years", "foreign_worker"]
+
+
+def fixed_columns(A):
+    """The raw columns of action set ``A`` none of whose features can move."""
+    return [
+        c.name for c in A.raw_columns if not any(A[A.columns_of(c.name)].actionable)
+    ]

@@ -1,31 +1,14 @@
-"""Action sets from data and from a file: immutables guessed by name, the JSON
-the service takes, and ``featimp action-set init``."""
+"""``featimp action-set init`` and the JSON the service takes (the action set
+itself: tests/test_recourse_action_set.py)."""
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from featimp.cli import main
 from featimp.datasets import load_german_credit
-from featimp.recourse import ActionSet, ResponsivenessExplainer
-from featimp.recourse._action_set import guess_immutable
 from service.jobs.validate import JobRejected, parse_action_set
-
-GERMAN_IMMUTABLE = ["personal_status_and_sex", "age_in_years", "foreign_worker"]
-
-
-@pytest.fixture(scope="module")
-def german():
-    X, y = load_german_credit()
-    with pytest.warns(UserWarning, match="guessed from their names") as caught:
-        A = ActionSet.from_data(X, guess_immutable=True)
-    assert len(caught) == 1
-    return X, y, A, str(caught[0].message)
+from tests._shared import GERMAN_IMMUTABLE, fixed_columns
 
 
 @pytest.fixture(scope="module")
@@ -36,117 +19,26 @@ def german_csv(tmp_path_factory):
     return path
 
 
-def _fixed_columns(A):
-    return [
-        c.name for c in A.raw_columns if not any(A[A.columns_of(c.name)].actionable)
-    ]
-
-
 def run(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-# Immutables guessed by name.
+# The JSON the service takes.
 
 
-def test_german_guessed_immutables_are_age_sex_foreign_worker(german):
-    X, _, A, message = german
-    assert sorted(_fixed_columns(A)) == sorted(GERMAN_IMMUTABLE)
-    for column in GERMAN_IMMUTABLE:
-        assert column in message
-    # Everything else is as without the guess.
-    plain = ActionSet.from_data(X)
-    for column in GERMAN_IMMUTABLE:
-        plain[plain.columns_of(column)].actionable = False
-    assert plain.to_dict() == A.to_dict()
-
-
-@pytest.mark.parametrize(
-    ("name", "meaning"),
-    [
-        ("Age", ["age"]),
-        ("AgeYears", ["age"]),
-        ("date_of_birth", ["age"]),
-        ("Gender", ["sex"]),
-        ("Male", ["sex"]),
-        ("MaritalStatus", ["marital status"]),
-        ("Married", ["marital status"]),
-        ("ForeignWorker", ["foreign worker"]),
-        ("race", ["race"]),
-        ("ethnicity", ["race"]),
-        ("native-country", ["nationality"]),
-        ("Nationality", ["nationality"]),
-    ],
-)
-def test_guess_reads_whole_words(name, meaning):
-    assert guess_immutable(name) == meaning
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "installment_rate_in_percentage_of_disposable_income",
-        "mortgage",
-        "average_balance",
-        "Job_is_Management",
-        "number_of_people_being_liable_to_provide_maintenance_for",
-        "purpose",
-    ],
-)
-def test_guess_ignores_words_that_only_contain_one(name):
-    assert guess_immutable(name) == []
-
-
-def test_no_guess_no_warning_all_actionable():
-    X = pd.DataFrame({"age": [20, 30], "savings": [1.0, 2.5]})
-    assert ActionSet.from_data(X).actionable_names == ["age", "savings"]
-    X = X.rename(columns={"age": "duration"})
-    assert ActionSet.from_data(X, guess_immutable=True).actionable_names == [
-        "duration",
-        "savings",
-    ]
-
-
-# JSON round trip.
-
-
-def test_json_round_trip_gives_the_same_scores(german):
-    X, y, A, _ = german
-    B = ActionSet.from_json(A.to_json())
-    assert B.to_dict() == A.to_dict()
-    assert list(B) == list(A) and B.constraints == A.constraints
-    assert [c.name for c in B.raw_columns] == list(X.columns)
-    model = make_pipeline(StandardScaler(), LogisticRegression())
-    model.fit(A.encode(X), y)
-    rows = X.iloc[:30]
-    scores = [
-        ResponsivenessExplainer(model, S, target="good").explain(rows) for S in (A, B)
-    ]
-    pd.testing.assert_frame_equal(scores[0].scores, scores[1].scores)
-    np.testing.assert_array_equal(scores[0].fixed, scores[1].fixed)
-    assert scores[0].scores.to_numpy().any()
-
-
-def test_json_is_what_the_service_parses(german):
-    _, _, A, _ = german
+def test_json_is_what_the_service_parses(german_guessed):
+    _, _, A, _ = german_guessed
     parsed = parse_action_set(json.loads(A.to_json()))
     assert parsed.to_dict() == A.to_dict()
-
-
-def test_json_is_strict():
-    A = ActionSet.from_data(pd.DataFrame({"x": [0.5, 1.5]}))
-    A["x"].grid = [0.5, float("nan")]
-    with pytest.raises(ValueError, match="JSON"):
-        A.to_json()
 
 
 # featimp action-set init.
 
 
-def test_init_prints_the_action_set_and_warns(capsys, german, german_csv):
-    _, _, A, _ = german
+def test_init_prints_the_action_set_and_warns(capsys, german_guessed, german_csv):
+    _, _, A, _ = german_guessed
     code, out, err = run(
         capsys, "action-set", "init", german_csv, "--target", "creditability"
     )
@@ -159,7 +51,7 @@ def test_init_prints_the_action_set_and_warns(capsys, german, german_csv):
     assert data == json.loads(A.to_json())
     parsed = parse_action_set(data)
     assert "creditability" not in [c.name for c in parsed.raw_columns]
-    assert sorted(_fixed_columns(parsed)) == sorted(GERMAN_IMMUTABLE)
+    assert sorted(fixed_columns(parsed)) == sorted(GERMAN_IMMUTABLE)
 
 
 def test_init_output_edited_by_hand_still_parses(capsys, german_csv):

@@ -1,46 +1,22 @@
-import warnings
+"""Binning and counting for MI, mRMR and EC-FS (featimp/_binning.py)."""
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 
-from featimp import _binning, _mi_kernels
 from featimp._binning import (
     code_dtype,
     constant_columns,
     discretize,
     plugin_mi,
+    quantile_codes,
     resolve_discrete_mask,
 )
 from featimp._encoding import constant_columns as encoding_constant_columns
-from featimp._mutual_info import (
-    mrmr_importances,
-    mrmr_order,
-    mutual_info_importances,
-)
-
-needs_numba = pytest.mark.skipif(
-    _mi_kernels._kernels() is None, reason="numba is not installed"
-)
-
-
-@pytest.fixture
-def no_numba(monkeypatch):
-    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
-
-
-def _mixed(rng, n=3000):
-    X, _ = make_classification(n, 6, n_informative=3, random_state=0)
-    X = np.column_stack(
-        [X, rng.integers(0, 4, n), rng.integers(0, 1000, n), X[:, 0]]
-    ).astype(float)
-    X[rng.random(n) < 0.1, 1] = np.nan  # a continuous column with gaps
-    X[rng.random(n) < 0.1, 6] = np.nan  # a discrete one
-    return X
+from tests._shared import mixed_columns
 
 
 def test_codes_take_the_smallest_type_that_holds_them(rng):
-    X = _mixed(rng)
+    X = mixed_columns(rng)
     mask = resolve_discrete_mask(X, "auto")
     codes, cards = discretize(X, mask, 32)
     assert codes.dtype == np.uint16  # column 7 has ~950 values
@@ -80,7 +56,7 @@ def test_auto_mask_checks_every_row_not_only_the_first(rng):
 
 @pytest.mark.parametrize("n_target", [2, 5, 32])
 def test_counting_targets_together_equals_one_at_a_time(rng, n_target):
-    X = _mixed(rng)
+    X = mixed_columns(rng)
     codes, cards = discretize(X, resolve_discrete_mask(X, "auto"), 16)
     targets = [rng.integers(0, n_target, X.shape[0]) for _ in range(4)]
     together = plugin_mi(codes, cards, targets, n_target)
@@ -92,178 +68,77 @@ def test_counting_targets_together_equals_one_at_a_time(rng, n_target):
     )
 
 
-@needs_numba
-def test_compiled_count_gives_the_numpy_scores_to_the_bit(rng, monkeypatch):
-    X = _mixed(rng)
-    codes, cards = discretize(X, resolve_discrete_mask(X, "auto"), 16)
-    targets = [codes[2], *(codes[2][rng.permutation(X.shape[0])] for _ in range(3))]
-    columns = np.array([0, 1, 3, 4, 5, 6, 7, 8])
-    compiled = plugin_mi(codes, cards, targets, int(cards[2]), columns, True)
-    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
-    numpy = plugin_mi(codes, cards, targets, int(cards[2]), columns, True)
-    np.testing.assert_array_equal(compiled, numpy)
+def _reference_quantile_codes(row, n_bins):
+    edges = np.quantile(row, np.arange(1, n_bins) / n_bins, method="inverted_cdf")
+    return np.searchsorted(edges, row, side="right")
 
 
-@needs_numba
-def test_compiled_count_with_empty_codes_and_absent_target_values(rng, monkeypatch):
-    # Tied values leave quantile codes empty; code 3 of the target never occurs.
-    X = np.column_stack([rng.integers(0, 3, 500), rng.normal(size=500)])
-    codes, cards = discretize(X.astype(float), np.zeros(2, dtype=bool), 8)
-    target = rng.choice([0, 1, 2, 4], 500)
-    targets = [target, target[rng.permutation(500)]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        compiled = plugin_mi(codes, cards, targets, 5, None, True)
-    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
-    np.testing.assert_array_equal(plugin_mi(codes, cards, targets, 5), compiled)
-
-
-@pytest.mark.parametrize("criterion", ["mid", "miq"])
-def test_mrmr_is_the_same_without_numba(rng, monkeypatch, criterion):
-    X = _mixed(rng)
-    y = (np.nan_to_num(X[:, 0]) + rng.normal(0, 1, X.shape[0]) > 0).astype(int)
-    scores = mrmr_importances(X, y, criterion=criterion, random_state=0)
-    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
-    np.testing.assert_array_equal(
-        mrmr_importances(X, y, criterion=criterion, random_state=0), scores
-    )
-
-
-def test_mrmr_order_redundancy_against_the_last_pick_only(rng, no_numba):
-    X, y = make_classification(800, 8, n_informative=3, random_state=0)
-    codes, cards = discretize(X, np.zeros(8, dtype=bool), 8)
-    relevance = plugin_mi(codes, cards, [y], 2)[0]
-    order = mrmr_order(codes, cards, relevance, 8, "miq", [])
-    pairwise = plugin_mi(codes, cards, list(codes), 8)  # cards are all 8
-    expected = [int(np.argmax(relevance))]
-    while len(expected) < 8:
-        rest = [j for j in range(8) if j not in expected]
-        redundancy = pairwise[np.ix_(expected, rest)].mean(axis=0)
-        gain = relevance[rest] / (redundancy + 1e-12)
-        expected.append(rest[int(np.argmax(gain))])
-    assert order.tolist() == expected
-
-
-def _awkward(rng, n=6000):
-    """Continuous columns that stress the compiled binning: gaps, heavy ties,
-    a heavy tail, one far outlier (nearly every value in one histogram
-    cell), a span that overflows, subnormal values, a constant."""
-    X, _ = make_classification(n, 4, n_informative=3, n_redundant=0, random_state=0)
-    tail = rng.lognormal(0, 6, n)
-    outlier = rng.normal(size=n)
-    outlier[7] = 1e12
-    wide = rng.choice([-1.7e308, 1.7e308, 0.5], n)
-    tiny = rng.normal(size=n) * 1e-310
-    columns = [
-        X,
-        np.round(X[:, :1], 1),  # ties
-        tail[:, None],
-        outlier[:, None],
-        wide[:, None],
-        tiny[:, None],
-        np.full((n, 1), 0.5),
-        rng.integers(0, 5, (n, 1)),  # discrete
+@pytest.mark.parametrize("n_bins", [2, 5, 27, 64])
+def test_quantile_codes_equal_sorting_reference(rng, n_bins):
+    rows = [
+        rng.normal(size=1000),
+        rng.integers(0, 3, 1000).astype(float),  # heavy ties
+        np.zeros(1000),  # constant
+        np.exp(rng.normal(0, 10, 1000)),  # heavy tail
+        np.r_[rng.normal(size=999), 1e12],  # one outlier
+        np.tile([0.0, -1e300, 1e300, 5.0], 250),  # the range overflows
+        np.tile([0.0, 1e-310, 2e-310, 3e-310], 250),  # subnormal range
+        np.round(rng.normal(size=1000), 1),
     ]
-    X = np.column_stack(columns).astype(float)
-    X[rng.random(n) < 0.1, 1] = np.nan
-    X[rng.random(n) < 0.5, 3] = np.nan
-    return X
+    V = np.vstack(rows)
+    expected = np.vstack([_reference_quantile_codes(r, n_bins) for r in rows])
+    np.testing.assert_array_equal(quantile_codes(V, n_bins), expected)
 
 
-def _numpy_binned_mi(monkeypatch, *args, **kwargs):
-    with monkeypatch.context() as patch:
-        patch.setattr(_binning, "_COMPILED_ENTRIES", np.inf)
-        return _binning.binned_mi(*args, **kwargs)
+def test_auto_treats_integer_valued_columns_as_discrete(rng):
+    X = np.column_stack([rng.normal(size=50), rng.integers(0, 5, 50), np.ones(50)])
+    assert resolve_discrete_mask(X, "auto").tolist() == [False, True, True]
+    assert resolve_discrete_mask(X, [0]).tolist() == [True, False, False]
+    codes, cards = discretize(X, np.array([False, True, True]), n_bins=4)
+    assert codes.shape == (3, 50)
+    assert cards[0] == 4
+    assert cards[2] == 1
 
 
-@needs_numba
-@pytest.mark.parametrize("layout", ["narrow rows", "wide rows", "column-major"])
-@pytest.mark.parametrize("n_target", [2, 3, 16])
-def test_compiled_binning_gives_the_numpy_codes_and_mi(
-    rng, monkeypatch, layout, n_target
+def _table_margins(rng, n, n_codes, n_classes):
+    x = rng.integers(0, n_codes, n)
+    t = rng.integers(0, n_classes, n)
+    return x, t, np.bincount(x, minlength=n_codes), np.bincount(t, minlength=n_classes)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_expected_mi_is_the_hypergeometric_mean_of_the_plugin_mi(
+    rng, monkeypatch, compiled
 ):
-    X = _awkward(rng)
-    mask = resolve_discrete_mask(X, "auto")
-    assert mask.sum() == 1  # the constant 0.5 and the rest are continuous
-    y = rng.integers(0, n_target, X.shape[0])
-    targets = [y, *(y[rng.permutation(y.size)] for _ in range(5))]
-    expected = _numpy_binned_mi(monkeypatch, X, mask, 16, targets, n_target, True)
-    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", 0)
-    if layout == "wide rows":
-        monkeypatch.setattr(_mi_kernels, "_NARROW_ROW", 0)  # copied to scratch
-    if layout == "column-major":
-        X = np.asfortranarray(X)  # read in place
-    found = _binning.binned_mi(X, mask, 16, targets, n_target, keep_codes=True)
-    for got, want in zip(found, expected, strict=True):
-        np.testing.assert_array_equal(got, want)
-    mi, *_ = _binning.binned_mi(X, mask, 16, targets, n_target)
-    np.testing.assert_array_equal(mi, expected[0])
-
-
-@needs_numba
-def test_compiled_binning_does_not_depend_on_the_threads(rng, monkeypatch):
-    import numba
-
-    X = _awkward(rng, 3000)
-    mask = resolve_discrete_mask(X, "auto")
-    y = rng.integers(0, 2, X.shape[0])
-    targets = [y, y[rng.permutation(y.size)]]
-    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", 0)
-    monkeypatch.setattr(_mi_kernels, "_THREAD_COLUMNS", 1)
-    found = _binning.binned_mi(X, mask, 8, targets, 2, keep_codes=True)
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        alone = _binning.binned_mi(X, mask, 8, targets, 2, keep_codes=True)
-    finally:
-        numba.set_num_threads(threads)
-    for got, want in zip(found, alone, strict=True):
-        np.testing.assert_array_equal(got, want)
-
-
-@needs_numba
-def test_mi_and_mrmr_scores_are_the_numpy_ones_on_a_large_table(monkeypatch):
-    # Large enough for the compiled path; the scores to the bit.
-    X, y = make_classification(
-        20000, 60, n_informative=8, n_redundant=8, random_state=0
+    import scipy.sparse as sp
+    from sklearn.metrics.cluster._expected_mutual_info_fast import (
+        expected_mutual_information,
     )
-    X[::13, 5] = np.nan
-    scores = [
-        mutual_info_importances(X, y, random_state=0),
-        mutual_info_importances(X, y, null_correction="zscore", random_state=0),
-        mrmr_importances(X, y, n_features=8, random_state=0),
-    ]
-    monkeypatch.setattr(_binning, "_COMPILED_ENTRIES", np.inf)
-    monkeypatch.setattr(_binning, "count_tables", lambda *args: None)
-    expected = [
-        mutual_info_importances(X, y, random_state=0),
-        mutual_info_importances(X, y, null_correction="zscore", random_state=0),
-        mrmr_importances(X, y, n_features=8, random_state=0),
-    ]
-    for got, want in zip(scores, expected, strict=True):
-        np.testing.assert_array_equal(got, want)
+
+    from featimp import _mi_kernels
+    from featimp._binning import expected_plugin_mi
+
+    if not compiled:
+        monkeypatch.setattr(_mi_kernels, "_kernels", lambda: None)
+    elif _mi_kernels._kernels() is None:
+        pytest.skip("numba is not installed")
+    for n, n_codes, n_classes in [(40, 3, 2), (500, 9, 4), (3000, 33, 2), (800, 1, 3)]:
+        x, t, n_x, n_t = _table_margins(rng, n, n_codes, n_classes)
+        table = np.zeros((n_codes, n_classes), dtype=int)
+        np.add.at(table, (x, t), 1)
+        reference = expected_mutual_information(sp.csr_matrix(table), n)
+        got = expected_plugin_mi(n_x, [n_codes], n_t, n)[0]
+        np.testing.assert_allclose(got, reference, rtol=1e-9, atol=1e-16)
 
 
-def test_mi_does_not_copy_or_change_a_float_array(rng):
-    X, y = make_classification(2000, 5, random_state=0)
-    before = X.copy()
-    mutual_info_importances(X, y, random_state=0)
-    mrmr_importances(X, y, random_state=0)
-    np.testing.assert_array_equal(X, before)
-    assert X.flags.writeable
+def test_expected_mi_is_the_mean_over_permutations(rng):
+    from featimp._binning import expected_plugin_mi, plugin_mi
 
-
-def test_without_numba_every_path_gives_the_same_scores(monkeypatch):
-    # As installed without the `fast` extra: the kernels are not there.
-    from featimp._centrality import eigenvector_centrality_importances
-
-    X, y = make_classification(20000, 60, n_informative=8, random_state=0)
-    calls = [
-        lambda: mutual_info_importances(X, y, random_state=0),
-        lambda: mrmr_importances(X, y, n_features=5, random_state=0),
-        lambda: eigenvector_centrality_importances(X, y),
-    ]
-    found = [call() for call in calls]
-    monkeypatch.setattr(_mi_kernels, "_kernels", lambda: None)
-    for call, want in zip(calls, found, strict=True):
-        np.testing.assert_allclose(call(), want, rtol=1e-12, atol=1e-15)
+    x, t, n_x, n_t = _table_margins(rng, 300, 12, 3)
+    codes = x[None, :].astype(np.uint8)
+    permuted = plugin_mi(
+        codes, np.array([12]), [rng.permutation(t) for _ in range(4000)], 3
+    )
+    expected = expected_plugin_mi(n_x, [12], n_t, 300)[0]
+    standard_error = permuted.std() / np.sqrt(permuted.size)
+    assert abs(permuted.mean() - expected) < 4 * standard_error

@@ -3,7 +3,7 @@ and featimp's own (the selection rule, seeded determinism, input tags that
 tell the truth), each with its ``get_test_params()`` configuration.
 
 Bad values (infinity, a missing target, one row) are checked over the
-registry in ``tests/test_bad_input.py``.
+registry in ``tests/test_validation.py``.
 """
 
 from functools import cache

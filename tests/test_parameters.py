@@ -5,7 +5,8 @@ them), so these tests tie every copy of a parameter to its source: a
 selector's own parameters are its score function's keyword parameters with
 the same defaults, and its ``_parameter_constraints`` keys are its
 signature; the KAN classes' network defaults are ``NetworkConfig``'s, with
-the documented overrides.
+the documented overrides; and every selector asks for ``stability`` the same
+way.
 """
 
 import inspect
@@ -78,3 +79,16 @@ def test_kan_estimator_defaults_are_network_configs(cls, overrides):
     shared = set(ours) & set(network)
     assert shared >= set(network) - {"verbose"}
     assert {k: ours[k] for k in shared} == {k: network[k] for k in shared}
+
+
+#: The one selector without ``stability``: its own resampling builds the
+#: null, and its selection (q <= alpha) needs p-values per resample.
+NO_STABILITY = {"significance"}
+
+
+@pytest.mark.parametrize("spec", all_methods(), ids=lambda s: s.name)
+def test_every_selector_asks_for_stability_the_same_way(spec):
+    params = spec.selector_class()().get_params()
+    assert ("stability" in params) == (spec.name not in NO_STABILITY)
+    if "stability" in params:
+        assert params["stability"] is False

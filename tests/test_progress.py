@@ -1,11 +1,9 @@
 """Progress: the library's tracked loops, the CLI's bar and a job's progress."""
 
 import sys
-from functools import partial
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer
 
 from featimp import (
     ConsensusSelector,
@@ -17,11 +15,6 @@ from featimp import (
 )
 from featimp._progress import parallel_results, phases, track
 from tests._shared import Terminal
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_breast_cancer(return_X_y=True)
 
 
 def _recorded(fit):
@@ -70,8 +63,8 @@ def test_phases_and_a_loop_left_early():
     assert seen[-1].fraction == 1.0
 
 
-def test_without_a_listener_nothing_changes(data):
-    X, y = data
+def test_without_a_listener_nothing_changes(cancer_arrays):
+    X, y = cancer_arrays
     quiet = MRMRSelector(random_state=0).fit(X, y).importances_
     with listen_progress(lambda p: None):
         heard = MRMRSelector(random_state=0).fit(X, y).importances_
@@ -94,13 +87,13 @@ def test_without_a_listener_nothing_changes(data):
     ],
     ids=lambda s: type(s).__name__ if not isinstance(s, int) else "",
 )
-def test_each_long_loop_reports(data, selector, at_least):
-    X, y = data
+def test_each_long_loop_reports(cancer_arrays, selector, at_least):
+    X, y = cancer_arrays
     _moves_up_to_one(_recorded(lambda: selector.fit(X, y)), at_least)
 
 
-def test_a_listener_that_raises_stops_the_fit(data):
-    X, y = data
+def test_a_listener_that_raises_stops_the_fit(cancer_arrays):
+    X, y = cancer_arrays
     calls = []
 
     def stop(progress):
@@ -155,26 +148,3 @@ def test_the_cli_bar_moves_with_the_fit(monkeypatch, capsys):
     assert len(shown) >= 3, frames  # not just 0 % and 100 %
     assert any("consensus fits" in f for f in frames)
     assert "worst" in capsys.readouterr().out
-
-
-def test_svm_rfe_rounds_report_without_changing_the_ranking(data):
-    from sklearn.feature_selection import RFE
-    from sklearn.preprocessing import StandardScaler
-
-    from featimp.baselines._svm_rfe import _linear_svm, _n_fits, _Reporting
-
-    X, y = data
-    Z = StandardScaler().fit_transform(X)
-    for step in (1, 4, 0.3):
-        calls = []  # one entry per SVM fit
-        plain = RFE(_linear_svm("classification", 1.0, 0), n_features_to_select=1)
-        plain.set_params(step=step)
-        counted = RFE(
-            _Reporting(_linear_svm("classification", 1.0, 0), partial(calls.append, 1)),
-            n_features_to_select=1,
-            step=step,
-        )
-        np.testing.assert_array_equal(
-            plain.fit(Z, y).ranking_, counted.fit(Z, y).ranking_
-        )
-        assert len(calls) == _n_fits(X.shape[1], step)

@@ -278,3 +278,21 @@ def test_readers_fall_back_for_models_they_cannot_read(taiwan):
     tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
     passthrough = Pipeline([("none", "passthrough"), ("tree", tree)])
     assert used_thresholds(passthrough).keys() == used_thresholds(tree).keys()
+
+
+def test_tree_compression_equals_full_enumeration():
+    X, y = load_taiwan_recourse()
+    X, y = X.iloc[:3000], y.iloc[:3000]
+    A = taiwan_action_set(X)
+    # Shorter amount ranges keep the full enumeration quick.
+    A[list(TAIWAN_AMOUNTS)].ub = 3000
+    A[list(TAIWAN_AMOUNTS)].step_lb = -1500
+    hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+    rf = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
+    rows = X[(X[list(TAIWAN_AMOUNTS)] <= 3000).all(axis=1)].iloc[:3]
+    for model in (hgb, rf):
+        fast = responsiveness_scores(model, rows, A)
+        slow = responsiveness_scores(
+            lambda Z, m=model: m.predict(pd.DataFrame(Z, columns=X.columns)), rows, A
+        )
+        np.testing.assert_allclose(fast, slow)

@@ -17,9 +17,7 @@ from featimp._selection import (
     support_mask,
     threshold_value,
 )
-from featimp._stability import bootstrap_stability, selection_mask
 from featimp.baselines import LassoSelector
-from featimp.methods import all_methods
 
 PACKAGE = Path(featimp.__file__).parent
 
@@ -108,19 +106,6 @@ class _Fixed(BaseEstimator):
         return self
 
 
-def test_selectors_and_the_bootstrap_select_alike(cancer):
-    X, y = cancer
-    sel = LassoSelector(n_features_to_select=0.2, threshold="median").fit(X, y)
-    assert np.array_equal(sel.get_support(), selection_mask(sel, sel.importances_))
-    # An unfitted selector is enough: the rule needs only its parameters.
-    fresh = LassoSelector(n_features_to_select=0.2, threshold="median")
-    assert np.array_equal(sel.get_support(), selection_mask(fresh, sel.importances_))
-    result = bootstrap_stability(fresh, X, y, n_bootstrap=3, random_state=0)
-    for importances, selected in zip(result.importances, result.selected, strict=True):
-        assert selected.sum() == 6
-        assert np.array_equal(selected, support_mask(importances, None, 0.2, "median"))
-
-
 def _featimp_imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     names = set()
@@ -135,16 +120,3 @@ def _featimp_imports(path: Path) -> set[str]:
 def test_selection_is_a_leaf_and_the_stability_cycle_is_gone():
     assert _featimp_imports(PACKAGE / "_selection.py") == set()
     assert "featimp._base" not in _featimp_imports(PACKAGE / "_stability.py")
-
-
-#: The one selector without ``stability``: its own resampling builds the
-#: null, and its selection (q <= alpha) needs p-values per resample.
-NO_STABILITY = {"significance"}
-
-
-@pytest.mark.parametrize("spec", all_methods(), ids=lambda s: s.name)
-def test_every_selector_asks_for_stability_the_same_way(spec):
-    params = spec.selector_class()().get_params()
-    assert ("stability" in params) == (spec.name not in NO_STABILITY)
-    if "stability" in params:
-        assert params["stability"] is False

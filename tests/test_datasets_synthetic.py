@@ -1,43 +1,13 @@
+"""make_ground_truth (featimp/datasets/_synthetic.py)."""
+
 import hashlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from featimp.datasets import (
-    MissingColumn,
-    add_missing,
-    dataset_names,
-    load_dataset,
-    load_german_credit,
-    load_taiwan_credit,
-    make_ground_truth,
-)
+from featimp.datasets import make_ground_truth
 from featimp.datasets._synthetic import CATEGORY_LABELS
-
-from .conftest import SHARED_DATA
-
-
-@pytest.mark.parametrize("name", dataset_names())
-def test_every_bundled_dataset_loads(name):
-    X, y = load_dataset(name)
-    assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
-    assert len(X) == len(y) > 100
-    assert y.name not in X.columns
-
-
-def test_bundled_copies_match_shared_data():
-    if not (SHARED_DATA / "german_credit.csv").exists():
-        pytest.skip("shared data folder not beside the checkout")
-    shared = pd.read_csv(SHARED_DATA / "german_credit.csv")
-    X, y = load_german_credit()
-    pd.testing.assert_frame_equal(X, shared.drop(columns="creditability"))
-    assert (y == shared["creditability"]).all()
-
-
-def test_unknown_dataset():
-    with pytest.raises(ValueError, match="unknown dataset 'nope'"):
-        load_dataset("nope")
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -80,92 +50,6 @@ def test_make_ground_truth_bad_input():
         make_ground_truth(n_informative=0)
     with pytest.raises(ValueError, match="task"):
         make_ground_truth(task="ranking")
-
-
-MISSING_DATASETS = {
-    "german_credit_missing": (
-        load_german_credit,
-        {
-            "duration_in_month": "MCAR",
-            "credit_amount": "MAR",
-            "installment_rate_in_percentage_of_disposable_income": "MCAR",
-            "purpose": "MCAR",
-            "savings_account_and_bonds": "MAR",
-            "present_employment_since": "MAR",
-        },
-    ),
-    "taiwan_credit_missing": (
-        load_taiwan_credit,
-        {
-            "EducationLevel": "MAR",
-            "MaxBillAmountOverLast6Months": "MCAR",
-            "MostRecentBillAmount": "MAR",
-            "MostRecentPaymentAmount": "MCAR",
-        },
-    ),
-}
-
-
-@pytest.mark.parametrize("name", MISSING_DATASETS)
-def test_missing_datasets_blank_ten_percent_of_the_named_columns(name):
-    load_raw, mechanisms = MISSING_DATASETS[name]
-    X_raw, y_raw = load_raw()
-    X, y = load_dataset(name)
-    assert X.shape == X_raw.shape and list(X.columns) == list(X_raw.columns)
-    pd.testing.assert_series_equal(y, y_raw)
-    rates = X.isna().mean()
-    assert rates[list(mechanisms)].tolist() == [0.1] * len(mechanisms)
-    assert rates.drop(list(mechanisms)).eq(0).all()
-    recorded = X.attrs["missing"]
-    assert {c: recorded[c].mechanism for c in recorded} == mechanisms
-    # Observed cells are the raw ones; numeric columns stay numeric.
-    observed = X.notna()
-    for column in mechanisms:
-        kept = observed[column]
-        assert (X.loc[kept, column] == X_raw.loc[kept, column]).all()
-        numeric = pd.api.types.is_numeric_dtype(X_raw[column])
-        assert pd.api.types.is_numeric_dtype(X[column]) == numeric
-
-
-@pytest.mark.parametrize("name", MISSING_DATASETS)
-def test_missing_datasets_are_deterministic_and_mar_follows_its_driver(name):
-    X, _ = load_dataset(name)
-    pd.testing.assert_frame_equal(X, load_dataset(name)[0])
-    for column, entry in X.attrs["missing"].items():
-        if entry.mechanism == "MAR":
-            missing = X[column].isna()
-            driver = X[entry.driver]
-            assert driver.notna().all()
-            assert driver[missing].mean() > driver[~missing].mean()
-
-
-def test_add_missing_keeps_the_input_and_records_the_spec():
-    frame = pd.DataFrame({"x": np.arange(200), "t": ["u", "v"] * 100})
-    out = add_missing(
-        frame, {"x": (0.25, "MCAR", None), "t": (0.1, "MCAR")}, random_state=3
-    )
-    assert frame.notna().all().all()
-    assert out.isna().sum().tolist() == [50, 20]
-    assert out["x"].dtype == float and out["t"].dtype == frame["t"].dtype
-    assert out.attrs["missing"]["t"] == MissingColumn(0.1, "MCAR", None)
-
-
-@pytest.mark.parametrize(
-    "spec, match",
-    [
-        ({"nope": (0.1, "MCAR")}, "nope"),
-        ({"x": (1.0, "MCAR")}, "rate"),
-        ({"x": (0.1, "MNAR")}, "mechanism"),
-        ({"x": (0.1, "MCAR", "z")}, "takes no driver"),
-        ({"x": (0.1, "MAR")}, "needs a driver"),
-        ({"x": (0.1, "MAR", "t")}, "numeric"),
-        ({"x": (0.1, "MAR", "z"), "z": (0.1, "MCAR")}, "stay complete"),
-    ],
-)
-def test_add_missing_bad_spec(spec, match):
-    frame = pd.DataFrame({"x": [1.0, 2.0], "z": [3, 4], "t": ["a", "b"]})
-    with pytest.raises(ValueError, match=match):
-        add_missing(frame, spec, random_state=0)
 
 
 def _fingerprint(X, y, truth):

@@ -1,4 +1,5 @@
-"""Every registered score function and selector rejects bad input clearly."""
+"""The input checks (featimp/_validation.py, and the encoding's refusals):
+every registered score function and selector rejects bad input clearly."""
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,10 @@ CONSTANT_RANKS_LAST = {"ecfs", "inffs", "svm_rfe", "consensus"}
 def test_constant_column_scores_zero_without_warnings(spec, frame):
     X, y = frame
     X = X.assign(b=3.0)
-    scores = spec.score_function()(X, y)
+    # Seeded: unseeded, the consensus's permutation importances depend on the
+    # global random state (and tie with the constant column in 1-2 % of it).
+    seed = {"random_state": 0} if "random_state" in spec.parameters() else {}
+    scores = spec.score_function()(X, y, **seed)
     assert np.isfinite(scores).all()
     if spec.name in CONSTANT_RANKS_LAST:
         assert scores[1] < np.delete(scores, 1).min()
