@@ -27,18 +27,18 @@ single-threaded) and rows per CPU second.
     the first ``rows / 10^6`` files. With the exact-mean null nothing is
     kept per row, so the peak should not grow with the rows.
 ``floor`` (in each featimp run's subprocess, after the timed run)
-    The same call again with featimp's batch counter wrapped: before each
-    batch's tables are counted, the bare ``np.bincount(codes[j] * 2 +
-    target)`` is timed for every column ``j`` of the codes featimp counts
-    in its counting pass (the same codes, rows and batches); the sum of
-    those times is ``floor_seconds``, and ``over_floor`` is featimp's
-    seconds over it. The floor is one NumPy thread; it reads the codes
-    once, while featimp reads the files twice (samples and values, then
-    counting), decodes Parquet and codes every value. For scale,
+    The bare ``np.bincount(codes[j] * 2 + target)`` of every column ``j``
+    over the codes featimp's result gives the rows (each column's coder,
+    kept from the timed run), batch by batch: the batches are read and
+    coded untimed, and only the counts are timed; their sum is
+    ``floor_seconds``, and ``over_floor`` is featimp's seconds over it. The
+    floor is one NumPy thread and reads codes that are already there,
+    while featimp reads the files (the target column, then every column
+    once), decodes Parquet and codes every value as it counts. For scale,
     ``read_seconds`` is one read of the same files with the reader featimp
-    uses (1 MiB buffer, no pre-buffering, batches of 65,536 rows), every
-    column decoded to NumPy and nothing else (``over_read``: featimp's
-    seconds over it; featimp reads twice).
+    uses (1 MiB buffer, no pre-buffering, one decoding thread, batches of
+    65,536 rows), every column decoded to NumPy and nothing else
+    (``over_read``: featimp's seconds over it).
 ``outrank`` (PyPI ``outrank``, when its interpreter imports it)
     OutRank's CLI reads text only (``--data_source csv-raw``, ``ob-csv``,
     ``ob-vw``: CSV, TSV or Vowpal Wabbit lines, parsed in Python line by
@@ -175,27 +175,35 @@ table = rank()
 seconds = time.perf_counter() - start
 peak, cpu = usage(cpu_start)
 
-# The floor: the bare count of the codes the counting pass hands its counter.
-count, floor = streaming.dense_tables, [0.0]
+# The floor: the bare count of the codes featimp's coders give every batch.
+coders, finish = {}, streaming._finish_counts
 
-def timed_floor(codes, cards, targets, n_target):
-    target = np.asarray(targets[0], dtype=np.intp)
-    begin = time.perf_counter()
-    for row, card in zip(codes, cards):
-        np.bincount(row.astype(np.intp) * n_target + target, minlength=card * n_target)
-    floor[0] += time.perf_counter() - begin
-    return count(codes, cards, targets, n_target)
+def keep_coder(counts, *args):
+    coder, table = finish(counts, *args)
+    coders[counts.name] = coder
+    return coder, table
 
-streaming.dense_tables = timed_floor
+streaming._finish_counts = keep_coder
 again = rank()
 assert again.equals(table)
+used = [c for c in coders.values() if c is not None]
+target_coder = streaming._Coder("clicked", "values", np.array([0.0, 1.0]), 2, False)
+floor = 0.0
+for part in streaming._open_parts(paths):
+    for batch in part.batches([c.name for c in used] + ["clicked"], 65536):
+        target = streaming._codes(target_coder, batch.column("clicked"))
+        codes = [streaming._codes(c, batch.column(c.name)) for c in used]
+        begin = time.perf_counter()
+        for row, coder in zip(codes, used):
+            np.bincount(row * 2 + target, minlength=coder.card * 2)
+        floor += time.perf_counter() - begin
 
 # One read of the files, decoded to NumPy, with the reader featimp uses.
 import pyarrow.parquet as pq
 begin = time.perf_counter()
 for path in paths:
     with pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False) as file:
-        for batch in file.iter_batches(batch_size=65536):
+        for batch in file.iter_batches(batch_size=65536, use_threads=False):
             for column in batch.columns:
                 column.to_numpy(zero_copy_only=False)
 read = time.perf_counter() - begin
@@ -207,7 +215,7 @@ print(json.dumps({
     "top_10": table["feature"].tolist()[:10],
     "rows": table.attrs["n_samples"],
     "hashed": sorted(table.attrs["hashed"]),
-    "floor_seconds": floor[0],
+    "floor_seconds": floor,
     "read_seconds": read,
 }))
 """
@@ -492,11 +500,11 @@ def main(argv=None) -> dict:
         "generation_seconds": generated,
         "runs": runs,
         "floor": "per featimp run: np.bincount(codes[j] * 2 + target) over the "
-        "codes of every column and batch of its counting pass, in its own "
-        "subprocess, one NumPy thread (floor_seconds; over_floor = seconds / "
-        "floor_seconds); read_seconds: one read of the files, every column "
-        "decoded to NumPy, with featimp's reader settings (over_read = "
-        "seconds / read_seconds)",
+        "codes that featimp's coders give every column, batch by batch (read "
+        "and coded untimed), in its own subprocess, one NumPy thread "
+        "(floor_seconds; over_floor = seconds / floor_seconds); read_seconds: "
+        "one read of the files, every column decoded to NumPy, with featimp's "
+        "reader settings (over_read = seconds / read_seconds)",
         "outrank": {
             "how": "OutRank's MI core on the same decoded Parquet batches, not its "
             "CLI (which reads CSV/TSV/VW text only): minibatches of 2^14 rows, "

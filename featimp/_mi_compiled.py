@@ -376,3 +376,87 @@ def expected_cells(a, b, n, tail):
                 value += w * (k / n) * np.log(n * k / (ac * bc))
         out[c] = value / total
     return out
+
+
+_ABS = np.int64(0x7FFFFFFFFFFFFFFF)
+_INF = np.int64(0x7FF0000000000000)
+_BLOCK = 1024
+# As featimp._stream_counts: mantissa bits of a cell, octaves of a column.
+_MANTISSA = 8
+_OCTAVES = 128
+_HALF = _OCTAVES << _MANTISSA
+
+
+@_jit
+def _cell(a, e_low):
+    # The fine cell of the float64 whose bits are ``a`` (not NaN or
+    # infinite): featimp._stream_counts.fine_cells, without a branch.
+    step = ((a & _ABS) >> (52 - _MANTISSA)) - (e_low << _MANTISSA)
+    step = min(max(step, 0), _HALF - 1)
+    return _HALF + (step ^ (a >> 63))
+
+
+@_jit
+def count_fine(values, offset, e_low, targets, n_target, table, missing, extremes):
+    # Each value's cell is that of ``values[i] - offset`` among the cells of
+    # featimp._stream_counts.fine_cells (its octave in the window from
+    # ``e_low``, and 8 bits of mantissa), counted with every target into the
+    # flat table ``cell * (targets * n_target) + k * n_target + class``;
+    # missing values (NaN) in ``missing``. ``targets`` is (n, k), or (n,) for
+    # one target. ``extremes`` keeps the smallest and largest value; returns
+    # how many values were infinite.
+    n = values.size
+    single = targets.ndim == 1
+    n_targets = 1 if single else targets.shape[1]
+    width = n_targets * n_target
+    flat = targets.reshape(-1)
+    buffer = np.empty(_BLOCK, np.float64)
+    bits = buffer.view(np.int64)
+    infinite = 0
+    low, high = extremes[0], extremes[1]
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        for i in range(start, stop):
+            buffer[i - start] = (values[i] - offset) + 0.0
+        for i in range(start, stop):
+            a = bits[i - start]
+            magnitude = a & _ABS
+            if magnitude >= _INF:
+                if magnitude == _INF:
+                    infinite += 1
+                else:  # NaN
+                    for k in range(n_targets):
+                        missing[k * n_target + flat[i * n_targets + k]] += 1
+                continue
+            x = values[i]
+            low = min(low, x)
+            high = max(high, x)
+            base = _cell(a, e_low) * width
+            for k in range(n_targets):
+                table[base + k * n_target + flat[i * n_targets + k]] += 1
+    extremes[0], extremes[1] = low, high
+    return infinite
+
+
+@_jit
+def count_dense(values, low, span, targets, n_target, table):
+    # ``table[(values[i] - low) * width + k * n_target + targets[i, k]] += 1``
+    # (a flat table of ``span`` rows of width = targets * n_target;
+    # ``targets`` (n, k) or (n,)) up to the first value outside the table,
+    # whose index is returned (-1 when every value was counted).
+    n = values.size
+    single = targets.ndim == 1
+    n_targets = 1 if single else targets.shape[1]
+    width = n_targets * n_target
+    flat = targets.reshape(-1)
+    for i in range(n):
+        row = values[i] - low
+        if row < 0 or row >= span:
+            return i
+        base = row * width
+        if n_targets == 1:
+            table[base + flat[i]] += 1
+        else:
+            for k in range(n_targets):
+                table[base + k * n_target + flat[i * n_targets + k]] += 1
+    return -1

@@ -20,37 +20,44 @@ MI and mRMR
 -----------
 The binned mutual information of :func:`featimp.mutual_info_importances` is
 built from contingency tables, and tables of disjoint parts of a dataset
-add up. So the dataset is read twice:
+add up. The feature columns are read once:
 
-Pass 1 (what the codes are)
-    For every column: whether it has missing values, whether a numeric
-    column is integer-valued (``discrete_features="auto"``), the distinct
-    values of discrete columns (categories, text, integers) up to
-    ``max_categories``, and for continuous columns a seeded bottom-k sample
-    of ``sample_size`` observed values (each row gets a pseudo-random key
-    from its position, its part and its row in it, and ``random_state``;
-    the rows with the smallest keys are kept, a uniform sample without
-    replacement whatever the batch size). Each part is observed on its own
-    (one task per part on a Dask client) and the observations merge
-    exactly: counts add, extremes and value sets combine, and the bottom-k
-    of the union of samples is the bottom-k of the whole. With the
-    permutation null the target column is read whole (one value per row):
-    the null permutes it across the whole dataset.
-Pass 2 (counting)
-    Continuous columns are cut at the quantiles of their sample (the rank
-    rule of :func:`featimp._binning.quantile_codes`), discrete ones coded by
-    sorted value; missing values get a code of their own. Each batch's
-    joint tables with the target and its permutations are counted by
-    :func:`featimp._binning.dense_tables` and added up; the MI and its null
-    correction then come from the totals with the in-memory formulas.
+The target (its column alone)
+    Its classes, or for a regression target a seeded bottom-k sample of
+    ``sample_size`` values for its quantile edges (each row gets a
+    pseudo-random key from its position, its part and its row in it, and
+    ``random_state``; the rows with the smallest keys are kept, a uniform
+    sample whatever the batch size), and the row count. With the
+    permutation null the column is kept whole (one value per row): the null
+    permutes it across the whole dataset.
+The read (every feature column, once)
+    Each batch of each column is counted with the target (and its
+    permutations) by :class:`featimp._stream_counts.ColumnCounts`, in a form
+    that needs nothing known beforehand: discrete columns (text,
+    categories, integers, integer-valued floats under
+    ``discrete_features="auto"``) by value, hashed past ``max_categories``
+    values; continuous columns keep their first ``sample_size`` values and
+    beyond that count every value in a fine histogram of 65,536 cells
+    (cells 0.4 % of the distance from the median of the column's first
+    rows wide). At the end, a column with at most ``sample_size`` observed
+    values is cut at the quantiles of all of them (the rank rule of
+    :func:`featimp._binning.quantile_codes`, the in-memory edges); a larger
+    one at the cells that hold those ranks of all its values, its codes
+    following from the cells; discrete ones are coded by sorted value.
+    Missing values get a code of their own. The MI and its null correction
+    then come from the tables with the in-memory formulas.
 Per mRMR pick (``method="mrmr"``)
-    The relevance is the MI of pass 2. Each pick reads its column's codes
+    The relevance is the MI of the read. Each pick reads its column's codes
     alone, then one more pass counts every remaining column against that
     column (and, for MID with the null correction, against its
     permutations, the same ones the target got) and adds the MI to the
     remaining columns' redundancy sums: the greedy loop of
     :func:`featimp._mutual_info.mrmr_order` on streamed counts, so the
     work is rows x columns x picks, never columns squared.
+
+The reading is done by a thread of its own (one Arrow decoding thread,
+a few batches ahead of the counting, which runs the columns on numba's
+threads).
 
 A column with more than ``max_categories`` distinct values is hashed into
 ``max_categories`` buckets (pandas' seeded SipHash, the same in every
@@ -59,10 +66,12 @@ estimated by linear counting from the occupied buckets, is reported in the
 result's ``attrs["hashed"]``.
 
 When every continuous column has at most ``sample_size`` observed values
-the sample is the column and the edges are the in-memory ones, and no
-column is hashed, the result equals :func:`featimp.mutual_info_importances`
-(or :func:`featimp.mrmr_importances`) on the concatenated files to the
-bit.
+(the edges are then the in-memory ones) and no column is hashed, the result
+equals :func:`featimp.mutual_info_importances` (or
+:func:`featimp.mrmr_importances`) on the concatenated files to the bit.
+Beyond, the edges are those of the cells: within a cell of the in-memory
+quantile (0.4 % of the distance from the offset), from all the values
+rather than a sample.
 
 EC-FS and Inf-FS
 ----------------
@@ -180,11 +189,22 @@ from featimp._mutual_info import (
 )
 from featimp._progress import add_rows, track
 from featimp._selection import parse_threshold, ranking_from_importances, support_mask
+from featimp._stream_counts import (
+    ColumnCounts,
+    bincount_rows,
+    cell_edges,
+    coarse_table,
+    fine_cells,
+    low_octave,
+    merge_counts,
+)
 from featimp._validation import infer_task
 
 _DEFAULT_BATCH = 65_536
 _READAHEAD = 2
 _SAMPLE_SIZE = 100_000
+#: Rows of the first part whose median places a column's fine cells.
+_OFFSET_ROWS = 4096
 _MAX_CATEGORIES = 10_000
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 #: A row's key hashes ``part * 2**_ROW_BITS + row``: parts of up to 2**40
@@ -239,16 +259,18 @@ class _FilePart:
         opens the file by the same path or URL), and no data."""
         return self, None
 
-    def batches(self, columns, batch_size: int):
+    def batches(self, columns, batch_size: int, counted: bool = True):
         """Record batches of the file; a read error names the file.
+        ``counted``: each batch's rows count for progress.
 
         Parquet is read page by page through a 1 MiB buffer, a row group at
         a time (memory is set by the batch and the file's row groups, never
         by the dataset's rows); CSV block by block."""
         pa, _, _ = _arrow()
         try:
+            count = _counted if counted else iter
             if self.path.endswith(".csv"):
-                yield from _counted(
+                yield from count(
                     self.dataset.to_batches(
                         columns=columns,
                         batch_size=batch_size,
@@ -264,12 +286,60 @@ class _FilePart:
                     pre_buffer=False,
                     filesystem=self.dataset.filesystem,
                 ) as file:
-                    yield from _counted(
-                        file.iter_batches(batch_size=batch_size, columns=columns)
+                    # One decoding thread: Arrow's threads per batch cost
+                    # more than they save on batches this size (measured:
+                    # 2.5x the CPU time); :func:`_read_ahead` overlaps the
+                    # decoding with the counting instead.
+                    yield from count(
+                        file.iter_batches(
+                            batch_size=batch_size, columns=columns, use_threads=False
+                        )
                     )
             pa.default_memory_pool().release_unused()
         except (OSError, pa.ArrowException) as exc:
             raise ValueError(f"cannot read {self.name}: {exc}") from exc
+
+
+def _read_ahead(batches, depth: int = _READAHEAD):
+    """The batches, read by a thread of their own up to ``depth`` ahead of
+    the caller: decoding (which releases the GIL) overlaps the counting.
+    A read error reaches the caller at its place in the stream."""
+    import queue
+    import threading
+
+    done = object()
+    ahead = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read():
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ahead.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the reader below
+            ahead.put(exc)
+            return
+        ahead.put(done)
+
+    thread = threading.Thread(target=read, name="featimp-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _counted(batches):
@@ -304,9 +374,10 @@ class _FramePart:
         and the source (a future: Dask hands the task the partition)."""
         return replace(self, source=None), self.source
 
-    def batches(self, columns, batch_size: int):
+    def batches(self, columns, batch_size: int, counted: bool = True):
         """The partition's rows as record batches of the common schema; a
-        conversion error names the partition."""
+        conversion error names the partition. ``counted``: each batch's
+        rows count for progress."""
         pa, _, _ = _arrow()
         frame = self._frame()
         schema = pa.schema([self.schema.field(name) for name in columns])
@@ -318,7 +389,8 @@ class _FramePart:
                 )
             except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
                 raise ValueError(f"cannot read {self.name}: {exc}") from exc
-            add_rows(batch.num_rows)
+            if counted:
+                add_rows(batch.num_rows)
             yield batch
 
     def _frame(self) -> pd.DataFrame:
@@ -752,7 +824,7 @@ class _Coder:
     """How pass 2 turns one column's values into codes ``0 .. card - 1``."""
 
     name: str
-    how: str  # "categories", "values", "offsets", "edges", "hash"
+    how: str  # "categories", "values", "offsets", "edges", "cells", "hash"
     lookup: object
     card: int
     has_missing: bool
@@ -834,6 +906,12 @@ def _codes(coder: _Coder, array) -> np.ndarray:
         return codes
     values = _floats(array)
     missing = np.isnan(values)
+    if coder.how == "cells":  # quantile edges of a fine histogram's cells
+        offset, e_low, edges = coder.lookup
+        codes = np.full(values.size, missing_code, dtype=np.intp)
+        cells = fine_cells(values[~missing], offset, e_low)
+        codes[~missing] = np.searchsorted(edges, cells, side="right")
+        return codes
     if coder.how == "offsets":  # every value was seen in pass 1
         low, table = coder.lookup
         codes = np.full(values.size, missing_code, dtype=np.intp)
@@ -1039,7 +1117,8 @@ def _count_part(part, coders, targets, n_target: int, batch_size: int):
     read = [*names, targets.name] if from_batch and targets.name not in names else names
     dtype = code_dtype(int(cards.max(initial=1)))
     start = 0
-    for batch in part.batches(read, batch_size):
+    for batch in _read_ahead(part.batches(read, batch_size, counted=False)):
+        add_rows(batch.num_rows)  # here: the progress listener is this thread's
         stop = start + batch.num_rows
         codes = np.empty((len(coders), batch.num_rows), dtype=dtype)
 
@@ -1118,6 +1197,190 @@ def _tables_mi(parts, rows, coders, targets, n_target, settings, client):
     return _dense_tables_mi(totals, cards, n_ts, int(rows.sum())), totals, cards
 
 
+def _offsets(part, names: list, settings) -> dict:
+    """Per column ``(offset, e_low)``: the median of the observed values
+    among its first ``_OFFSET_ROWS`` rows in ``part`` (0 if none), where
+    its fine cells are finest, and the first octave of its cells
+    (:mod:`featimp._stream_counts`). Read from the first part (on a worker,
+    with a client), so the same for every part, and whatever the batch
+    size."""
+    pa, _, _ = _arrow()
+    batches, rows = [], 0
+    for batch in part.batches(names, settings.batch_size, counted=False):
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows >= _OFFSET_ROWS:
+            break
+    if not rows:
+        return {name: (0.0, low_octave([])) for name in names}
+    head = pa.Table.from_batches(batches).slice(0, _OFFSET_ROWS)
+    offsets = {}
+    for name in names:
+        values = _floats(head.column(name).combine_chunks())
+        values = values[np.isfinite(values)]
+        offset = float(np.median(values)) if values.size else 0.0
+        offsets[name] = (offset, low_octave(values - offset))
+    return offsets
+
+
+def _count_specs(parts, features: dict, n_target, n_targets, settings, client):
+    """The :class:`ColumnCounts` arguments of every usable feature."""
+    schema = parts[0].schema
+    continuous = {
+        name: kind == "numeric" and _sampled(schema.field(name).type, settings)
+        for name, kind in features.items()
+    }
+    names = [name for name, c in continuous.items() if c]
+    offsets = {}
+    if names and client is None:
+        offsets = _offsets(parts[0], names, settings)
+    elif names:
+        offsets = _submit(client, _offsets, parts[0], (names, settings)).result()
+    return [
+        {
+            "name": name,
+            "kind": kind,
+            "n_target": n_target,
+            "n_targets": n_targets,
+            "discrete": kind == "categorical"
+            or (kind == "numeric" and settings.discrete is not False),
+            "continuous": continuous[name],
+            "cap": settings.cap,
+            "sample_size": settings.sample_size,
+            "offset": offsets.get(name, (0.0, 0))[0],
+            "e_low": offsets.get(name, (0.0, 0))[1],
+        }
+        for name, kind in features.items()
+        if kind is not None
+    ]
+
+
+def _count_once_part(part, specs, targets, n_target: int, batch_size: int, into=None):
+    """The read of one part: every batch of every column counted with each
+    target, into ``into`` (the parts before it) when given. ``targets`` is
+    this part's rows of each target, or the :class:`_Coder` that codes the
+    target from each batch."""
+    counts = into if into is not None else [ColumnCounts(**spec) for spec in specs]
+    from_batch = isinstance(targets, _Coder)
+    names = [c.name for c in counts]
+    read = [*names, targets.name] if from_batch and targets.name not in names else names
+    start = 0
+    for batch in _read_ahead(part.batches(read, batch_size, counted=False)):
+        add_rows(batch.num_rows)  # here: the progress listener is this thread's
+        stop = start + batch.num_rows
+        # Small codes, one row a row: what the compiled counts read fastest.
+        if from_batch:
+            codes = _codes(targets, batch.column(targets.name))[:, None]
+            codes = codes.astype(code_dtype(n_target))
+        else:
+            codes = np.column_stack([t[start:stop] for t in targets])
+
+        def add(j, batch=batch, codes=codes):
+            counts[j].add(batch.column(counts[j].name), codes)
+
+        _each_column(add, len(counts))
+        start = stop
+    if not from_batch and start != targets[0].size:
+        raise ValueError(f"{part.name} changed while it was read")
+    return counts
+
+
+def _count_once(parts, features, rows, targets, n_target, n_bins, settings, client):
+    """The one read of the features: per feature its coder (None: it scores
+    0) and its joint table ``(card, targets x classes)`` in the coder's
+    codes."""
+    n_targets = 1 if isinstance(targets, _Coder) else len(targets)
+    specs = _count_specs(parts, features, n_target, n_targets, settings, client)
+    if not specs:
+        return [None] * len(features), [None] * len(features)
+    if isinstance(targets, _Coder):
+        part_targets = [targets] * len(parts)
+    else:
+        bounds = np.concatenate([[0], np.cumsum(rows)])
+        part_targets = [
+            [t[a:b] for t in targets] for a, b in itertools.pairwise(bounds)
+        ]
+    stage = "counting"
+    if client is None:
+        counts = None
+        done = track(
+            list(zip(parts, part_targets, strict=True)),
+            stage,
+            weights=[part.weight for part in parts],
+            rows=True,
+        )
+        for part, part_target in done:
+            counts = _count_once_part(
+                part, specs, part_target, n_target, settings.batch_size, into=counts
+            )
+    else:
+        args = [(specs, t, n_target, settings.batch_size) for t in part_targets]
+        counts = _map_reduce(
+            parts, _count_once_part, args, merge_counts, client, stage, any_order=True
+        )
+    finished = {c.name: _finish_counts(c, n_bins, settings) for c in counts}
+    pairs = [finished.get(name, (None, None)) for name in features]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _finish_counts(counts: ColumnCounts, n_bins: int, settings):
+    """``(coder, table)`` of one column's counts, or ``(None, None)`` for a
+    column that scores 0: the coder :func:`_coder` gives from what the read
+    saw, and the table in its codes, missing values last."""
+    column = _Column(
+        counts.name,
+        counts.kind,
+        n_missing=counts.n_missing,
+        n_observed=counts.n_observed,
+        integer=counts.integer,
+        low=counts.low,
+        high=counts.high,
+    )
+    discrete = counts.kind == "categorical" or (
+        counts.integer if settings.discrete == "auto" else bool(settings.discrete)
+    )
+    table = None
+    if discrete:
+        distinct = counts.distinct()
+        if distinct is not None and len(distinct[0]) > settings.cap:
+            counts._to_hash()  # the buckets that hashing every row fills
+            distinct = None
+        if distinct is None:
+            column.overflow = True
+        else:
+            values, table = distinct
+            column.values = set(values)
+        coder = _coder(column, n_bins, settings)
+        if coder is not None and coder.how == "hash":
+            table = counts.counts
+    elif column.n_observed == 0 or (column.low == column.high and not counts.n_missing):
+        coder = None
+    else:
+        has_missing = counts.n_missing > 0
+        kept = counts.kept_sample()
+        if kept is not None:
+            column.sample = kept[0]
+            coder = _edges_coder(column, n_bins, has_missing)
+            codes = np.searchsorted(coder.lookup, kept[0], side="right")
+            table = bincount_rows(codes, kept[1], counts.n_target, n_bins)
+        else:
+            margin = counts.fine[:, : counts.n_target].sum(axis=1)
+            edges = cell_edges(margin, n_bins)
+            coder = _Coder(
+                counts.name,
+                "cells",
+                (counts.offset, counts.e_low, edges),
+                n_bins + int(has_missing),
+                has_missing,
+            )
+            table = coarse_table(counts.fine, edges, n_bins)
+    if coder is None:
+        return None, None
+    if coder.has_missing:
+        table = np.vstack([table, counts.missing])
+    return coder, table
+
+
 @dataclass
 class _Relevance:
     """What the first two passes give: per feature its coder (None: scores
@@ -1142,8 +1405,8 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
     The permutation null holds one small code per row and target."""
     null_correction = params.get("null_correction", True)
     bounded = null_correction in (False, "expected")
-    columns, observed, y, rows, n = _first_pass(
-        parts, features, target, settings, keep_target=not bounded, client=client
+    _, observed, y, rows, n = _first_pass(
+        parts, {}, target, settings, keep_target=not bounded, client=client
     )
     n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
     kept = []
@@ -1170,14 +1433,32 @@ def _relevance(parts, features, target, params, settings, client, keep=False):
         ]
         kept = [p.astype(code_dtype(n)) for p in perms] if keep else []
         del perms, target_codes, y
-    coders = [_coder(columns[name], n_bins, settings) for name in features]
+    coders, tables = _count_once(
+        parts, features, rows, targets, n_target, n_bins, settings, client
+    )
     used = [c for c in coders if c is not None]
     scores = np.zeros(len(features))
     if not used:
         return _Relevance(coders, scores, {}, rows, kept, task, [])
-    mi, totals, cards = _tables_mi(
-        parts, rows, used, targets, n_target, settings, client
+    n_targets = 1 if isinstance(targets, _Coder) else len(targets)
+    cards = np.array([c.card for c in used], dtype=np.intp)
+    # Each (card, targets x classes) table as the counting pass lays it out:
+    # one row per target, the columns' cells side by side.
+    totals = np.concatenate(
+        [
+            t.reshape(len(t), n_targets, n_target)
+            .transpose(1, 0, 2)
+            .reshape(n_targets, -1)
+            for t in tables
+            if t is not None
+        ],
+        axis=1,
     )
+    if isinstance(targets, _Coder):  # every table holds the target's margin
+        n_ts = [totals[0].reshape(-1, n_target)[: cards[0]].sum(axis=0)]
+    else:
+        n_ts = [np.bincount(t, minlength=n_target) for t in targets]
+    mi = _dense_tables_mi(totals, cards, n_ts, n)
     positions = [i for i, c in enumerate(coders) if c is not None]
     # Each column's code counts: the margins of the exact permutation mean.
     n_x = totals[0].reshape(-1, n_target).sum(axis=1)
@@ -2046,8 +2327,11 @@ def rank_dataset(
         ``null_correction`` is a bool or ``"expected"`` (``"zscore"`` is a
         ValueError, as it is not an mRMR option in memory either);
         ``discrete_features`` ``"auto"`` or a bool; ``sample_size``
-        (100,000): observed values per continuous column from which its
-        quantile edges are taken. For ``"ecfs"``: ``alpha``, ``mode``,
+        (100,000): a continuous column with at most this many observed
+        values gets the in-memory quantile edges of all of them, a larger
+        one the edges of its fine histogram (within 0.4 %; see
+        :mod:`featimp._streaming`), and a regression target's edges come
+        from a sample of this many values. For ``"ecfs"``: ``alpha``, ``mode``,
         ``task``, ``standardize``, ``solver`` as in
         :func:`featimp.eigenvector_centrality_importances`, and for
         ``"inffs"`` also ``decay`` and ``affinity`` as in

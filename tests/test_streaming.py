@@ -316,7 +316,8 @@ def test_memory_does_not_grow_with_rows_without_permutations(tmp_path, params):
     assert large < 1.25 * small, (small, large)
     sampled = {**params, "null_correction": True, "random_state": 0}
     grows = _traced_peak(tmp_path / "large", **sampled)
-    assert grows > 1.5 * _traced_peak(tmp_path / "small", **sampled)
+    # At least a byte a row for each of the 3 permuted targets' codes.
+    assert grows - _traced_peak(tmp_path / "small", **sampled) > 3 * 60_000
 
 
 def _local_client(distributed):
@@ -676,11 +677,12 @@ def test_dask_frame_on_a_client(tmp_path, monkeypatch):
                 )
             pd.testing.assert_frame_equal(remote, expected, check_exact=True)
             tasks = [str(r["key"]).split("-")[0] for r in stream.data]
-            counting = "_count_part" if method == "mi" else "_graph_part"
+            counting = "_count_once_part" if method == "mi" else "_graph_part"
             assert tasks.count(counting) == 3
             assert tasks.count("_observe_part") == 3
             assert "Future" not in kinds
-            passes = ("_observe_part", counting, "_probe_part")
+            # MI's first rows place its fine cells: one more task.
+            passes = ("_observe_part", counting, "_probe_part", "_offsets")
             assert kinds.count("DataFrame") == sum(map(tasks.count, passes))
             assert "Delayed" not in kinds
 

@@ -191,12 +191,13 @@ def _connect(scheduler_file, logs):
 
 
 def _counting_workers(records) -> dict[str, int]:
-    """Per worker address, how many ``_count_part`` tasks it ran."""
+    """Per worker address, how many counting tasks (``_count_once_part``,
+    MI's read, and ``_count_part``, mRMR's per pick) it ran."""
     counts = {}
     for record in records:
         key = record["key"]
         name = key[0] if isinstance(key, tuple) else key
-        if str(name).startswith("_count_part-"):
+        if str(name).startswith(("_count_part-", "_count_once_part-")):
             counts[record["worker"]] = counts.get(record["worker"], 0) + 1
     return counts
 
