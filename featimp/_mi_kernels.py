@@ -58,6 +58,8 @@ _SCRATCH_SHARE = 1 / 8
 _EQUAL_WIDTH_BLOCK = 4096
 # Fewest columns worth a thread of their own.
 _THREAD_COLUMNS = 4
+# Fewest cells of the exact-mean null worth splitting over the threads.
+_THREAD_CELLS = 4096
 
 
 @functools.cache
@@ -266,6 +268,10 @@ def expected_cells(a, b, n: float, tail: float):
     kernels = _kernels()
     if kernels is None:
         return None
-    return kernels[5](
-        np.asarray(a, dtype=float), np.asarray(b, dtype=float), float(n), tail
-    )
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    # Each cell on its own, and a cell's walk costs about its count's
+    # standard deviation (a million rows: ~0.2 s for 30,000 cells): split
+    # over the threads when there are many.
+    cells = _chunks(a.size) if a.size >= _THREAD_CELLS else [slice(0, a.size)]
+    parts = _run([lambda s=s: kernels[5](a[s], b[s], float(n), tail) for s in cells])
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]

@@ -181,6 +181,10 @@ class ColumnCounts:
         values = array.to_numpy(zero_copy_only=False)
         if values.dtype == bool:
             values = values.astype(np.int8)
+        elif values.dtype.kind not in "iuf":  # booleans with nulls: objects
+            import pyarrow as pa
+
+            values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
         floating = values.dtype.kind == "f"
         if self.fine is not None and not self.discrete:
             # Binned, and past the kept values: the compiled count finds the

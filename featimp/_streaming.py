@@ -1096,8 +1096,13 @@ def _target_coder(observed: _Column, task: str, n_bins: int, settings) -> _Coder
                 f"y has only one class ({classes[0]!r}); feature importance "
                 "needs at least 2 classes"
             )
-        how = "categories" if observed.kind == "categorical" else "values"
-        lookup = classes if how == "categories" else np.array(classes)
+        if observed.kind == "categorical":
+            return _Coder(observed.name, "categories", classes, len(classes), False)
+        values = np.array(classes)
+        # Integer classes by a table lookup (every batch codes its target).
+        lookup = _dense_lookup(values)
+        how = "values" if lookup is None else "offsets"
+        lookup = values if lookup is None else lookup
         return _Coder(observed.name, how, lookup, len(classes), False)
     if observed.kind == "categorical":
         raise ValueError(f"target {observed.name!r} is text: it cannot be regressed")

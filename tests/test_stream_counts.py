@@ -205,3 +205,13 @@ def test_infinity_is_named(kernels):
     raw = np.r_[np.arange(300.0), np.inf]
     with pytest.raises(ValueError, match="column 'x' contains infinity"):
         _counted(pa.array(raw), np.zeros((301, 1), np.intp), settings=_settings())
+
+
+def test_booleans_with_missing_values_are_counted_by_value(kernels):
+    flags = pa.array([True, False, None, True, True, None, False] * 40)
+    y = np.tile([0, 1, 1, 0, 1, 0, 1], 40)[:, None].astype(np.intp)
+    settings = _settings()
+    counts = _counted(flags, y, settings=settings, continuous=False)
+    coder, table = _streaming._finish_counts(counts, 10, settings)
+    assert coder.card == 3 and coder.has_missing  # False, True, missing
+    np.testing.assert_array_equal(table, _reference_table(coder, flags, y, 2))
