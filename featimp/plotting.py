@@ -308,6 +308,52 @@ def plot_responsiveness_vs_shap(
     return ax
 
 
+def plot_reason_coverage(responsiveness, reasons, *, ax=None, title=None):
+    """Hook for the recourse family: over many people, how many each feature
+    could help (responsiveness > 0) and how often it is among their reasons.
+
+    Parameters
+    ----------
+    responsiveness : DataFrame of shape (n_people, n_features)
+        Per-person responsiveness scores.
+    reasons : DataFrame
+        One row per reason given to a person, its feature in a ``feature``
+        column (as :func:`featimp.recourse.compare_reasons` returns for an
+        attribution's top reasons).
+
+    Only the features that are responsive for someone are drawn.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from featimp.plotting import plot_reason_coverage
+    >>> resp = pd.DataFrame({"income": [0.8, 0.2], "age": [0.0, 0.0]})
+    >>> reasons = pd.DataFrame({"feature": ["age", "age", "income"]})
+    >>> ax = plot_reason_coverage(resp, reasons)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['income']
+    """
+    resp = pd.DataFrame(responsiveness)
+    if "feature" not in reasons:
+        raise ValueError("reasons must have a 'feature' column")
+    helped = (resp > 0).sum().sort_values(ascending=False, kind="stable")
+    helped = helped[helped > 0]
+    named = reasons["feature"].value_counts().reindex(helped.index, fill_value=0)
+    ax = _axes(ax, (8, 0.3 * len(helped) + 1.5))
+    y = np.arange(len(helped))[::-1]
+    ax.barh(y, helped.to_numpy(), color="#FFC000", label="responsive for")
+    ax.barh(
+        y, named.to_numpy(), height=0.35, color="#1f77b4", label="among the reasons"
+    )
+    ax.set_yticks(y, [str(c) for c in helped.index])
+    ax.set_xlabel(f"people (of {len(resp)})")
+    ax.legend(loc="lower right")
+    ax.set_title(title or "What people can act on, and how often it is a reason")
+    return ax
+
+
 def plot_selector(selector, feature_names=None, *, top=20, title=None):
     """Summary figure of a fitted selector.
 

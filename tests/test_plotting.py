@@ -155,3 +155,15 @@ def test_kan_feature_curves_show_what_each_feature_does():
     assert titles == ["bowl", "noise"]
     with pytest.raises(ValueError, match="n_points"):
         kan.feature_curves(X, n_points=1)
+
+
+def test_reason_coverage_counts_people_and_reasons():
+    resp = pd.DataFrame({"a": [0.5, 0.0, 0.2], "b": [0.0, 0.0, 0.0], "c": [1, 1, 1.0]})
+    reasons = pd.DataFrame({"feature": ["a", "b", "b", "c"]})
+    ax = plotting.plot_reason_coverage(resp, reasons)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["c", "a"]  # most helped first (on top); "b" helps no one
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [3, 2, 1, 1]  # responsive for c 3, a 2; reasons c 1, a 1
+    with pytest.raises(ValueError, match="'feature' column"):
+        plotting.plot_reason_coverage(resp, pd.DataFrame({"name": ["a"]}))
