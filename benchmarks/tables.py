@@ -394,15 +394,16 @@ def scale() -> str:
     data = _load("scale.json")
     lines = [
         "| rows | seconds | rows/s (2 cores) | peak RSS | x counting floor | "
-        "planted in top 7 / 10 |",
-        "|---|---|---|---|---|---|",
+        "x one read | planted in top 7 / 10 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in data["runs"]:
-        floor = f"{r['over_floor']:.0f}x" if r.get("over_floor") else "-"
+        floor = f"{r['over_floor']:.1f}x" if r.get("over_floor") else "-"
+        read = f"{r['over_read']:.1f}x" if r.get("over_read") else "-"
         lines.append(
             f"| {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} | "
-            f"{r['peak_rss_mb']:.0f} MB | {floor} | {r['planted_in_top_7']}/7, "
-            f"{r.get('planted_in_top_10', '-')}/7 |"
+            f"{r['peak_rss_mb']:.0f} MB | {floor} | {read} | "
+            f"{r['planted_in_top_7']}/7, {r.get('planted_in_top_10', '-')}/7 |"
         )
     lines += ["", f"`{data['method']}` on {data['data']}{_load_note(data)}."]
     peers = [
