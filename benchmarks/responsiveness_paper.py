@@ -21,7 +21,8 @@ Protocol (the authors' scripts, research/iclr2025/ of github.com/ustunb/reachml)
 - Split: fold id K05N01, test fold 5. Their ``generate_cvindices`` seeds
   NumPy's global generator with 2338 and then draws stratified 3-, 4- and
   5-fold partitions in that order with ``StratifiedKFold(shuffle=True)``;
-  :func:`paper_split` redraws exactly that sequence (800 training rows).
+  :func:`featimp.recourse.paper.paper_split` redraws exactly that
+  sequence (800 training rows).
 - LR (``src/ext/training.py``): StandardScaler fitted on the training rows,
   unpenalised LogisticRegression (saga, max_iter 3,000,000, random_state
   2338), labels -1/+1. Their RandomizedSearchCV has a single candidate, so
@@ -124,11 +125,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import RandomizedSearchCV
 
 ROOT = Path(__file__).resolve().parents[1]
 for path in (ROOT, ROOT / "benchmarks"):
@@ -140,15 +137,21 @@ import _environment  # noqa: E402  (benchmarks/_environment.py, beside this scri
 from featimp.datasets import load_german_recourse, load_taiwan_recourse  # noqa: E402
 from featimp.recourse import (  # noqa: E402
     ResponsivenessExplainer,
-    compare_reasons,
     german_action_set,
     taiwan_action_set,
 )
+from featimp.recourse.paper import (  # noqa: E402  (the protocol's public half)
+    SEED,
+    action_aware,
+    denied_unique,
+    holdout_auc,
+    paper_split,
+    reason_shares,
+    shap_values,
+    train_lr,
+)
 
 RESULTS = ROOT / "benchmarks" / "results" / "responsiveness_paper.json"
-SEED = 2338
-TEST_FOLD = 5
-K = 4
 #: Taiwan: denied unique points explained (a seeded sample), and how many
 #: of them LIME explains (1,000 model calls per person and seed).
 TAIWAN_PEOPLE = 2000
@@ -196,34 +199,6 @@ LGBM_PARAMS = {
 }
 
 
-def paper_split(y, *, seed=SEED, test_fold=TEST_FOLD) -> np.ndarray:
-    """Training mask of fold id K05N01 (the rows outside ``test_fold``).
-
-    Replays the authors' ``generate_cvindices``: seed NumPy's global
-    generator, then draw the stratified 3-, 4- and 5-fold partitions in
-    that order; the 5-fold one is K05N01.
-    """
-    y = np.asarray(y)
-    # The authors seed the global generator; StratifiedKFold draws from it.
-    np.random.seed(seed)  # noqa: NPY002
-    for k in (3, 4, 5):
-        folds = np.zeros(len(y), dtype=int)
-        splitter = StratifiedKFold(n_splits=k, shuffle=True)
-        for fold, (_, test) in enumerate(splitter.split(y, y), 1):
-            folds[test] = fold
-    return folds != test_fold
-
-
-def train_lr(X, y):
-    """Standardise, then the unpenalised LR of the authors (labels -1/+1)."""
-    scaler = StandardScaler().fit(X)
-    lr = LogisticRegression(
-        C=np.inf, solver="saga", max_iter=3_000_000, random_state=SEED
-    )
-    lr.fit(scaler.transform(X), np.where(np.asarray(y) > 0, 1, -1))
-    return Pipeline([("scaler", scaler), ("clf", lr)])
-
-
 def _search(estimator, params, X, y):
     search = RandomizedSearchCV(
         estimator,
@@ -252,29 +227,6 @@ def train_lgbm(X, y):
 TRAINERS = {"lr": train_lr, "xgb": train_xgb, "lgbm": train_lgbm}
 
 
-def denied_unique(model, X) -> pd.DataFrame:
-    """The unique rows of ``X`` (as ``np.unique`` orders them) not approved."""
-    unique = np.unique(X.to_numpy(), axis=0)
-    denied = model.predict(unique) != 1
-    return pd.DataFrame(unique[denied], columns=X.columns)
-
-
-def shap_values(model, X, rows) -> np.ndarray:
-    """The authors' SHAP: LinearSHAP of the bare LR on standardised data, or
-    TreeSHAP, with all rows of ``X`` as the masker."""
-    import shap
-
-    X, rows = np.asarray(X, dtype=float), np.asarray(rows, dtype=float)
-    steps = getattr(model, "named_steps", None)
-    if steps is not None:
-        scaler, model = steps["scaler"], steps["clf"]
-        X, rows = scaler.transform(X), scaler.transform(rows)
-    values = shap.Explainer(model, masker=X)(rows).values
-    # Some tree models give one column per class; for two classes they are
-    # opposite, and only magnitudes matter here.
-    return values[:, :, -1] if values.ndim == 3 else values
-
-
 def lime_values(model, X, rows, *, seed) -> np.ndarray | None:
     """The authors' LIME weights for the positive class, or None without
     the ``lime`` package."""
@@ -299,29 +251,6 @@ def lime_values(model, X, rows, *, seed) -> np.ndarray | None:
         for j, w in explanation.as_map()[1]:
             weights[i, j] = w
     return weights
-
-
-def action_aware(attributions, action_set) -> np.ndarray:
-    """Attributions with every non-actionable feature set to 0."""
-    out = np.array(attributions, dtype=float)
-    out[:, [not e.actionable for e in action_set]] = 0.0
-    return out
-
-
-def reason_shares(result, attributions, columns) -> dict:
-    """Top-``K`` shares of one explainer, in percent (see the docstring)."""
-    frame = pd.DataFrame(attributions, index=result.scores.index, columns=columns)
-    slots = compare_reasons(result, frame, k=K)
-    slots = slots[slots["attribution"] != 0]
-    zero = ~slots["actionable"].astype(bool)
-    per_person = zero.groupby(slots["row"])
-    return {
-        "top4_zero_share": 100 * float(zero.mean()),
-        "all_unresponsive_share": 100 * float(per_person.all().mean()),
-        "any_unresponsive_share": 100 * float(per_person.any().mean()),
-        "n_slots": len(slots),
-        "top4_features": slots["feature"].value_counts().head(5).to_dict(),
-    }
 
 
 def recourse_counts(model, action_set, rows, *, rule="reference") -> dict:
@@ -434,15 +363,9 @@ def run_protocol(
         },
         "explainers": shares,
         "rule_per_value": per_value,
-        "test_auc": _test_auc(model, X[~train], y[~train]),
+        "test_auc": holdout_auc(model, X[~train], y[~train]),
         "seconds": time.perf_counter() - start,
     }
-
-
-def _test_auc(model, X, y) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, model.predict_proba(X.to_numpy(float))[:, 1]))
 
 
 def table(results) -> str:
