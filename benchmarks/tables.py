@@ -435,12 +435,54 @@ def scale() -> str:
     return "\n".join(lines)
 
 
+KAN_DEFAULT_DATA = {
+    "diabetes": "diabetes",
+    "friedman1": "make_friedman1 (n=500)",
+    "regression": "make_regression (n=400, noise 20)",
+    "friedman3": "make_friedman3 (n=500, noise 0.1)",
+    "breast_cancer": "breast cancer",
+    "wine": "wine",
+    "german_credit": "German credit (recourse encoding, 36 columns)",
+    "taiwan_credit": "Taiwan credit (3,000-row sample, 17 columns)",
+}
+
+
+def kan_defaults() -> str:
+    """``kan_regressor.json``: 5-fold CV of the default KAN estimators beside
+    ridge / logistic regression and gradient boosting."""
+    data = _load("kan_regressor.json")
+
+    def cell(score: dict) -> str:
+        return f"{score['mean']:.3f} +- {score['std']:.3f}"
+
+    parts = [
+        ("regression_r2", "R^2", ("kan_old_defaults", "kan_defaults", "ridge", "hgb"),
+         ("KAN, old defaults", "KAN, defaults", "ridge", "HGB")),
+        ("classification_accuracy", "accuracy", ("kan_defaults", "logistic", "hgb"),
+         ("KAN, defaults", "logistic regression", "HGB")),
+    ]  # fmt: skip
+    lines = []
+    for key, metric, models, names in parts:
+        table = data.get(key) or {}
+        if lines:
+            lines.append("")
+        lines += [
+            f"| data set ({metric}) | " + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|",
+        ]
+        for name, scores in table.items():
+            cells = " | ".join(cell(scores[m]) if m in scores else "-" for m in models)
+            lines.append(f"| {KAN_DEFAULT_DATA.get(name, name)} | {cells} |")
+    return "\n".join(lines)
+
+
 TABLES = {
     "main": main_table,
     "counting-floor": counting_floor,
     "scale": scale,
     "kan-paper": kan_paper,
     "significance": significance,
+    "kan-defaults": kan_defaults,
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 from featimp._base import BASE_PARAMETERS
 from featimp.kan import KANClassifier, KANRegressor, KANSelector
 from featimp.kan._config import (
-    REGRESSOR_DEFAULTS,
+    ESTIMATOR_DEFAULTS,
     SELECTOR_DEFAULTS,
     NetworkConfig,
     network_defaults,
@@ -70,7 +70,7 @@ def test_kan_selector_parameters_are_the_score_functions_and_network_config():
 
 @pytest.mark.parametrize(
     ("cls", "overrides"),
-    [(KANClassifier, {}), (KANRegressor, REGRESSOR_DEFAULTS)],
+    [(KANClassifier, ESTIMATOR_DEFAULTS), (KANRegressor, ESTIMATOR_DEFAULTS)],
     ids=["classifier", "regressor"],
 )
 def test_kan_estimator_defaults_are_network_configs(cls, overrides):

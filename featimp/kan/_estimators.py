@@ -64,9 +64,9 @@ class _BaseKAN(BaseEstimator):
         max_iter=100,
         batch_size=64,
         learning_rate=1e-2,
-        sparsity=0.0,
-        early_stopping=False,
-        validation_fraction=0.1,
+        sparsity=0.01,
+        early_stopping=True,
+        validation_fraction=0.2,
         n_iter_no_change=10,
         importance="l1",
         random_state=None,
@@ -185,7 +185,12 @@ class KANClassifier(ClassifierMixin, _BaseKAN):
     ``grid_eps``) and updated during the first half of training. Inputs are
     standardised internally; training uses Adam on mini-batches of the
     cross-entropy. Values beyond the grid keep the splines' boundary values
-    (the SiLU branch still follows them).
+    (the SiLU branch still follows them). By default a fifth of the rows is
+    held out for early stopping and the first layer carries a light
+    group-sparsity penalty, as in :class:`KANRegressor`: without them the
+    network overfits credit data (5-fold accuracy on a 3,000-row sample of
+    Taiwan credit 0.728, below the majority class's 0.779; with them 0.790,
+    logistic regression 0.790; see benchmarks/bench_kan_regressor.py).
 
     Parameters
     ----------
@@ -204,14 +209,14 @@ class KANClassifier(ClassifierMixin, _BaseKAN):
     batch_size : int, default=64
     learning_rate : float, default=0.01
         Adam's step size.
-    sparsity : float, default=0.0
+    sparsity : float, default=0.01
         Weight of the group penalty: the sum over input features of the l2
         norm of all first-layer weights of that feature.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows and stop after
         ``n_iter_no_change`` epochs without improvement, keeping the best
         weights.
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=0.2
     n_iter_no_change : int, default=10
     importance : {"l1", "l2", "si", "ko", "coef_l1", "coef_l2"}, default="l1"
         Score behind ``feature_importances_`` (see :class:`KANSelector`),
@@ -331,43 +336,6 @@ random_state, verbose
     """
 
     _task = "regression"
-
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes=None,
-        grid_size=5,
-        spline_order=3,
-        grid_eps=0.02,
-        update_grid=True,
-        max_iter=100,
-        batch_size=64,
-        learning_rate=1e-2,
-        sparsity=0.01,
-        early_stopping=True,
-        validation_fraction=0.2,
-        n_iter_no_change=10,
-        importance="l1",
-        random_state=None,
-        verbose=False,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            grid_size=grid_size,
-            spline_order=spline_order,
-            grid_eps=grid_eps,
-            update_grid=update_grid,
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            sparsity=sparsity,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            importance=importance,
-            random_state=random_state,
-            verbose=verbose,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
