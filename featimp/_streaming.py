@@ -187,7 +187,7 @@ from featimp._mutual_info import (
     greedy_mrmr_order,
     importances_from_order,
 )
-from featimp._progress import add_rows, track
+from featimp._progress import add_rows, phases, track
 from featimp._selection import parse_threshold, ranking_from_importances, support_mask
 from featimp._stream_counts import (
     ColumnCounts,
@@ -953,7 +953,14 @@ def _n_threads() -> int:
 
 
 def _first_pass(
-    parts, features, target, settings, keep_target=True, sample=True, client=None
+    parts,
+    features,
+    target,
+    settings,
+    keep_target=True,
+    sample=True,
+    client=None,
+    stage="pass 1: samples and values",
 ):
     """Pass 1 over every part, one task per part on a Dask client, merged
     in the tree of :func:`_map_reduce`. Returns the feature observations,
@@ -968,7 +975,6 @@ def _first_pass(
     }
     jobs = [(i, features, sampled, target, sample, keep_target, settings)
             for i in range(len(parts))]  # fmt: skip
-    stage = "pass 1: samples and values"
     if client is None:
         # One observation for every part, in order: its samples fill once,
         # and later batches only test their keys against the sample's.
@@ -1402,18 +1408,34 @@ class _Relevance:
 
 
 def _relevance(parts, features, target, params, settings, client, keep=False):
-    """Pass 1 and the counting pass: the MI of every feature with the target,
-    null-corrected as ``params`` say. ``keep`` keeps the permutations (in the
-    smallest integer type holding a row number) for passes to come.
+    """The target's pass and the read of the features: the MI of every
+    feature with the target, null-corrected as ``params`` say. ``keep``
+    keeps the permutations (in the smallest integer type holding a row
+    number) for passes to come. Progress moves once across both passes,
+    weighted by the columns each reads.
 
     Without permutations (``null_correction`` False or ``"expected"``) no
     state grows with the rows: each batch's target is coded from the batch.
     The permutation null holds one small code per row and target."""
+    with phases("MI", [1, max(len(features), 1)]) as advance:
+        return _relevance_passes(
+            parts, features, target, params, settings, client, keep, advance
+        )
+
+
+def _relevance_passes(parts, features, target, params, settings, client, keep, advance):
     null_correction = params.get("null_correction", True)
     bounded = null_correction in (False, "expected")
     _, observed, y, rows, n = _first_pass(
-        parts, {}, target, settings, keep_target=not bounded, client=client
+        parts,
+        {},
+        target,
+        settings,
+        keep_target=not bounded,
+        client=client,
+        stage="pass 1: the target",
     )
+    advance()
     n_bins = resolve_n_bins(params.get("n_bins", "auto"), n)
     kept = []
     if bounded:

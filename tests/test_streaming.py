@@ -744,13 +744,18 @@ def test_progress_counts_the_rows_of_each_pass(tmp_path):
         rank_dataset(tmp_path, "y", null_correction="expected", batch_size=50)
     passes = {}
     for step in seen:
-        if step.rows is not None:
-            stage = step.stage.rsplit(" ", 1)[0]
+        if step.rows is not None and " > " in step.stage:  # the passes, in MI
+            stage = step.stage.rsplit(" ", 1)[0].split(" > ")[-1]
             passes[stage] = max(passes.get(stage, 0), step.rows)
             assert step.rows_per_second > 0
             assert f"{step.rows:,} rows at" in step.describe()
     # Each pass counts every row once, from 0.
-    assert passes == {"pass 1: samples and values": 600, "counting": 600}
+    assert passes == {"pass 1: the target": 600, "counting": 600}
+    # One fraction across both passes: it never goes back.
+    fractions = [step.fraction for step in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    in_target_pass = [s.fraction for s in seen if "target" in s.stage]
+    assert max(in_target_pass) < 0.5  # one column of seven read
 
 
 def test_selection_as_every_selector_selects(tmp_path):
