@@ -382,11 +382,15 @@ class ColumnCounts:
             np.asarray(observed, dtype=np.float64), return_inverse=True
         )
         batch = bincount_rows(inverse, targets, self.n_target, distinct.size)
-        values = np.union1d(self.values, distinct)
-        counts = np.zeros((values.size, self.width), dtype=np.int64)
-        counts[np.searchsorted(values, self.values)] += self.counts
-        counts[np.searchsorted(values, distinct)] += batch
-        self.values, self.counts = values, counts
+        self._join(distinct, batch)
+
+    def _join(self, values, counts) -> None:
+        """Add the counts of other sorted distinct ``values``."""
+        union = np.union1d(self.values, values)
+        joined = np.zeros((union.size, self.width), dtype=np.int64)
+        joined[np.searchsorted(union, self.values)] += self.counts
+        joined[np.searchsorted(union, values)] += counts
+        self.values, self.counts = union, joined
 
     def _to_hash(self) -> None:
         """Fold the value counts into ``cap`` buckets: the buckets that
@@ -520,12 +524,8 @@ class ColumnCounts:
         for side in (self, other):
             if side.mode == "dense":
                 side._to_sparse()
-        values = np.union1d(self.values, other.values)
-        counts = np.zeros((values.size, self.width), dtype=np.int64)
-        counts[np.searchsorted(values, self.values)] += self.counts
-        counts[np.searchsorted(values, other.values)] += other.counts
-        self.values, self.counts = values, counts
-        if values.size > self.cap:
+        self._join(other.values, other.counts)
+        if self.values.size > self.cap:
             self._to_hash()
 
     # -- results ----------------------------------------------------------

@@ -11,6 +11,7 @@ from service.jobs import run_job, validate_job
 from service.store import jobs as js
 from service.store import open_store
 from tests.service.test_jobs import add_dataset
+from tests.service.test_jobs import request as rank_request
 
 distributed = pytest.importorskip("distributed")
 
@@ -40,16 +41,9 @@ def _cancer_job(store, kind, method, params):
     """A breast-cancer dataset in ``store`` and a job request on it."""
     X, y = load_dataset("breast_cancer")
     dataset = add_dataset(store, X.assign(target=y))
-    request = {
-        "type": kind,
-        "dataset_id": dataset.id,
-        "target": "target",
-        "method": method,
-        "params": params,
-        "task": "auto",
-        "features": None,
-    }
-    return dataset, request
+    return dataset, rank_request(
+        dataset, type=kind, target="target", method=method, params=params
+    )
 
 
 def test_jobs_on_a_local_cluster_match_local_runs(tmp_path, cluster):

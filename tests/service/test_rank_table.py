@@ -8,21 +8,14 @@ from service.jobs import run_job
 from service.store import jobs as js
 from service.store import open_store
 from tests.service.test_jobs import add_dataset
+from tests.service.test_jobs import request as rank_request
 
 
 def _ranked(tmp_path, method, params) -> pd.DataFrame:
     store = open_store(tmp_path / "data")
     X, y = load_dataset("wine")
     dataset = add_dataset(store, X.assign(target=y))
-    request = {
-        "type": "rank",
-        "dataset_id": dataset.id,
-        "target": "target",
-        "method": method,
-        "params": params,
-        "task": "auto",
-        "features": None,
-    }
+    request = rank_request(dataset, target="target", method=method, params=params)
     job, _ = js.create_job(
         store=store, owner="alice", job_type="rank", dataset_id=dataset.id,
         request=request,

@@ -43,6 +43,7 @@ from tests.service.conftest import (
     wait_for_job,
     wait_in_store,
 )
+from tests.service.test_jobs import request as rank_request
 
 #: About a second on breast_cancer.
 QUICK = {"stability": 200, "random_state": 0}
@@ -76,15 +77,7 @@ def _frame(name: str) -> pd.DataFrame:
 
 
 def _create(store, dataset, params, *, owner="alice", method="mi") -> str:
-    request = {
-        "type": "rank",
-        "dataset_id": dataset.id,
-        "target": "target",
-        "method": method,
-        "params": params,
-        "task": "auto",
-        "features": None,
-    }
+    request = rank_request(dataset, target="target", method=method, params=params)
     job, _ = js.create_job(
         store=store,
         owner=owner,
