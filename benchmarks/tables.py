@@ -458,8 +458,9 @@ def kan_defaults() -> str:
     parts = [
         ("regression_r2", "R^2", ("kan_old_defaults", "kan_defaults", "ridge", "hgb"),
          ("KAN, old defaults", "KAN, defaults", "ridge", "HGB")),
-        ("classification_accuracy", "accuracy", ("kan_defaults", "logistic", "hgb"),
-         ("KAN, defaults", "logistic regression", "HGB")),
+        ("classification_accuracy", "accuracy",
+         ("kan_old_defaults", "kan_defaults", "logistic", "hgb"),
+         ("KAN, old defaults", "KAN, defaults", "logistic regression", "HGB")),
     ]  # fmt: skip
     lines = []
     for key, metric, models, names in parts:

@@ -287,10 +287,9 @@ class _FilePart:
                     filesystem=self.dataset.filesystem,
                 ) as file:
                     # One decoding thread, beside the counting on the other
-                    # cores (:func:`_read_ahead`): Arrow's own threads save
-                    # 5 % of the wall time on a quiet machine (10^7 rows:
-                    # 2.73 s against 2.89 s) and cost 2.5x the CPU time on
-                    # a loaded one.
+                    # cores (:func:`_read_ahead`), so that the two do not
+                    # compete for the cores (Arrow's own threads were not
+                    # benchmarked against it).
                     yield from count(
                         file.iter_batches(
                             batch_size=batch_size, columns=columns, use_threads=False

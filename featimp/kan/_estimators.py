@@ -189,7 +189,7 @@ class KANClassifier(ClassifierMixin, _BaseKAN):
     held out for early stopping and the first layer carries a light
     group-sparsity penalty, as in :class:`KANRegressor`: without them the
     network overfits credit data (5-fold accuracy on a 3,000-row sample of
-    Taiwan credit 0.728, below the majority class's 0.779; with them 0.790,
+    Taiwan credit 0.728, below the majority class's 0.774; with them 0.790,
     logistic regression 0.790; see benchmarks/bench_kan_regressor.py).
 
     Parameters
