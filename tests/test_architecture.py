@@ -130,6 +130,8 @@ TESTED_ELSEWHERE = {
     "featimp/_cli_io.py": "tests/test_cli.py",
     # The jitted functions, called only by featimp/_mi_kernels.py.
     "featimp/_mi_compiled.py": "tests/test_mi_kernels.py",
+    # The numba kernels of the B-spline basis, through bspline_basis.
+    "featimp/kan/_compiled.py": "tests/test_kan_layer.py",
     # The paper's encoding, with the action set written for it.
     "featimp/datasets/_recourse.py": "tests/test_recourse_cases.py",
     # The row filters and result table of `featimp explain` (and the service).

@@ -1,4 +1,4 @@
-"""torch, the optional dependency (featimp/kan/_config.py)."""
+"""torch and numba, the dependencies of the kan extra (featimp/kan/_config.py)."""
 
 import subprocess
 import sys
@@ -22,17 +22,18 @@ def test_import_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
-def test_missing_torch_names_the_extra(monkeypatch):
+@pytest.mark.parametrize("missing, named", [("torch", "PyTorch"), ("numba", "numba")])
+def test_missing_dependency_names_the_extra(monkeypatch, missing, named):
     import featimp.kan._config as config
 
     real = config.importlib.import_module
 
     def fake(name, *args):
-        if name == "torch":
-            raise ImportError("No module named 'torch'")
+        if name == missing:
+            raise ImportError(f"No module named '{missing}'")
         return real(name, *args)
 
     monkeypatch.setattr(config.importlib, "import_module", fake)
     X, y = load_wine(return_X_y=True)
-    with pytest.raises(ImportError, match=r"featimp-toolkit\[kan\]"):
+    with pytest.raises(ImportError, match=rf"{named}.*featimp-toolkit\[kan\]"):
         KANClassifier().fit(X, y)

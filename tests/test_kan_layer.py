@@ -79,3 +79,36 @@ def test_layer_forward_equals_sum_of_edge_outputs():
         np.testing.assert_allclose(
             layer(x).numpy(), layer.edge_outputs(x).sum(1).numpy(), atol=1e-12
         )
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_basis_gradient_matches_finite_differences(order):
+    # Inputs inside the grid and beyond both ends (where the clamped basis is
+    # constant, so its slope is 0).
+    grid = grid_from_samples(torch.randn(80, 2, dtype=torch.float64), 5, order, 0.1)
+    lo, hi = grid[:, order], grid[:, -order - 1]
+    x = torch.cat(
+        [
+            lo + (hi - lo) * torch.rand(40, 2, dtype=torch.float64),
+            (lo - 3.0).unsqueeze(0),
+            (hi + 3.0).unsqueeze(0),
+        ]
+    ).requires_grad_()
+    weights = torch.randn(grid.shape[1] - order - 1, dtype=torch.float64)
+    torch.autograd.gradcheck(
+        lambda v: bspline_basis(v, grid, order) @ weights, (x,), eps=1e-7, atol=1e-6
+    )
+    bspline_basis(x, grid, order).sum(-1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-12)  # partition of 1
+    (bspline_basis(x, grid, order) @ weights).sum().backward()
+    assert (x.grad[-2:] == 0).all()
+
+
+def test_basis_in_float32_matches_float64():
+    x = torch.randn(200, 3, dtype=torch.float64)
+    grid = grid_from_samples(x, 5, 3, 0.02)
+    single = bspline_basis(x.float(), grid.float(), 3)
+    assert single.dtype == torch.float32
+    np.testing.assert_allclose(
+        single.numpy(), bspline_basis(x, grid, 3).numpy(), atol=1e-6
+    )

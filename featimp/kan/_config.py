@@ -17,12 +17,13 @@ EXTRA_HINT = "pip install 'featimp-toolkit[kan]'"
 
 def require_torch():
     """The torch-backed modules, or an ImportError naming the extra."""
-    try:
-        importlib.import_module("torch")
-    except ImportError as exc:
-        raise ImportError(
-            f"KAN estimators need PyTorch, from the 'kan' extra: {EXTRA_HINT}"
-        ) from exc
+    for module, name in (("torch", "PyTorch"), ("numba", "numba")):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ImportError(
+                f"KAN estimators need {name}, from the 'kan' extra: {EXTRA_HINT}"
+            ) from exc
     return importlib.import_module("featimp.kan._train")
 
 

@@ -13,27 +13,25 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from featimp.kan import _compiled
 
-def _basis_and_lower(x, grid, order: int):
-    """Degree-``order`` basis of clamped ``x``, and the degree below it."""
-    lo, hi = grid[:, order], grid[:, -order - 1]
-    x = torch.minimum(torch.maximum(x, lo), hi)
-    # Degree 0: one-hot of the knot interval holding x. At x == hi it is the
-    # interval right of hi, which gives the same values because splines of
-    # order >= 1 are continuous.
-    index = torch.searchsorted(grid, x.T.contiguous(), right=True).T - 1
-    bases = torch.zeros(
-        (*x.shape, grid.shape[1] - 1), dtype=x.dtype, device=x.device
-    ).scatter_(2, index.unsqueeze(-1), 1.0)
-    x = x.unsqueeze(-1)
-    lower = bases
-    for p in range(1, order + 1):
-        lower = bases
-        # The right-hand weight of basis i is 1 minus the left-hand one of
-        # basis i + 1; the knot spans are tiny, so invert them once.
-        w = (x - grid[:, :-p]) * (grid[:, p:] - grid[:, :-p]).reciprocal()
-        bases = w[..., :-1] * bases[..., :-1] + (1 - w[..., 1:]) * bases[..., 1:]
-    return bases, lower
+
+def _basis_and_slopes(x, grid, order: int):
+    """The basis of clamped ``x``, and the derivatives of its non-zero values
+    with the index of the first (see :mod:`featimp.kan._compiled`)."""
+    n, d = x.shape
+    bases = torch.zeros((n, d, grid.shape[1] - order - 1), dtype=x.dtype)
+    slopes = torch.empty((n, d, order + 1), dtype=x.dtype)
+    first = torch.empty((n, d), dtype=torch.int64)
+    _compiled.basis(
+        x.detach().contiguous().numpy(),
+        grid.detach().contiguous().numpy(),
+        order,
+        bases.numpy(),
+        slopes.numpy(),
+        first.numpy(),
+    )
+    return bases, slopes, first
 
 
 class _BSplineBasis(torch.autograd.Function):
@@ -44,23 +42,22 @@ class _BSplineBasis(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, grid, order):
-        bases, lower = _basis_and_lower(x, grid, order)
-        ctx.save_for_backward(x, grid, lower)
-        ctx.order = order
+        bases, slopes, first = _basis_and_slopes(x, grid, order)
+        ctx.save_for_backward(slopes, first)
         return bases
 
     @staticmethod
     def backward(ctx, grad):
-        x, grid, lower = ctx.saved_tensors
-        k = ctx.order
-        scaled = lower * (k / (grid[:, k:] - grid[:, :-k]))
-        derivative = scaled[..., :-1] - scaled[..., 1:]
-        inside = (x >= grid[:, k]) & (x <= grid[:, -k - 1])
-        return (grad * derivative).sum(-1) * inside, None, None
+        slopes, first = ctx.saved_tensors
+        out = torch.empty(first.shape, dtype=slopes.dtype)
+        _compiled.basis_grad(
+            grad.contiguous().numpy(), slopes.numpy(), first.numpy(), out.numpy()
+        )
+        return out, None, None
 
 
 def bspline_basis(x, grid, order: int):
-    """B-spline basis values of every feature, by Cox-de Boor recursion.
+    """B-spline basis values of every feature (de Boor's recursion).
 
     Parameters
     ----------
@@ -80,7 +77,7 @@ def bspline_basis(x, grid, order: int):
     """
     if x.requires_grad:
         return _BSplineBasis.apply(x, grid, order)
-    return _basis_and_lower(x, grid, order)[0]
+    return _basis_and_slopes(x, grid, order)[0]
 
 
 def grid_from_samples(x, grid_size: int, order: int, grid_eps: float):
@@ -113,10 +110,11 @@ def _lstsq(basis, values):
     run-to-run different results, which would break reproducible fits. The
     ridge keeps features whose samples miss some basis functions solvable.
     """
-    gram = np.einsum("ink,inl->ikl", basis, basis)
+    transposed = basis.transpose(0, 2, 1)
+    gram = transposed @ basis
     ridge = 1e-8 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-12
     gram += ridge * np.eye(basis.shape[2])
-    rhs = np.einsum("ink,ino->iko", basis, values)
+    rhs = transposed @ values
     return np.linalg.solve(gram, rhs).transpose(2, 0, 1)
 
 
@@ -195,10 +193,10 @@ class KANLayer(nn.Module):
         splines evaluated on the new basis.
         """
         order = self.spline_order
-        old = bspline_basis(x, self.grid, order)
-        values = torch.einsum("nik,oik->ino", old, self.coef)
+        old = bspline_basis(x, self.grid, order).transpose(0, 1)
+        values = torch.bmm(old, self.coef.permute(1, 2, 0))  # (in, n, out)
         self.grid.copy_(grid_from_samples(x, self.grid_size, order, self.grid_eps))
-        new = bspline_basis(x, self.grid, order).permute(1, 0, 2)
+        new = bspline_basis(x, self.grid, order).transpose(0, 1)
         self.coef.copy_(torch.as_tensor(_lstsq(new.numpy(), values.numpy())))
 
     def group_norms(self):

@@ -29,12 +29,16 @@ def torch_threads(n: int = MAX_THREADS):
         torch.set_num_threads(previous)
 
 
+def _tensor(a, dtype):
+    # torch shares the memory, so it must be writable (a copy if not).
+    return torch.from_numpy(np.require(a, dtype=dtype, requirements=["C", "W"]))
+
+
 def as_tensors(X, y, task):
-    X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float64))
+    X = _tensor(X, np.float64)
     if y is None:
         return X, None
-    dtype = np.int64 if task == "classification" else np.float64
-    return X, torch.as_tensor(np.asarray(y, dtype=dtype))
+    return X, _tensor(y, np.int64 if task == "classification" else np.float64)
 
 
 def loss_of(output, y, task):
