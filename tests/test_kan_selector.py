@@ -117,6 +117,16 @@ def test_selector_on_german_credit_names_columns():
         KANClassifier(max_iter=2).fit(X, y)
 
 
+def test_parallel_fits_give_the_same_importances_on_german_credit():
+    X, y = load_german_credit()
+    params = {**TINY_SELECTOR, "cv": 2, "n_seeds": 2}
+    serial = KANSelector(**params).fit(X, y)
+    parallel = KANSelector(**params, n_jobs=2).fit(X, y)
+    # Each network on one thread in its worker, summed in the runs' order.
+    np.testing.assert_array_equal(parallel.fit_importances_, serial.fit_importances_)
+    np.testing.assert_array_equal(parallel.importances_, serial.importances_)
+
+
 def test_selector_regression_and_joblib(diabetes, tmp_path):
     X, y = diabetes
     sel = KANSelector(method="si", n_features_to_select=3, **TINY_SELECTOR).fit(X, y)

@@ -103,18 +103,23 @@ def grid_from_samples(x, grid_size: int, order: int, grid_eps: float):
     return torch.cat([left, inner, right], dim=1).contiguous()
 
 
-def _lstsq(basis, values):
-    """Per-feature least squares (in, n, K) x (in, K, out) = (in, n, out).
+def _refit(new, old, coef):
+    """Per-feature least squares of the old splines on the new basis.
 
-    Normal equations with a tiny ridge, in numpy: MKL's lstsq in torch gives
-    run-to-run different results, which would break reproducible fits. The
-    ridge keeps features whose samples miss some basis functions solvable.
+    ``new``, ``old``: the bases of the same samples on the new and the old
+    grid, (in, n, K); ``coef`` (out, in, K). The fit of input ``i`` is
+    ``G_i^-1 N_i^T (O_i C_i^T)`` with ``G_i = N_i^T N_i``, evaluated as
+    ``G_i^-1 (N_i^T O_i) C_i^T``: K x K products instead of the (in, n, out)
+    spline values. Normal equations with a tiny ridge, in numpy: MKL's lstsq
+    in torch gives run-to-run different results, which would break
+    reproducible fits. The ridge keeps features whose samples miss some
+    basis functions solvable.
     """
-    transposed = basis.transpose(0, 2, 1)
-    gram = transposed @ basis
+    transposed = new.transpose(0, 2, 1)
+    gram = transposed @ new
     ridge = 1e-8 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-12
-    gram += ridge * np.eye(basis.shape[2])
-    rhs = transposed @ values
+    gram += ridge * np.eye(new.shape[2])
+    rhs = (transposed @ old) @ coef.transpose(1, 2, 0)
     return np.linalg.solve(gram, rhs).transpose(2, 0, 1)
 
 
@@ -194,10 +199,10 @@ class KANLayer(nn.Module):
         """
         order = self.spline_order
         old = bspline_basis(x, self.grid, order).transpose(0, 1)
-        values = torch.bmm(old, self.coef.permute(1, 2, 0))  # (in, n, out)
         self.grid.copy_(grid_from_samples(x, self.grid_size, order, self.grid_eps))
         new = bspline_basis(x, self.grid, order).transpose(0, 1)
-        self.coef.copy_(torch.as_tensor(_lstsq(new.numpy(), values.numpy())))
+        refit = _refit(new.numpy(), old.numpy(), self.coef.detach().numpy())
+        self.coef.copy_(torch.from_numpy(refit))
 
     def group_norms(self):
         """Per-input-feature l2 norm of all its weights (the group penalty)."""

@@ -6,11 +6,12 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
+from joblib import delayed
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils._param_validation import Interval
 
 from featimp._base import BaseImportanceSelector
-from featimp._progress import track
+from featimp._progress import parallel_results
 from featimp._validation import (
     TASK_CONSTRAINT,
     check_random_state_seed,
@@ -45,8 +46,9 @@ def _check_folds(n_samples: int, cv: int) -> None:
         )
 
 
-def _fold_scores(train, X, y, fold, *, task, n_outputs, config, seed, methods):
+def _fold_scores(X, y, fold, *, task, n_outputs, config, seed, methods):
     """Train on one fold's training rows, score on its held-out rows."""
+    train = require_torch()
     tr, va = fold
     mean, scale = standardise(X[tr])
     Z = (X - mean) / scale
@@ -74,6 +76,7 @@ def kan_importance_variants(
     cv=5,
     n_seeds=3,
     random_state=None,
+    n_jobs=None,
     **network_params,
 ) -> dict[str, np.ndarray]:
     """Several KAN importances from one set of trained networks.
@@ -100,6 +103,10 @@ def kan_importance_variants(
     cv : int, default=5
     n_seeds : int, default=3
     random_state : int, Generator or None, default=None
+    n_jobs : int or None, default=None
+        Networks trained at once (joblib; -1 is every CPU). Each trains on
+        one torch thread, so on ``c`` cores ``n_jobs=c`` is about ``c``
+        times as fast, and the scores are the same for every ``n_jobs``.
     **network_params
         The network and training parameters of :class:`KANClassifier`
         (``hidden_layer_sizes``, ``grid_size``, ``spline_order``,
@@ -129,6 +136,7 @@ def kan_importance_variants(
         cv=cv,
         n_seeds=n_seeds,
         random_state=random_state,
+        n_jobs=n_jobs,
         **network_params,
     )[0]
 
@@ -142,6 +150,7 @@ def kan_fit_importances(
     cv=5,
     n_seeds=3,
     random_state=None,
+    n_jobs=None,
     **network_params,
 ) -> tuple[dict, dict]:
     """KAN importances of every trained network, and their means.
@@ -157,7 +166,7 @@ def kan_fit_importances(
 
     Parameters
     ----------
-    X, y, methods, task, cv, n_seeds, random_state, **network_params
+    X, y, methods, task, cv, n_seeds, random_state, n_jobs, **network_params
         As in :func:`kan_importance_variants`.
 
     Returns
@@ -187,7 +196,7 @@ def kan_fit_importances(
     check_hidden_layer_sizes(network_params.get("hidden_layer_sizes"))
     network_params = {**SELECTOR_DEFAULTS, **network_params}
     config = NetworkConfig(**network_params)
-    train = require_torch()
+    require_torch()
     rng = check_random_state_seed(random_state)
     n_outputs = 1 if classes is None else classes.size
     runs = [
@@ -195,13 +204,9 @@ def kan_fit_importances(
         for s in rng.integers(2**31 - 1, size=n_seeds)
         for fold in _splitter(y, task, cv, s).split(X, y)
     ]
-    total = dict.fromkeys(methods, 0.0)
-    each = {k: [] for k in methods}
     quiet = NetworkConfig(**{**network_params, "verbose": False})
-    fits = track(runs, "KAN fits", bar=config.verbose)
-    for i, (seed, fold) in enumerate(fits):
-        scores = _fold_scores(
-            train,
+    calls = [
+        delayed(_fold_scores)(
             X,
             y,
             fold,
@@ -211,6 +216,13 @@ def kan_fit_importances(
             seed=int(seed) + i,
             methods=methods,
         )
+        for i, (seed, fold) in enumerate(runs)
+    ]
+    # Summed in the order of the runs, so every n_jobs gives the same sums.
+    total = dict.fromkeys(methods, 0.0)
+    each = {k: [] for k in methods}
+    fits = parallel_results(calls, "KAN fits", n_jobs=n_jobs, bar=config.verbose)
+    for scores in fits:
         for k in methods:
             total[k] = total[k] + scores[k]
             each[k].append(table.aggregate(scores[k], "sum"))
@@ -295,6 +307,10 @@ max_iter, batch_size, learning_rate, sparsity
         fifteen networks), ``grid_size=3`` and ``sparsity=0.03`` (a coarse,
         sparse first layer ranks features more stably on small data).
     random_state : int or None, default=None
+    n_jobs : int or None, default=None
+        Networks trained at once (joblib; -1 is every CPU). Each trains on
+        one torch thread, so ``n_jobs`` set to the number of cores is the
+        fastest, and the importances do not depend on it.
     verbose : bool, default=False
         Show a progress bar over the trained networks.
 
@@ -347,6 +363,7 @@ max_iter, batch_size, learning_rate, sparsity
         "task": TASK_CONSTRAINT,
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     _reads_tables = True
@@ -371,6 +388,7 @@ max_iter, batch_size, learning_rate, sparsity
         learning_rate=1e-2,
         sparsity=0.03,
         random_state=None,
+        n_jobs=None,
         verbose=False,
     ):
         self.stability = stability
@@ -389,6 +407,7 @@ max_iter, batch_size, learning_rate, sparsity
         self.learning_rate = learning_rate
         self.sparsity = sparsity
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _compute_importances(self, X, y):
@@ -405,6 +424,7 @@ max_iter, batch_size, learning_rate, sparsity
             cv=self.cv,
             n_seeds=self.n_seeds,
             random_state=seed,
+            n_jobs=self.n_jobs,
             **network,
         )
         # Every network runs all its epochs (the selector has no early stop).
