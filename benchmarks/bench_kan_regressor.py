@@ -64,6 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so a checkout runs without installing
 
+import _credit  # noqa: E402  (benchmarks/_credit.py, beside this script)
 import _environment  # noqa: E402  (benchmarks/_environment.py, beside this script)
 
 from featimp.kan import KANClassifier, KANRegressor  # noqa: E402
@@ -100,24 +101,12 @@ def regressors() -> dict:
     }
 
 
-#: Rows of the Taiwan credit sample (the size issue 17 measures on).
-TAIWAN_ROWS = 3000
-
-
 def classification_data() -> dict:
-    from featimp.datasets import load_german_recourse, load_taiwan_recourse
-
-    german, good = load_german_recourse()
-    taiwan, paid = load_taiwan_recourse()
-    rows = np.random.default_rng(0).choice(len(taiwan), TAIWAN_ROWS, replace=False)
     return {
         "breast_cancer": load_breast_cancer(return_X_y=True),
         "wine": load_wine(return_X_y=True),
-        "german_credit": (german.to_numpy(float), np.asarray(good)),
-        "taiwan_credit": (
-            taiwan.iloc[rows].to_numpy(float),
-            np.asarray(paid)[rows],
-        ),
+        "german_credit": _credit.german_recourse(),
+        "taiwan_credit": _credit.taiwan_sample(),
     }
 
 

