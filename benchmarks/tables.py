@@ -103,6 +103,33 @@ def kan_credit() -> str:
     return "\n".join(lines)
 
 
+def kan_levers() -> str:
+    """``kan_levers.json``: per lever and dataset, the best KAN variant's
+    score and its gap to the best baseline, and KAN-mean's gap."""
+    data = {k: v for k, v in _load("kan_levers.json").items() if k in KAN_CREDIT}
+    names = list(next(iter(data.values()))["levers"])
+    header = ["lever"]
+    for key in data:
+        short = key.split("_")[0].title()
+        header += [f"{short}: best variant", f"{short}: gap", f"{short}: KAN-mean gap"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for name in names:
+        cells = [f"`{name}`" if name != "default" else "defaults"]
+        for entry in data.values():
+            lever = entry["levers"].get(name)
+            if lever is None:
+                cells += ["-", "-", "-"]
+                continue
+            best = lever["best_variant"]
+            cells += [
+                f"{_short(lever['ours'][best])} ({best})",
+                f"{lever['gap_best_variant']:+.3f}",
+                f"{lever['gap_mean']:+.3f}",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _cell(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -523,6 +550,7 @@ TABLES = {
     "scale": scale,
     "kan-paper": kan_paper,
     "kan-credit": kan_credit,
+    "kan-levers": kan_levers,
     "significance": significance,
     "kan-defaults": kan_defaults,
 }
