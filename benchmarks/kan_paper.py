@@ -12,8 +12,9 @@ vector normalised to sum 1: L1 logistic regression (liblinear, C=0.1) or
 LassoCV; mutual information on the training rows; permutation importance
 of a RandomForest(200) on the held-out rows; SVM-RFE (LinearSVC / linear SVR,
 step 0.1). Our KAN selectors use ``kan_importance_variants`` with the
-defaults of ``KANSelector`` (5 folds x 3 seeds, grid 3, sparsity 0.03; one
-set of networks for all six variants) unless ``--kan-params`` overrides them.
+defaults of ``KANSelector`` (5 folds x 3 seeds, grid 3 without updates,
+sparsity 0.03, one hidden layer of 8; one set of networks for all six
+variants) unless ``--kan-params`` overrides them.
 
 Resumable: results go to benchmarks/results/kan_paper.json after every
 dataset, and datasets already there are skipped (``--force`` reruns).
