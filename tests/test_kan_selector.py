@@ -77,6 +77,23 @@ def test_default_selector_ranks_bmi_and_s5_first_on_diabetes(diabetes):
         assert set(top) == {"bmi", "s5"}, method
 
 
+def test_default_selector_on_german_recourse_agrees_with_lasso_at_the_top():
+    # The defaults as benchmarks/kan_paper.py runs them (German credit row of
+    # the README): every authors' variant ranks checking-account status
+    # first and keeps LASSO's next three among its top eight.
+    from featimp.datasets import load_german_recourse
+
+    X, y = load_german_recourse()
+    sel = KANSelector(random_state=0).fit(X, y)
+    lasso_top = {"HistoryOfDelinquency", "SavingsAcct_exists", "LoanDuration_geq_36"}
+    for method in ("l1", "l2", "si", "ko"):
+        order = X.columns[np.argsort(-sel.all_importances_[method], kind="stable")]
+        assert order[0] == "CheckingAcct_exists", method
+        assert lasso_top <= set(order[:8]), method
+    low = np.quantile(sel.fit_importances_, 0.05, axis=0)
+    assert low[X.columns.get_loc("CheckingAcct_exists")] > np.median(sel.importances_)
+
+
 def test_all_variants_come_from_one_set_of_networks(cancer, monkeypatch):
     X, y = cancer
     import featimp.kan._train as train
