@@ -317,14 +317,15 @@ def time_peers(python, steps):
     }
 
 
+#: A record's fields that ``merged`` recomputes from all the rounds' runs.
+RECORD_TIMES = ("seconds", "seconds_runs", "best_of", "ms_per_step")
+
+
 def merged(records):
     """One side's records of several rounds as one, at its fastest run."""
     runs = [seconds for r in records for seconds in r["seconds_runs"]]
     fields = {k: v for k, v in records[-1].items() if k not in RECORD_TIMES}
     return record(runs, fields.pop("steps"), **fields)
-
-
-RECORD_TIMES = ("seconds", "seconds_runs", "best_of", "ms_per_step")
 
 
 def fastest(runs):
